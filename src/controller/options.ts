@@ -1,0 +1,71 @@
+/** Runtime.start() options: defaults and validation, before anything is started. */
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { STRATEGIES, type StrategyName } from './strategies/strategy.js';
+
+export const MAX_CPUS = 128;
+export const MAX_KTHREADS = 65_536;
+
+export interface RuntimeOptions {
+  /** Number of CPUs (worker threads). Default: available parallelism, at least 2. */
+  readonly cpus?: number;
+  /** How bound threads are quiesced for CPU down. Default 'park'. */
+  readonly strategy?: StrategyName;
+  /** Kthread modules: paths or file: URLs of compiled JavaScript modules. */
+  readonly modules?: ReadonlyArray<string | URL>;
+  /** Bound on every hotplug step and kthread wait, in ms. Default 5000. */
+  readonly hotplugTimeoutMs?: number;
+  /** Kthread slots in shared memory. Default 256. */
+  readonly maxKthreads?: number;
+}
+
+export interface ResolvedOptions {
+  readonly cpus: number;
+  readonly strategy: StrategyName;
+  readonly modules: readonly string[];
+  readonly hotplugTimeoutMs: number;
+  readonly maxKthreads: number;
+}
+
+export function defaultCpuCount(): number {
+  return Math.max(2, availableParallelism());
+}
+
+function integerIn(name: string, value: unknown, min: number, max: number, hint: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${String(value)}; ${hint}`);
+  }
+  return value;
+}
+
+function moduleUrl(entry: string | URL): string {
+  let path: string;
+  try {
+    path = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : isAbsolute(entry) ? entry : resolve(entry);
+  } catch {
+    throw new ConfigError(`module ${String(entry)} is not a file path or file: URL; pass the path of a compiled .js module`);
+  }
+  if (!existsSync(path)) {
+    throw new ConfigError(`module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
+  }
+  return pathToFileURL(path).href;
+}
+
+export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
+  const cpus = integerIn('cpus', options.cpus ?? defaultCpuCount(), 1, MAX_CPUS, 'each CPU is one worker thread');
+  const strategy = options.strategy ?? 'park';
+  if (!STRATEGIES.includes(strategy)) {
+    throw new ConfigError(`unknown strategy '${String(strategy)}'; choose one of: ${STRATEGIES.join(', ')}`);
+  }
+  const hotplugTimeoutMs = integerIn('hotplugTimeoutMs', options.hotplugTimeoutMs ?? 5000, 1, 3_600_000, 'it bounds every hotplug step');
+  const maxKthreads = integerIn('maxKthreads', options.maxKthreads ?? 256, 1, MAX_KTHREADS, 'one slot per kthread');
+  if (options.modules !== undefined && !Array.isArray(options.modules)) {
+    throw new ConfigError('modules must be an array of paths or file: URLs');
+  }
+  const modules = (options.modules ?? []).map(moduleUrl);
+  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads };
+}

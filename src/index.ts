@@ -1,0 +1,22 @@
+/** cpuhp: Linux CPU hotplug and kthread parking, for real, on worker threads. */
+
+export { Runtime } from './runtime.js';
+export type {
+  CpuStats,
+  KthreadCreateOptions,
+  PerCpuThreadGroup,
+  PerCpuThreadOptions,
+  RuntimeStats,
+  StateCallback,
+  StateCallbacks,
+  TraceEvent,
+} from './runtime.js';
+export type { RuntimeOptions } from './controller/options.js';
+export type { StrategyName } from './controller/strategies/strategy.js';
+export type { KthreadHandle, KthreadInfo } from './controller/kthreads.js';
+export type { LatencySummary } from './controller/latency.js';
+export type { CpuStateName } from './protocol/cpu-state.js';
+export type { KthreadStateName } from './protocol/kthread-state.js';
+export { CpuhpError, ConfigError, HotplugError, KthreadError } from './errors.js';
+export { defineCpuCallback, defineKthread, definePerCpuThread } from './kthread/define.js';
+export type { CpuCallbackFn, Kthread, KthreadFn, PerCpuThreadHooks } from './kthread/define.js';

@@ -1,0 +1,47 @@
+/**
+ * The control plane: the comlink API each CPU worker exposes to the controller, and the
+ * events it posts back. Nothing here is on a hot path; park, unpark, stop and wake-ups go
+ * through shared memory only (layout.ts, kthread-state.ts, cpu-state.ts).
+ */
+
+import type { DefinitionKind } from '../kthread/define.js';
+
+/** workerData of a CPU worker. */
+export interface CpuWorkerData {
+  readonly cpu: number;
+  readonly memory: SharedArrayBuffer;
+  /** file: URLs of the kthread modules, in load order. */
+  readonly modules: readonly string[];
+}
+
+export type ModuleCatalogue = Readonly<Record<string, DefinitionKind>>;
+
+export interface CreateKthreadRequest {
+  readonly slot: number;
+  readonly id: number;
+  readonly exportName: string;
+  readonly name: string;
+  readonly data: unknown;
+}
+
+/** How a thread function ended; reaped once by kthreadStop(). */
+export type ExitRecord = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+export interface CpuWorkerApi {
+  /** Exports of the loaded modules that cpuhp can run; rejects if a module failed to load. */
+  catalogue(): Promise<ModuleCatalogue>;
+  /** Starts a thread in `slot`; the controller has already initialised the slot's words. */
+  createKthread(request: CreateKthreadRequest): Promise<void>;
+  /** Takes the exit record of an EXITED thread and forgets the thread. */
+  reap(slot: number): ExitRecord;
+  /** Runs a `defineCpuCallback` export on this CPU (an on-CPU hotplug callback). */
+  runCpuCallback(exportName: string): Promise<void>;
+}
+
+/** Posted by a worker on its parentPort (outside comlink's request/response). */
+export type CpuWorkerEvent =
+  | { readonly type: 'cpuhp:kthread-exit'; readonly slot: number; readonly id: number; readonly ok: boolean; readonly error?: string };
+
+export function isCpuWorkerEvent(message: unknown): message is CpuWorkerEvent {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'cpuhp:kthread-exit';
+}

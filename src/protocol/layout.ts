@@ -1,0 +1,102 @@
+/**
+ * The SharedArrayBuffer layout shared by the controller (main thread) and every CPU worker.
+ *
+ * The buffer is one Int32Array cut into 64-byte cache lines (16 words). A word that two
+ * threads write on a hot path never shares a line with another such word, so a CPU's
+ * fast path never bounces a line that another CPU is writing.
+ *
+ *   line 0              header: magic, CPU count, kthread slot count (written once, before
+ *                       any worker starts; read-only afterwards)
+ *   line 1              refcount strategy: global hotplug refcount (every CPU writes it:
+ *                       deliberately shared, that is the point of the strategy)
+ *   line 2              refcount/percpu-rwsem strategies: writer word (controller writes)
+ *   CPU_BASE + n*CPU_LINES ... per-CPU block of CPU n, one line per word group below
+ *   KT_BASE + s*KT_LINES   ... kthread slot s, two lines
+ *
+ * Who writes each word is stated beside its offset; `cpu-state.ts` and `kthread-state.ts`
+ * hold the state machines that run over them.
+ */
+
+export const LINE_BYTES = 64;
+export const LINE_WORDS = LINE_BYTES / Int32Array.BYTES_PER_ELEMENT;
+
+export const LAYOUT_MAGIC = 0x43505548; // "CPUH"
+
+// Header words (line 0).
+export const HDR_MAGIC = 0;
+export const HDR_NCPUS = 1;
+export const HDR_MAX_KTHREADS = 2;
+
+/** Global hotplug refcount (refcount strategy). Every CPU worker: Atomics.add/sub. */
+export const GLOBAL_REFCOUNT = 1 * LINE_WORDS;
+/** Writer word of the refcount and percpu-rwsem strategies. Controller only. */
+export const GLOBAL_WRITER = 2 * LINE_WORDS;
+
+const CPU_BASE_LINE = 3;
+
+/** Per-CPU block: one line per group. Offsets are relative to `cpuBase(cpu)`. */
+export const CPU_LINES = 5;
+/** Hotplug state of the CPU (`CpuState`). Written by the controller only. */
+export const CPU_STATE = 0 * LINE_WORDS;
+/** Dormancy handshake word (`Dormancy`). Controller and the CPU's worker; see cpu-state.ts. */
+export const CPU_DORMANT = 1 * LINE_WORDS;
+/** Worker statistics line, written by the CPU's own worker only. */
+export const CPU_STATS = 2 * LINE_WORDS;
+export const CPU_HEARTBEAT = CPU_STATS + 0; // advanced by the worker's own interval timer
+export const CPU_VIOLATIONS = CPU_STATS + 1; // invariant breaches seen by the worker
+export const CPU_DORMANCIES = CPU_STATS + 2; // times the worker blocked in Atomics.wait
+/** percpu-rwsem reader count of this CPU: written by the CPU's worker on its hot path. */
+export const CPU_READERS = 3 * LINE_WORDS;
+/** Doorbell for the CPU's job queue: any thread may Atomics.add + notify. */
+export const CPU_DOORBELL = 4 * LINE_WORDS;
+
+/** Kthread slot: two lines. Offsets are relative to `ktBase(slot)`. */
+export const KT_LINES = 2;
+/** Request and state bits (`kthread-state.ts`). Controller sets requests, thread sets states. */
+export const KT_FLAGS = 0;
+/** Statistics line: written by the worker running the thread only (after creation). */
+export const KT_STATS = 1 * LINE_WORDS;
+export const KT_ITERATIONS = KT_STATS + 0; // units of work done (schedule() or run() calls)
+export const KT_LAST_CPU = KT_STATS + 1; // CPU the thread last ran on
+export const KT_VIOLATIONS = KT_STATS + 2; // iterations run while its CPU was not online
+export const KT_PARKS = KT_STATS + 3; // times the thread acknowledged a park
+export const KT_BOUND_CPU = KT_STATS + 4; // written by the controller before the thread exists
+
+export interface Layout {
+  readonly ncpus: number;
+  readonly maxKthreads: number;
+  readonly words: number;
+}
+
+export function layoutFor(ncpus: number, maxKthreads: number): Layout {
+  const lines = CPU_BASE_LINE + ncpus * CPU_LINES + maxKthreads * KT_LINES;
+  return { ncpus, maxKthreads, words: lines * LINE_WORDS };
+}
+
+export function cpuBase(layout: Layout, cpu: number): number {
+  return (CPU_BASE_LINE + cpu * CPU_LINES) * LINE_WORDS;
+}
+
+export function ktBase(layout: Layout, slot: number): number {
+  return (CPU_BASE_LINE + layout.ncpus * CPU_LINES + slot * KT_LINES) * LINE_WORDS;
+}
+
+/** Makes the shared memory for a runtime; only the controller calls this. */
+export function createSharedMemory(layout: Layout): Int32Array {
+  const sab = new SharedArrayBuffer(layout.words * Int32Array.BYTES_PER_ELEMENT);
+  const words = new Int32Array(sab);
+  words[HDR_MAGIC] = LAYOUT_MAGIC;
+  words[HDR_NCPUS] = layout.ncpus;
+  words[HDR_MAX_KTHREADS] = layout.maxKthreads;
+  return words;
+}
+
+/** Rebuilds the layout on the worker side from the header the controller wrote. */
+export function attachSharedMemory(sab: SharedArrayBuffer): { words: Int32Array; layout: Layout } {
+  const words = new Int32Array(sab);
+  if (words[HDR_MAGIC] !== LAYOUT_MAGIC) {
+    throw new Error('cpuhp: shared memory has no cpuhp header; the worker was started with the wrong buffer');
+  }
+  const layout = layoutFor(words[HDR_NCPUS]!, words[HDR_MAX_KTHREADS]!);
+  return { words, layout };
+}

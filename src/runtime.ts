@@ -1,0 +1,556 @@
+/**
+ * The public controller: a runtime of CPU workers, the hotplug operations on them, and the
+ * kthread operations on the threads bound to them. Hotplug operations, kthread creation
+ * and stop, and state registration are serialised by one hotplug lock (async-mutex), like
+ * the kernel's cpu_hotplug_lock; park, unpark and wake-up are single atomic writes to the
+ * thread's word and need no lock.
+ */
+
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { Mutex } from 'async-mutex';
+import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
+import type { ModuleCatalogue } from './protocol/control-plane.js';
+import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
+import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { waitForWord } from './protocol/wait.js';
+import { CpuWorker } from './controller/cpu-worker.js';
+import { withDeadline } from './controller/deadline.js';
+import { HotplugMachine, type HotplugCallback, type HotplugStep } from './controller/hotplug.js';
+import { KthreadRegistry, type KthreadHandle, type KthreadInfo } from './controller/kthreads.js';
+import { Latency, type LatencySummary } from './controller/latency.js';
+import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
+import { parkStrategy } from './controller/strategies/park.js';
+import type { Strategy, StrategyName } from './controller/strategies/strategy.js';
+
+export interface KthreadCreateOptions {
+  /** Thread name, as in `ps`; default `<fn>/<cpu>`. */
+  readonly name?: string;
+  /** Initial `kt.data`, sent by structured clone. */
+  readonly data?: unknown;
+}
+
+export interface PerCpuThreadOptions {
+  /** Name pattern; `%u` becomes the CPU number. Default `<fn>/%u`. */
+  readonly name?: string;
+  /** Initial `kt.data` of each thread, sent by structured clone. */
+  readonly data?: unknown;
+}
+
+export interface PerCpuThreadGroup {
+  readonly name: string;
+  readonly fn: string;
+  /** The group's threads, one per CPU that has been online since registration. */
+  threads(): KthreadHandle[];
+}
+
+/**
+ * A state callback: a function runs on the controller (like the kernel's BP states), a
+ * string names a `defineCpuCallback` export that runs on the CPU itself (an AP state).
+ */
+export type StateCallback = HotplugCallback | string;
+
+export interface StateCallbacks {
+  readonly startup?: StateCallback;
+  readonly teardown?: StateCallback;
+}
+
+export interface CpuStats {
+  readonly cpu: number;
+  readonly state: CpuStateName;
+  /** The last hotplug step whose startup has run. */
+  readonly step: string;
+  readonly heartbeat: number;
+  readonly dormancies: number;
+  readonly violations: number;
+  readonly ups: number;
+  readonly downs: number;
+  readonly rollbacks: number;
+  readonly threads: number;
+}
+
+export interface RuntimeStats {
+  readonly strategy: StrategyName;
+  readonly cores: number;
+  readonly cpus: readonly CpuStats[];
+  readonly kthreads: readonly KthreadInfo[];
+  readonly latency: { readonly cpuDown: LatencySummary; readonly cpuUp: LatencySummary; readonly park: LatencySummary };
+  /** Invariant violations counted by the workers: must be 0. */
+  readonly violations: number;
+}
+
+export interface TraceEvent {
+  /** ms since the runtime started. */
+  readonly ts: number;
+  readonly type: string;
+  readonly cpu: number;
+  readonly thread?: string;
+  readonly [detail: string]: unknown;
+}
+
+interface CpuCounters {
+  ups: number;
+  downs: number;
+  rollbacks: number;
+}
+
+export class Runtime extends EventEmitter {
+  private readonly lock = new Mutex();
+  private readonly words: Int32Array;
+  private readonly layout: Layout;
+  private readonly workers: CpuWorker[] = [];
+  private readonly kthreads: KthreadRegistry;
+  private readonly machine: HotplugMachine;
+  private readonly strategy: Strategy;
+  private readonly groups = new Map<string, { fn: string; name: string; data: unknown }>();
+  private readonly counters: CpuCounters[];
+  private readonly downLatency = new Latency();
+  private readonly upLatency = new Latency();
+  private readonly epoch = performance.now();
+  private catalogue: ModuleCatalogue = {};
+  private closed = false;
+
+  private constructor(private readonly options: ResolvedOptions) {
+    super();
+    this.layout = layoutFor(options.cpus, options.maxKthreads);
+    this.words = createSharedMemory(this.layout);
+    this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
+    this.strategy = parkStrategy(this.kthreads);
+    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0 }));
+    this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
+  }
+
+  /** Starts the CPU workers, loads the modules in each, and brings every CPU online. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const runtime = new Runtime(resolveOptions(options));
+    try {
+      await runtime.boot();
+    } catch (error) {
+      await Promise.all(runtime.workers.map((w) => w.terminate()));
+      throw error;
+    }
+    return runtime;
+  }
+
+  private async boot(): Promise<void> {
+    const { cpus, modules, hotplugTimeoutMs } = this.options;
+    for (let cpu = 0; cpu < cpus; cpu++) {
+      this.workers.push(
+        new CpuWorker({
+          cpu,
+          words: this.words,
+          layout: this.layout,
+          modules,
+          onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
+          onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
+        }),
+      );
+    }
+    const catalogues = await Promise.all(
+      this.workers.map((worker, cpu) =>
+        withDeadline(worker.api.catalogue(), hotplugTimeoutMs * 4, () => new ConfigError(`CPU ${cpu} did not load its modules within ${hotplugTimeoutMs * 4} ms`)).catch(
+          (error: unknown) => {
+            if (error instanceof ConfigError) throw error;
+            throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          },
+        ),
+      ),
+    );
+    this.catalogue = catalogues[0] ?? {};
+    for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
+  }
+
+  // ---------------------------------------------------------------- hotplug steps
+
+  private setState(cpu: number, state: CpuStateValue): void {
+    const word = cpuBase(this.layout, cpu) + CPU_STATE;
+    if (Atomics.exchange(this.words, word, state) === state) return;
+    Atomics.notify(this.words, word);
+    this.emitTrace({ type: 'cpu-state', cpu, state: cpuStateName(state) });
+  }
+
+  /**
+   * The built-in steps, bottom-up. Each sets the CPU state word it stands for, so the
+   * workers' invariant checks see DOWN_PREPARE while threads are asked to park, DYING and
+   * DEAD only once all of them have, and OFFLINE once the worker is blocked.
+   */
+  private builtinSteps(): HotplugStep[] {
+    const timeout = this.options.hotplugTimeoutMs;
+    return [
+      {
+        name: 'cpuhp:bringup',
+        selfTimed: true,
+        startup: async (cpu) => {
+          this.setState(cpu, CpuState.BRINGUP);
+          if (!(await this.workers[cpu]!.wake(timeout))) {
+            throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, cpu, 'cpuhp:bringup');
+          }
+        },
+        teardown: async (cpu) => {
+          if (!(await this.workers[cpu]!.sleep(timeout))) {
+            throw new HotplugError(
+              `the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`,
+              cpu,
+              'cpuhp:bringup',
+            );
+          }
+          this.setState(cpu, CpuState.OFFLINE);
+        },
+      },
+      {
+        name: 'cpuhp:dying',
+        teardown: (cpu) => {
+          this.setState(cpu, CpuState.DYING);
+          this.setState(cpu, CpuState.DEAD);
+        },
+      },
+      {
+        name: 'smpboot:threads',
+        selfTimed: true,
+        startup: async (cpu) => {
+          await this.createMissingPerCpuThreads(cpu);
+          this.setState(cpu, CpuState.ONLINE);
+          this.strategy.release(cpu);
+        },
+        teardown: async (cpu) => {
+          this.setState(cpu, CpuState.DOWN_PREPARE);
+          const unresponsive = await this.strategy.quiesce(cpu, timeout);
+          if (unresponsive.length > 0) {
+            throw new HotplugError(
+              `${unresponsive.length === 1 ? 'thread' : 'threads'} ${unresponsive.join(', ')} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme()`,
+              cpu,
+              'smpboot:threads',
+              unresponsive,
+            );
+          }
+        },
+      },
+    ];
+  }
+
+  private async createMissingPerCpuThreads(cpu: number): Promise<void> {
+    for (const [group, spec] of this.groups) {
+      if (this.kthreads.inGroup(group).some((t) => t.cpu === cpu)) continue;
+      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, true);
+    }
+  }
+
+  // ---------------------------------------------------------------- CPU hotplug
+
+  get cpuCount(): number {
+    return this.options.cpus;
+  }
+
+  get strategyName(): StrategyName {
+    return this.options.strategy;
+  }
+
+  /** cpu_down(): park every thread bound to `cpu` and make its worker dormant. */
+  async cpuDown(cpu: number): Promise<void> {
+    this.assertOpen();
+    this.assertCpu(cpu);
+    await this.lock.runExclusive(async () => {
+      if (this.machine.isDown(cpu)) return;
+      const others = this.onlineCpus().filter((c) => c !== cpu);
+      if (others.length === 0) {
+        throw new HotplugError(`CPU ${cpu} is the last online CPU and cannot go down; bring another CPU up first (rt.cpuUp(n))`, cpu);
+      }
+      const started = performance.now();
+      this.setState(cpu, CpuState.DOWN_PREPARE);
+      try {
+        await this.machine.down(cpu);
+        this.downLatency.record(performance.now() - started);
+        this.counters[cpu]!.downs++;
+      } catch (error) {
+        this.afterRollback(cpu);
+        throw error;
+      }
+    });
+  }
+
+  /** cpu_up(): wake the worker of `cpu`, run the startup steps and unpark its threads. */
+  async cpuUp(cpu: number): Promise<void> {
+    this.assertOpen();
+    this.assertCpu(cpu);
+    await this.lock.runExclusive(async () => {
+      if (this.machine.isUp(cpu)) return;
+      const started = performance.now();
+      try {
+        await this.machine.up(cpu);
+        this.upLatency.record(performance.now() - started);
+        this.counters[cpu]!.ups++;
+      } catch (error) {
+        this.afterRollback(cpu);
+        throw error;
+      }
+    });
+  }
+
+  private afterRollback(cpu: number): void {
+    this.counters[cpu]!.rollbacks++;
+    if (this.machine.isUp(cpu)) this.setState(cpu, CpuState.ONLINE);
+    else if (this.machine.isDown(cpu)) this.setState(cpu, CpuState.OFFLINE);
+    this.emitTrace({ type: 'rollback', cpu, step: this.machine.stepOf(cpu) });
+  }
+
+  cpuState(cpu: number): CpuStateName {
+    this.assertCpu(cpu);
+    return cpuStateName(Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_STATE));
+  }
+
+  onlineCpus(): number[] {
+    const out: number[] = [];
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) if (this.machine.isUp(cpu)) out.push(cpu);
+    return out;
+  }
+
+  /** Like writing a state to /sys/devices/system/cpu/cpuN/hotplug/fail: the step fails once. */
+  injectFailure(cpu: number, step: string): void {
+    this.assertOpen();
+    this.assertCpu(cpu);
+    if (!this.machine.hasStep(step)) {
+      throw new ConfigError(`no hotplug state named '${step}'; states are: ${this.machine.stepNames().join(', ')}`);
+    }
+    this.machine.injectFailure(cpu, step);
+  }
+
+  /** cpuhp_setup_state(): a named step above the built-in ones; startup runs now on online CPUs. */
+  async setupState(name: string, callbacks: StateCallbacks): Promise<void> {
+    this.assertOpen();
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('setupState(name, callbacks): name must be a non-empty string such as "app:online"');
+    if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+    const step: HotplugStep = { name, ...this.stateCallback('startup', callbacks.startup), ...this.stateCallback('teardown', callbacks.teardown) };
+    await this.lock.runExclusive(() => this.machine.addStep(step, this.onlineCpus()));
+  }
+
+  /** cpuhp_remove_state(): teardown runs on every online CPU, then the state is gone. */
+  async removeState(name: string): Promise<void> {
+    this.assertOpen();
+    if (!this.machine.hasStep(name) || name.startsWith('cpuhp:') || name.startsWith('smpboot:')) {
+      throw new ConfigError(`no removable hotplug state named '${name}'; states added with setupState are removable`);
+    }
+    const errors = await this.lock.runExclusive(() => this.machine.removeStep(name, this.onlineCpus()));
+    if (errors.length > 0) this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors });
+  }
+
+  private stateCallback(which: 'startup' | 'teardown', callback: StateCallback | undefined): Partial<Record<typeof which, HotplugCallback>> {
+    if (callback === undefined) return {};
+    if (typeof callback === 'function') return { [which]: callback };
+    if (typeof callback !== 'string' || this.catalogue[callback] !== 'cpu-callback') {
+      throw new ConfigError(`${which} must be a function or the name of a defineCpuCallback export; ${String(callback)} is neither (exports: ${this.exportsOf('cpu-callback')})`);
+    }
+    return { [which]: (cpu: number) => this.workers[cpu]!.api.runCpuCallback(callback) };
+  }
+
+  // ---------------------------------------------------------------- kthreads
+
+  /** kthread_create_on_cpu() + wake_up_process(): a thread bound to an online CPU, running. */
+  async kthreadCreateOnCpu(cpu: number, fn: string, options: KthreadCreateOptions = {}): Promise<KthreadHandle> {
+    this.assertOpen();
+    this.assertCpu(cpu);
+    this.assertThreadExport(fn);
+    return this.lock.runExclusive(async () => {
+      if (!this.machine.isUp(cpu)) {
+        throw new HotplugError(`CPU ${cpu} is ${this.cpuState(cpu)}; kthreads are created on online CPUs: bring it up first (rt.cpuUp(${cpu}))`, cpu);
+      }
+      return this.spawn(cpu, fn, options.name ?? `${fn}/${cpu}`, options.data, undefined, false);
+    });
+  }
+
+  private async spawn(cpu: number, fn: string, name: string, data: unknown, group: string | undefined, startParked: boolean): Promise<KthreadHandle> {
+    assertCloneable(data, `data for '${name}'`);
+    const reserved = this.kthreads.reserve(cpu, fn, name, group, startParked);
+    const timeout = this.options.hotplugTimeoutMs;
+    try {
+      await withDeadline(this.workers[cpu]!.api.createKthread(KthreadRegistry.request(reserved, data)), timeout, () =>
+        new KthreadError(`CPU ${cpu} did not start '${name}' within ${timeout} ms`, name),
+      );
+    } catch (error) {
+      if (error instanceof KthreadError) throw error; // the worker may still start it: keep the slot
+      this.kthreads.discard(reserved.record);
+      throw new KthreadError(`CPU ${cpu} could not start '${name}': ${error instanceof Error ? error.message : String(error)}`, name, { cause: error });
+    }
+    this.emitTrace({ type: 'create', cpu, thread: name });
+    return reserved.record;
+  }
+
+  /** kthread_park(): resolves once the thread acknowledged PARKED. Idempotent. */
+  async kthreadPark(thread: KthreadHandle): Promise<void> {
+    this.assertOpen();
+    await this.kthreads.park(thread, this.options.hotplugTimeoutMs);
+  }
+
+  /** kthread_unpark(): the thread runs again, unless its CPU is down (then once it is up). */
+  async kthreadUnpark(thread: KthreadHandle): Promise<void> {
+    this.assertOpen();
+    this.kthreads.unpark(thread);
+  }
+
+  /** wake_up_process(): ends the thread's kt.sleep() early. */
+  wakeUpProcess(thread: KthreadHandle): void {
+    this.assertOpen();
+    this.kthreads.wakeUp(thread);
+  }
+
+  /** kthread_stop(): asks the thread to stop, waits for it to exit, returns its result. */
+  async kthreadStop(thread: KthreadHandle): Promise<unknown> {
+    this.assertOpen();
+    const info = this.kthreads.info(thread);
+    return this.lock.runExclusive(async () => {
+      if (info.state !== 'exited' && !this.machine.isUp(info.cpu)) {
+        throw new KthreadError(
+          `'${info.name}' is parked on CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
+          info.name,
+        );
+      }
+      return this.kthreads.stop(thread, this.options.hotplugTimeoutMs, (slot) => this.workers[info.cpu]!.api.reap(slot));
+    });
+  }
+
+  kthreadInfo(thread: KthreadHandle): KthreadInfo {
+    return this.kthreads.info(thread);
+  }
+
+  /** Threads bound to `cpu`, or all threads. */
+  kthreadList(cpu?: number): KthreadHandle[] {
+    if (cpu === undefined) return this.kthreads.all();
+    this.assertCpu(cpu);
+    return this.kthreads.onCpu(cpu);
+  }
+
+  /**
+   * smpboot_register_percpu_thread(): one thread per online CPU now, and one for every CPU
+   * that comes up later; parked with their CPU on down, unparked on up.
+   */
+  async registerPerCpuThread(fn: string, options: PerCpuThreadOptions = {}): Promise<PerCpuThreadGroup> {
+    this.assertOpen();
+    this.assertThreadExport(fn);
+    const name = options.name ?? `${fn}/%u`;
+    if (this.groups.has(name)) throw new ConfigError(`per-CPU threads named '${name}' are registered already; pass another name pattern`);
+    assertCloneable(options.data, `data of per-CPU threads '${name}'`);
+    await this.lock.runExclusive(async () => {
+      this.groups.set(name, { fn, name, data: options.data });
+      for (const cpu of this.onlineCpus()) await this.createMissingPerCpuThreads(cpu);
+    });
+    return { name, fn, threads: () => this.kthreads.inGroup(name) };
+  }
+
+  // ---------------------------------------------------------------- observation
+
+  /** Resolves true once the thread has done `atLeast` iterations, false on timeout. */
+  waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
+    return waitForWord(this.words, this.kthreads.iterationsWord(thread), (v) => v >= atLeast, timeoutMs);
+  }
+
+  /** Ticks of the worker's own interval timer: it stands still while the CPU is dormant. */
+  heartbeat(cpu: number): number {
+    this.assertCpu(cpu);
+    return Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT);
+  }
+
+  /** Resolves true once `cpu`'s worker timer has ticked `ticks` more times, false on timeout. */
+  waitForHeartbeat(cpu: number, ticks: number, timeoutMs: number): Promise<boolean> {
+    const target = this.heartbeat(cpu) + ticks;
+    return waitForWord(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT, (v) => v >= target, timeoutMs);
+  }
+
+  /** Whether `cpu`'s worker is blocked in Atomics.wait (acknowledged DORMANT). */
+  isDormant(cpu: number): boolean {
+    this.assertCpu(cpu);
+    return this.workers[cpu]!.isDormant();
+  }
+
+  stats(): RuntimeStats {
+    const cpus: CpuStats[] = [];
+    let violations = 0;
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+      const base = cpuBase(this.layout, cpu);
+      const v = Atomics.load(this.words, base + CPU_VIOLATIONS);
+      violations += v;
+      cpus.push({
+        cpu,
+        state: this.cpuState(cpu),
+        step: this.machine.stepOf(cpu),
+        heartbeat: Atomics.load(this.words, base + CPU_HEARTBEAT),
+        dormancies: Atomics.load(this.words, base + CPU_DORMANCIES),
+        violations: v,
+        ...this.counters[cpu]!,
+        threads: this.kthreads.onCpu(cpu).length,
+      });
+    }
+    return {
+      strategy: this.options.strategy,
+      cores: availableParallelism(),
+      cpus,
+      kthreads: this.kthreads.all().map((t) => this.kthreads.info(t)),
+      latency: { cpuDown: this.downLatency.summary(), cpuUp: this.upLatency.summary(), park: this.kthreads.parkLatency.summary() },
+      violations,
+    };
+  }
+
+  override on(event: 'trace', listener: (event: TraceEvent) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  private emitTrace(event: { type: string; cpu: number; [key: string]: unknown }): void {
+    if (this.listenerCount('trace') > 0) this.emit('trace', { ts: performance.now() - this.epoch, ...event });
+  }
+
+  /**
+   * Stops every thread on an online CPU (each gets the hotplug timeout to exit), then ends
+   * all workers, dormant ones included. Idempotent.
+   */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    await this.lock.runExclusive(async () => {
+      this.closed = true;
+      const timeout = this.options.hotplugTimeoutMs;
+      await Promise.all(
+        this.kthreads
+          .all()
+          .filter((t) => this.machine.isUp(t.cpu))
+          .map((t) => this.kthreads.stop(t, timeout, (slot) => this.workers[t.cpu]!.api.reap(slot)).catch(() => undefined)),
+      );
+      await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
+    });
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private assertOpen(): void {
+    if (this.closed) throw new CpuhpError('this runtime has been shut down; start a new one with Runtime.start()');
+  }
+
+  private assertCpu(cpu: number): void {
+    if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= this.options.cpus) {
+      throw new ConfigError(`no CPU ${String(cpu)}: this runtime has CPUs 0 to ${this.options.cpus - 1}`);
+    }
+  }
+
+  private exportsOf(...kinds: string[]): string {
+    const names = Object.entries(this.catalogue)
+      .filter(([, kind]) => kinds.includes(kind))
+      .map(([name]) => name);
+    return names.length > 0 ? names.join(', ') : 'none';
+  }
+
+  private assertThreadExport(fn: string): void {
+    const kind = this.catalogue[fn];
+    if (kind !== 'kthread' && kind !== 'percpu') {
+      throw new ConfigError(
+        `no kthread export named '${String(fn)}' in the runtime's modules; kthread exports are: ${this.exportsOf('kthread', 'percpu')} (define them with defineKthread or definePerCpuThread and pass the module in Runtime.start({ modules }))`,
+      );
+    }
+  }
+}
+
+function assertCloneable(value: unknown, what: string): void {
+  try {
+    structuredClone(value);
+  } catch (error) {
+    throw new ConfigError(
+      `${what} cannot be sent to a worker (${error instanceof Error ? error.message : String(error)}); pass structured-cloneable data: plain objects, arrays, numbers, strings, typed arrays`,
+    );
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A CPU: the entry point of one CPU worker thread.
+ *
+ * It loads the runtime's kthread modules, runs the kthreads bound to this CPU as cooperative
+ * async functions (scheduler.ts), answers the controller's control-plane calls over comlink,
+ * and follows the dormancy handshake of cpu-state.ts: when the controller declares the CPU
+ * dead it blocks this OS thread in Atomics.wait, so a dead CPU runs no JavaScript at all.
+ */
+
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent, CreateKthreadRequest, ExitRecord } from '../src/protocol/control-plane.js';
+import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
+import { Dormancy } from '../src/protocol/cpu-state.js';
+import { blockWhileWord } from '../src/protocol/wait.js';
+import { KtFlag } from '../src/protocol/kthread-state.js';
+import { KthreadTask } from './kthread-task.js';
+import { DEFINITION } from '../src/kthread/define.js';
+import { CpuScheduler } from './scheduler.js';
+import { loadModules } from './modules.js';
+import { smpbootThreadFn } from './smpboot.js';
+import { endpointOf } from '../src/protocol/endpoint.js';
+
+const HEARTBEAT_MS = 5;
+const WAIT_SLICE_MS = 1000;
+
+if (parentPort === null) throw new Error('workers/cpu.js is a worker_threads entry point; start it through Runtime.start()');
+const port = parentPort;
+const { cpu, memory, modules } = workerData as CpuWorkerData;
+const { words, layout } = attachSharedMemory(memory);
+const base = cpuBase(layout, cpu);
+const scheduler = new CpuScheduler();
+const tasks = new Map<number, KthreadTask>();
+const exits = new Map<number, ExitRecord>();
+const loaded = loadModules(modules);
+// A failed load is reported through catalogue(); keep it from being an unhandled rejection.
+loaded.catch(() => undefined);
+
+function post(event: CpuWorkerEvent): void {
+  port.postMessage(event);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function createKthread(request: CreateKthreadRequest): Promise<void> {
+  const { definitions } = await loaded;
+  const definition = definitions.get(request.exportName);
+  if (definition === undefined) throw new Error(`no cpuhp definition exported as '${request.exportName}'`);
+  const slotBase = ktBase(layout, request.slot);
+  if (Atomics.load(words, slotBase + KT_BOUND_CPU) !== cpu) {
+    throw new Error(`slot ${request.slot} is bound to CPU ${Atomics.load(words, slotBase + KT_BOUND_CPU)}, not CPU ${cpu}`);
+  }
+  if (definition[DEFINITION] === 'cpu-callback') throw new Error(`export '${request.exportName}' is a CPU callback, not a kthread`);
+  const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler);
+  tasks.set(request.slot, task);
+  task.markStarted();
+  const body = async (): Promise<unknown> =>
+    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, definition.hooks);
+  body().then(
+    (value) => finish(request, task, { ok: true, value }),
+    (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),
+  );
+}
+
+function finish(request: CreateKthreadRequest, task: KthreadTask, record: ExitRecord): void {
+  exits.set(request.slot, record);
+  task.markExited();
+  post({ type: 'cpuhp:kthread-exit', slot: request.slot, id: request.id, ok: record.ok, ...(record.ok ? {} : { error: record.error }) });
+}
+
+const api: CpuWorkerApi = {
+  async catalogue() {
+    return (await loaded).catalogue;
+  },
+  createKthread(request) {
+    return createKthread(request);
+  },
+  reap(slot) {
+    const record = exits.get(slot);
+    if (record === undefined) throw new Error(`thread in slot ${slot} has not exited`);
+    exits.delete(slot);
+    tasks.delete(slot);
+    return record;
+  },
+  async runCpuCallback(exportName) {
+    const definition = (await loaded).definitions.get(exportName);
+    if (definition === undefined || definition[DEFINITION] !== 'cpu-callback') {
+      throw new Error(`no defineCpuCallback export named '${exportName}'`);
+    }
+    await definition.fn(cpu);
+  },
+};
+Comlink.expose(api, endpointOf(port));
+
+const heartbeat = setInterval(() => {
+  Atomics.add(words, base + CPU_HEARTBEAT, 1);
+  Atomics.notify(words, base + CPU_HEARTBEAT);
+}, HEARTBEAT_MS);
+
+/**
+ * The dead-CPU path. Called only when the controller wrote SLEEP_REQUESTED, which it does
+ * after every bound thread acknowledged PARKED; a thread not parked here is a violation.
+ */
+function goDormant(): void {
+  for (const [slot] of tasks) {
+    const flags = Atomics.load(words, ktBase(layout, slot) + KT_FLAGS);
+    if (!(flags & (KtFlag.PARKED | KtFlag.EXITED))) Atomics.add(words, base + CPU_VIOLATIONS, 1);
+  }
+  if (Atomics.compareExchange(words, base + CPU_DORMANT, Dormancy.SLEEP_REQUESTED, Dormancy.DORMANT) !== Dormancy.SLEEP_REQUESTED) {
+    return; // the controller withdrew the request (rollback) before we got here
+  }
+  Atomics.add(words, base + CPU_DORMANCIES, 1);
+  Atomics.notify(words, base + CPU_DORMANT);
+  const next = blockWhileWord(words, base + CPU_DORMANT, Dormancy.DORMANT, WAIT_SLICE_MS);
+  if (next === Dormancy.WAKE_REQUESTED) {
+    Atomics.compareExchange(words, base + CPU_DORMANT, Dormancy.WAKE_REQUESTED, Dormancy.AWAKE);
+    Atomics.notify(words, base + CPU_DORMANT);
+  }
+}
+
+async function controlLoop(): Promise<void> {
+  for (;;) {
+    const value = Atomics.load(words, base + CPU_DORMANT);
+    if (value === Dormancy.SHUTDOWN) break;
+    if (value === Dormancy.SLEEP_REQUESTED) {
+      goDormant();
+      continue;
+    }
+    const wait = Atomics.waitAsync(words, base + CPU_DORMANT, value, WAIT_SLICE_MS);
+    if (wait.async) await wait.value;
+  }
+  clearInterval(heartbeat);
+  process.exit(0);
+}
+
+void controlLoop();

@@ -1,0 +1,53 @@
+/**
+ * smpboot_thread_fn(): the loop the runtime owns for a `definePerCpuThread` thread, so that
+ * identical user hooks run under every strategy. Order of checks per turn, as in
+ * kernel/smpboot.c: stop, then park, then the setup/unpark hooks owed, then "is there work",
+ * then one unit of work. Hooks therefore never run while a park is pending.
+ */
+
+import type { Kthread, PerCpuThreadHooks } from '../src/kthread/define.js';
+import type { KthreadTask } from './kthread-task.js';
+
+/** Idle threads sleep on their flags word; this bounds one wait, the loop re-checks. */
+const IDLE_SLICE_MS = 1000;
+
+/** td->status of smpboot: setup runs once, and park/unpark hooks pair up around parkme. */
+const enum Status {
+  NONE,
+  ACTIVE,
+  PARKED,
+}
+
+export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks): Promise<void> {
+  const self: Kthread = kt;
+  let status = Status.NONE;
+  for (;;) {
+    if (kt.shouldStop()) {
+      if (hooks.cleanup && status !== Status.NONE) await hooks.cleanup(self, true);
+      return;
+    }
+    if (kt.shouldPark()) {
+      if (hooks.park && status === Status.ACTIVE) await hooks.park(self);
+      if (status === Status.ACTIVE) status = Status.PARKED;
+      await kt.parkme();
+      continue;
+    }
+    if (status === Status.NONE) {
+      if (hooks.setup) await hooks.setup(self);
+      status = Status.ACTIVE;
+      continue;
+    }
+    if (status === Status.PARKED) {
+      if (hooks.unpark) await hooks.unpark(self);
+      status = Status.ACTIVE;
+      continue;
+    }
+    if (!hooks.shouldRun(self)) {
+      await kt.sleep(IDLE_SLICE_MS);
+      continue;
+    }
+    const pending = hooks.run(self);
+    if (pending !== undefined) await pending;
+    await kt.schedule();
+  }
+}
