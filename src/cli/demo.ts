@@ -1,0 +1,74 @@
+/**
+ * `cpuhp demo`: the command, its flags and its exit status. The run itself is in
+ * demo-run.ts, its output in demo-report.ts, its kthreads in demo-kthreads.ts.
+ */
+
+import { availableParallelism } from 'node:os';
+import type { Command } from 'commander';
+import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
+import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
+import { integerIn } from './flags.js';
+import { MAX_SEED } from './random.js';
+import { kthreadSlotsFor, runDemo, singleParksFor, type DemoSettings } from './demo-run.js';
+import { renderFailures, renderHeader, renderJson, renderText, type DemoPlan } from './demo-report.js';
+
+/** Enough cycles for a median and a p99 that mean something, in a few seconds. */
+const DEFAULT_CYCLES = 50;
+const DEFAULT_THREADS_PER_CPU = 2;
+const MAX_THREADS_PER_CPU = 1000;
+const MAX_CYCLES = 1_000_000;
+
+interface DemoFlags {
+  readonly cpus: number;
+  readonly threads: number;
+  readonly cycles: number;
+  readonly seed?: number;
+  readonly json?: boolean;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('start CPUs with running kthreads, take random CPUs down and up, park single threads, check that every thread parks, stays still and resumes, and print the figures')
+    .option('--cpus <n>', `CPUs (worker threads) to start, 2 to ${MAX_CPUS}`, integerIn(2, MAX_CPUS, 'the demo takes one CPU down while the others keep running'), Math.min(defaultCpuCount(), MAX_CPUS))
+    .option('--threads <k>', 'spinner kthreads per CPU (each CPU also runs one per-CPU kworker)', integerIn(1, MAX_THREADS_PER_CPU), DEFAULT_THREADS_PER_CPU)
+    .option('--cycles <c>', 'CPU down/up cycles', integerIn(1, MAX_CYCLES), DEFAULT_CYCLES)
+    .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
+    .option('--json', 'print one JSON object instead of tables')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when every check passed; 1 when a check failed (a thread ran while its CPU was down,\n' +
+        'a CPU was not dormant, an invariant violation); 2 when the run could not be done (bad flags, runtime error).',
+    )
+    .action((flags: DemoFlags, command: Command) => runCommand('demo', () => demo(flags, command)));
+}
+
+async function demo(flags: DemoFlags, command: Command): Promise<ExitCodeValue> {
+  const settings: DemoSettings = {
+    cpus: flags.cpus,
+    threadsPerCpu: flags.threads,
+    cycles: flags.cycles,
+    seed: flags.seed ?? randomSeed(),
+  };
+  if (kthreadSlotsFor(settings) > MAX_KTHREADS) {
+    command.error(
+      `error: ${settings.cpus} CPUs with ${settings.threadsPerCpu} spinners and a kworker each need ${kthreadSlotsFor(settings)} kthreads; the runtime has at most ${MAX_KTHREADS}: lower --cpus or --threads`,
+      { exitCode: ExitCode.ERROR },
+    );
+  }
+  const plan: DemoPlan = { settings, cores: availableParallelism(), singleParks: singleParksFor(settings.cycles) };
+  if (!flags.json) process.stdout.write(`${renderHeader(plan)}\n\n`);
+
+  const report = await runDemo(settings);
+
+  process.stdout.write(`${flags.json ? renderJson(report, plan) : renderText(report)}\n`);
+  if (report.failures.length > 0) {
+    process.stderr.write(`${renderFailures(report)}\n`);
+    return ExitCode.CHECK_FAILED;
+  }
+  return ExitCode.OK;
+}
+
+function randomSeed(): number {
+  return Math.floor(Math.random() * (MAX_SEED + 1));
+}
