@@ -94,6 +94,8 @@ interface CpuCounters {
   rollbacks: number;
 }
 
+const BOOT_TIMEOUT_MS = 30_000;
+
 export class Runtime extends EventEmitter {
   private readonly lock = new Mutex();
   private readonly words: Int32Array;
@@ -134,6 +136,9 @@ export class Runtime extends EventEmitter {
 
   private async boot(): Promise<void> {
     const { cpus, modules, hotplugTimeoutMs } = this.options;
+    // Starting a worker and importing modules is not a hotplug step: a short hotplug timeout
+    // chosen for tests must not fail a start on a loaded machine.
+    const bootMs = Math.max(BOOT_TIMEOUT_MS, hotplugTimeoutMs);
     for (let cpu = 0; cpu < cpus; cpu++) {
       this.workers.push(
         new CpuWorker({
@@ -148,7 +153,7 @@ export class Runtime extends EventEmitter {
     }
     const catalogues = await Promise.all(
       this.workers.map((worker, cpu) =>
-        withDeadline(worker.api.catalogue(), hotplugTimeoutMs * 4, () => new ConfigError(`CPU ${cpu} did not load its modules within ${hotplugTimeoutMs * 4} ms`)).catch(
+        withDeadline(worker.api.catalogue(), bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
           (error: unknown) => {
             if (error instanceof ConfigError) throw error;
             throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -231,7 +236,8 @@ export class Runtime extends EventEmitter {
   private async createMissingPerCpuThreads(cpu: number): Promise<void> {
     for (const [group, spec] of this.groups) {
       if (this.kthreads.inGroup(group).some((t) => t.cpu === cpu)) continue;
-      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, true);
+      // During bring-up the thread starts parked and is released with the others.
+      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, !this.machine.isUp(cpu));
     }
   }
 

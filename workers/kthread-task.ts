@@ -71,6 +71,14 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
     if (!mayRunBound(Atomics.load(words, cpu + CPU_STATE))) this.recordViolation();
   }
 
+  /**
+   * Iteration watchers are notified every NOTIFY_EVERY units; a thread about to park or
+   * sleep notifies too, so a watcher of a count in between learns it will not come soon.
+   */
+  private settle(): void {
+    Atomics.notify(this.at.words, this.at.slot + KT_ITERATIONS);
+  }
+
   private recordViolation(): void {
     Atomics.add(this.at.words, this.at.slot + KT_VIOLATIONS, 1);
     Atomics.add(this.at.words, this.at.cpu + CPU_VIOLATIONS, 1);
@@ -83,6 +91,7 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
   async parkme(): Promise<void> {
     const { words } = this.at;
     const flags = this.at.slot + KT_FLAGS;
+    this.settle();
     for (;;) {
       const value = Atomics.load(words, flags);
       if (value & KtFlag.SHOULD_STOP || !(value & PARK_REQUESTS)) break;
@@ -101,6 +110,7 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
   async sleep(ms = Infinity): Promise<boolean> {
     const { words } = this.at;
     const flags = this.at.slot + KT_FLAGS;
+    this.settle();
     const deadline = performance.now() + ms;
     for (;;) {
       const value = Atomics.load(words, flags);

@@ -18,13 +18,14 @@ const enum Status {
   PARKED,
 }
 
-export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks): Promise<void> {
+/** Returns the thread's data, which kthreadStop() hands to the controller. */
+export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks): Promise<unknown> {
   const self: Kthread = kt;
   let status = Status.NONE;
   for (;;) {
     if (kt.shouldStop()) {
       if (hooks.cleanup && status !== Status.NONE) await hooks.cleanup(self, true);
-      return;
+      return kt.data;
     }
     if (kt.shouldPark()) {
       if (hooks.park && status === Status.ACTIVE) await hooks.park(self);

@@ -1,0 +1,112 @@
+/** Invariant 5: a hotplug operation completes or rolls back fully, and reports who failed. */
+
+import t from 'tap';
+import { HotplugError } from '../src/index.js';
+import { PATIENCE_MS, startRuntime } from './helpers.js';
+
+t.test('a thread that never polls makes cpuDown time out, roll back, and leave the CPU online', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2, hotplugTimeoutMs: 500 });
+  const good = await rt.kthreadCreateOnCpu(1, 'spinner');
+  const deaf = await rt.kthreadCreateOnCpu(1, 'deaf', { name: 'deaf/1' });
+  const error = await rt.cpuDown(1).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.type(error, HotplugError);
+  const failure = error as HotplugError;
+  t.equal(failure.cpu, 1);
+  t.equal(failure.step, 'smpboot:threads');
+  t.same(failure.unresponsive, [`'deaf/1' (id ${deaf.id}) on CPU 1`], 'the error names the thread and its CPU');
+  t.match(failure.message, /did not park within 500 ms.*rolled back and is online again/);
+
+  t.equal(rt.cpuState(1), 'online');
+  t.same(rt.onlineCpus(), [0, 1]);
+  t.notOk(rt.isDormant(1));
+  const at = rt.kthreadInfo(good).iterations;
+  t.ok(await rt.waitForIterations(good, at + 1024, PATIENCE_MS), 'the thread that did park runs again');
+  t.equal(rt.kthreadInfo(good).state, 'running');
+  t.equal(rt.stats().cpus[1]!.rollbacks, 1);
+  t.equal(rt.stats().violations, 0);
+  await rt.kthreadStop(deaf);
+  await rt.cpuDown(1);
+  t.equal(rt.cpuState(1), 'offline', 'without the deaf thread the CPU goes down');
+});
+
+t.test('injectFailure rolls back cpuDown at every step, and the CPU stays usable', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2 });
+  const calls: string[] = [];
+  await rt.setupState('app:online', {
+    startup: (cpu) => void calls.push(`startup ${cpu}`),
+    teardown: (cpu) => void calls.push(`teardown ${cpu}`),
+  });
+  t.same(calls, ['startup 0', 'startup 1'], 'setupState ran startup on the online CPUs');
+  const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
+
+  for (const step of ['app:online', 'smpboot:threads', 'cpuhp:dying', 'cpuhp:bringup']) {
+    calls.length = 0;
+    rt.injectFailure(1, step);
+    await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step, message: /injected failure/ }, `cpuDown fails at ${step}`);
+    t.equal(rt.cpuState(1), 'online', `rolled back to online after a failure at ${step}`);
+    t.notOk(rt.isDormant(1));
+    const at = rt.kthreadInfo(thread).iterations;
+    t.ok(await rt.waitForIterations(thread, at + 256, PATIENCE_MS), `the thread runs after the rollback at ${step}`);
+    const expected = step === 'app:online' ? [] : ['teardown 1', 'startup 1'];
+    t.same(calls, expected, `state callbacks ran down and back up for a failure at ${step}`);
+  }
+  await rt.cpuDown(1);
+  t.equal(rt.cpuState(1), 'offline', 'the injected failures were one-shot');
+  t.equal(rt.stats().violations, 0);
+});
+
+t.test('injectFailure rolls back cpuUp at every step, back to offline and dormant', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2 });
+  const calls: string[] = [];
+  await rt.setupState('app:online', {
+    startup: (cpu) => void calls.push(`startup ${cpu}`),
+    teardown: (cpu) => void calls.push(`teardown ${cpu}`),
+  });
+  const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
+  await rt.cpuDown(1);
+
+  for (const step of ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', 'app:online']) {
+    calls.length = 0;
+    const frozen = rt.kthreadInfo(thread).iterations;
+    rt.injectFailure(1, step);
+    await t.rejects(rt.cpuUp(1), { name: 'HotplugError', step }, `cpuUp fails at ${step}`);
+    t.equal(rt.cpuState(1), 'offline', `rolled back to offline after a failure at ${step}`);
+    t.ok(rt.isDormant(1), 'the worker is blocked again');
+    t.equal(rt.kthreadInfo(thread).state, 'parked');
+    t.same(calls, [], 'app:online startup never completed, so its teardown did not run');
+    t.ok(rt.kthreadInfo(thread).iterations >= frozen, 'counter is consistent');
+  }
+  t.equal(rt.stats().violations, 0, 'a thread unparked during a rolled-back cpuUp only ran while the CPU was online');
+  await rt.cpuUp(1);
+  t.same(calls, ['startup 1']);
+  t.ok(await rt.waitForIterations(thread, rt.kthreadInfo(thread).iterations + 256, PATIENCE_MS));
+});
+
+t.test('a failing state callback rolls back like an injected one; on-CPU callbacks run in the worker', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2 });
+  await rt.setupState('app:on-cpu', { startup: 'onlineOnCpu', teardown: 'onlineOnCpu' });
+  await rt.setupState('app:refuses-down', { teardown: 'failOnCpu' });
+  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:refuses-down', message: /refusing on CPU 1/ });
+  t.equal(rt.cpuState(1), 'online');
+  await rt.removeState('app:refuses-down');
+  await rt.cpuDown(1);
+  t.equal(rt.cpuState(1), 'offline');
+
+  await t.rejects(
+    rt.setupState('app:refuses-up', { startup: (cpu) => { if (cpu === 0) throw new Error('no'); } }),
+    { name: 'HotplugError', message: /setting up state 'app:refuses-up'/ },
+  );
+  t.throws(() => rt.injectFailure(0, 'app:refuses-up'), { name: 'ConfigError' }, 'the failed state was not registered');
+  await rt.cpuUp(1);
+  t.equal(rt.cpuState(1), 'online');
+});
+
+t.test('a callback that hangs times out and rolls back', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2, hotplugTimeoutMs: 300 });
+  await rt.setupState('app:hangs', { teardown: () => new Promise<void>(() => undefined) });
+  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:hangs', message: /did not finish within 300 ms/ });
+  t.equal(rt.cpuState(1), 'online');
+});
