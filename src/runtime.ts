@@ -21,6 +21,9 @@ import { KthreadRegistry, type KthreadHandle, type KthreadInfo } from './control
 import { Latency, type LatencySummary } from './controller/latency.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
 import { parkStrategy } from './controller/strategies/park.js';
+import { percpuRwsemStrategy } from './controller/strategies/percpu-rwsem.js';
+import { recreateStrategy } from './controller/strategies/recreate.js';
+import { refcountStrategy } from './controller/strategies/refcount.js';
 import type { Strategy, StrategyName } from './controller/strategies/strategy.js';
 
 export interface KthreadCreateOptions {
@@ -115,9 +118,9 @@ export class Runtime extends EventEmitter {
   private constructor(private readonly options: ResolvedOptions) {
     super();
     this.layout = layoutFor(options.cpus, options.maxKthreads);
-    this.words = createSharedMemory(this.layout);
+    this.words = createSharedMemory(this.layout, options.strategy);
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
-    this.strategy = parkStrategy(this.kthreads);
+    this.strategy = this.makeStrategy(options.strategy);
     this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
   }
@@ -134,35 +137,49 @@ export class Runtime extends EventEmitter {
     return runtime;
   }
 
-  private async boot(): Promise<void> {
-    const { cpus, modules, hotplugTimeoutMs } = this.options;
-    // Starting a worker and importing modules is not a hotplug step: a short hotplug timeout
-    // chosen for tests must not fail a start on a loaded machine.
-    const bootMs = Math.max(BOOT_TIMEOUT_MS, hotplugTimeoutMs);
-    for (let cpu = 0; cpu < cpus; cpu++) {
-      this.workers.push(
-        new CpuWorker({
-          cpu,
-          words: this.words,
-          layout: this.layout,
-          modules,
-          onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
-          onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
-        }),
-      );
+  private makeStrategy(name: StrategyName): Strategy {
+    switch (name) {
+      case 'park':
+        return parkStrategy(this.kthreads);
+      case 'refcount':
+        return refcountStrategy(this.words, this.kthreads);
+      case 'percpu-rwsem':
+        return percpuRwsemStrategy(this.words, this.layout, this.kthreads);
+      case 'recreate':
+        return recreateStrategy(this.kthreads, (cpu, slot) => this.workers[cpu]!.api.reap(slot));
     }
-    const catalogues = await Promise.all(
-      this.workers.map((worker, cpu) =>
-        withDeadline(worker.api.catalogue(), bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
-          (error: unknown) => {
-            if (error instanceof ConfigError) throw error;
-            throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-          },
-        ),
-      ),
-    );
+  }
+
+  private async boot(): Promise<void> {
+    const { cpus } = this.options;
+    for (let cpu = 0; cpu < cpus; cpu++) this.workers.push(this.newWorker(cpu));
+    const catalogues = await Promise.all(this.workers.map((worker, cpu) => this.loadedCatalogue(worker, cpu)));
     this.catalogue = catalogues[0] ?? {};
     for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
+  }
+
+  private newWorker(cpu: number): CpuWorker {
+    return new CpuWorker({
+      cpu,
+      words: this.words,
+      layout: this.layout,
+      modules: this.options.modules,
+      onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
+      onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
+    });
+  }
+
+  /** Waits for a new worker to import the modules; a failed import is a ConfigError. */
+  private loadedCatalogue(worker: CpuWorker, cpu: number): Promise<ModuleCatalogue> {
+    // Starting a worker and importing modules is not a hotplug step: a short hotplug timeout
+    // chosen for tests must not fail a start on a loaded machine.
+    const bootMs = Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
+    return withDeadline(worker.api.catalogue(), bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
+      (error: unknown) => {
+        if (error instanceof ConfigError) throw error;
+        throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      },
+    );
   }
 
   // ---------------------------------------------------------------- hotplug steps
@@ -187,12 +204,19 @@ export class Runtime extends EventEmitter {
         selfTimed: true,
         startup: async (cpu) => {
           this.setState(cpu, CpuState.BRINGUP);
+          if (!this.workers[cpu]!.alive) {
+            const worker = this.newWorker(cpu);
+            this.workers[cpu] = worker;
+            await this.loadedCatalogue(worker, cpu);
+          }
           if (!(await this.workers[cpu]!.wake(timeout))) {
             throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, cpu, 'cpuhp:bringup');
           }
         },
         teardown: async (cpu) => {
-          if (!(await this.workers[cpu]!.sleep(timeout))) {
+          if (this.strategy.recreatesWorkers) {
+            await this.workers[cpu]!.shutdown(timeout);
+          } else if (!(await this.workers[cpu]!.sleep(timeout))) {
             throw new HotplugError(
               `the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`,
               cpu,
@@ -262,6 +286,7 @@ export class Runtime extends EventEmitter {
         throw new HotplugError(`CPU ${cpu} is the last online CPU and cannot go down; bring another CPU up first (rt.cpuUp(n))`, cpu);
       }
       const started = performance.now();
+      await this.strategy.begin(cpu, 'down', this.options.hotplugTimeoutMs);
       this.setState(cpu, CpuState.DOWN_PREPARE);
       try {
         await this.machine.down(cpu);
@@ -270,6 +295,8 @@ export class Runtime extends EventEmitter {
       } catch (error) {
         this.afterRollback(cpu);
         throw error;
+      } finally {
+        this.strategy.end(cpu);
       }
     });
   }
@@ -281,6 +308,7 @@ export class Runtime extends EventEmitter {
     await this.lock.runExclusive(async () => {
       if (this.machine.isUp(cpu)) return;
       const started = performance.now();
+      await this.strategy.begin(cpu, 'up', this.options.hotplugTimeoutMs);
       try {
         await this.machine.up(cpu);
         this.upLatency.record(performance.now() - started);
@@ -288,6 +316,8 @@ export class Runtime extends EventEmitter {
       } catch (error) {
         this.afterRollback(cpu);
         throw error;
+      } finally {
+        this.strategy.end(cpu);
       }
     });
   }
@@ -464,6 +494,12 @@ export class Runtime extends EventEmitter {
   isDormant(cpu: number): boolean {
     this.assertCpu(cpu);
     return this.workers[cpu]!.isDormant();
+  }
+
+  /** Whether `cpu` has a worker thread at all (the recreate strategy ends it on CPU down). */
+  hasWorker(cpu: number): boolean {
+    this.assertCpu(cpu);
+    return this.workers[cpu]!.alive;
   }
 
   stats(): RuntimeStats {

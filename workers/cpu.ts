@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent, CreateKthreadRequest, ExitRecord } from '../src/protocol/control-plane.js';
-import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
+import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_READERS, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
 import { Dormancy } from '../src/protocol/cpu-state.js';
 import { blockWhileWord } from '../src/protocol/wait.js';
 import { KtFlag } from '../src/protocol/kthread-state.js';
@@ -18,7 +18,8 @@ import { KthreadTask } from './kthread-task.js';
 import { DEFINITION } from '../src/kthread/define.js';
 import { CpuScheduler } from './scheduler.js';
 import { loadModules } from './modules.js';
-import { smpbootThreadFn } from './smpboot.js';
+import { smpbootThreadFn, type HotplugReadSide } from './smpboot.js';
+import { percpuReadLock, refcountReadLock } from '../src/protocol/hotplug-lock.js';
 import { endpointOf } from '../src/protocol/endpoint.js';
 
 const HEARTBEAT_MS = 5;
@@ -27,8 +28,14 @@ const WAIT_SLICE_MS = 1000;
 if (parentPort === null) throw new Error('workers/cpu.js is a worker_threads entry point; start it through Runtime.start()');
 const port = parentPort;
 const { cpu, memory, modules } = workerData as CpuWorkerData;
-const { words, layout } = attachSharedMemory(memory);
+const { words, layout, strategy } = attachSharedMemory(memory);
 const base = cpuBase(layout, cpu);
+const readSide: HotplugReadSide | undefined =
+  strategy === 'refcount'
+    ? { words, readLock: refcountReadLock(words) }
+    : strategy === 'percpu-rwsem'
+      ? { words, readLock: percpuReadLock(words, base + CPU_READERS) }
+      : undefined;
 const scheduler = new CpuScheduler();
 const tasks = new Map<number, KthreadTask>();
 const exits = new Map<number, ExitRecord>();
@@ -57,7 +64,7 @@ async function createKthread(request: CreateKthreadRequest): Promise<void> {
   tasks.set(request.slot, task);
   task.markStarted();
   const body = async (): Promise<unknown> =>
-    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, definition.hooks);
+    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, definition.hooks, readSide);
   body().then(
     (value) => finish(request, task, { ok: true, value }),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),

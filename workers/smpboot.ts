@@ -7,6 +7,13 @@
 
 import type { Kthread, PerCpuThreadHooks } from '../src/kthread/define.js';
 import type { KthreadTask } from './kthread-task.js';
+import { backOff, type ReadLock } from '../src/protocol/hotplug-lock.js';
+
+/** The read side of the strategy's hotplug lock, for refcount and percpu-rwsem. */
+export interface HotplugReadSide {
+  readonly words: Int32Array;
+  readonly readLock: ReadLock;
+}
 
 /** Idle threads sleep on their flags word; this bounds one wait, the loop re-checks. */
 const IDLE_SLICE_MS = 1000;
@@ -19,7 +26,7 @@ const enum Status {
 }
 
 /** Returns the thread's data, which kthreadStop() hands to the controller. */
-export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks): Promise<unknown> {
+export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks, lock: HotplugReadSide | undefined): Promise<unknown> {
   const self: Kthread = kt;
   let status = Status.NONE;
   for (;;) {
@@ -47,8 +54,23 @@ export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks)
       await kt.sleep(IDLE_SLICE_MS);
       continue;
     }
-    const pending = hooks.run(self);
-    if (pending !== undefined) await pending;
+    if (lock === undefined) {
+      const pending = hooks.run(self);
+      if (pending !== undefined) await pending;
+    } else {
+      // get_online_cpus() / cpus_read_lock() around the unit; a blocked reader backs off and
+      // returns to the top of the loop, so a park or stop asked meanwhile is seen first.
+      if (!lock.readLock.tryEnter()) {
+        await backOff(lock.words, () => kt.shouldStop() || kt.shouldPark(), IDLE_SLICE_MS);
+        continue;
+      }
+      try {
+        const pending = hooks.run(self);
+        if (pending !== undefined) await pending;
+      } finally {
+        lock.readLock.exit();
+      }
+    }
     await kt.schedule();
   }
 }

@@ -32,8 +32,10 @@ export class CpuWorker {
 
   constructor(private readonly options: CpuWorkerOptions) {
     const data: CpuWorkerData = { cpu: options.cpu, memory: options.words.buffer as SharedArrayBuffer, modules: options.modules };
-    this.worker = new Worker(WORKER_ENTRY, { workerData: data, name: `cpu${options.cpu}` });
     this.dormant = cpuBase(options.layout, options.cpu) + CPU_DORMANT;
+    // A worker replacing a terminated one (recreate strategy) finds the word at SHUTDOWN.
+    Atomics.store(options.words, this.dormant, Dormancy.AWAKE);
+    this.worker = new Worker(WORKER_ENTRY, { workerData: data, name: `cpu${options.cpu}` });
     this.api = Comlink.wrap<CpuWorkerApi>(endpointOf(this.worker));
     this.worker.on('message', (message: unknown) => {
       if (isCpuWorkerEvent(message)) options.onEvent(message);

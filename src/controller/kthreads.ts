@@ -240,6 +240,26 @@ export class KthreadRegistry {
     return unresponsive;
   }
 
+  /**
+   * The recreate strategy's CPU down: stop every thread bound to `cpu` and reap it. Returns
+   * the threads that did not exit in time (the others are gone; a stop cannot be undone).
+   */
+  async stopCpu(cpu: number, timeoutMs: number, reap: (slot: number) => Promise<ExitRecord>): Promise<string[]> {
+    const unresponsive: string[] = [];
+    await Promise.all(
+      [...this.records.values()]
+        .filter((record) => record.cpu === cpu)
+        .map(async (record) => {
+          try {
+            await this.stop(record, timeoutMs, reap);
+          } catch (error) {
+            if (!(error instanceof KthreadError && / threw: /.test(error.message))) unresponsive.push(this.describe(record));
+          }
+        }),
+    );
+    return unresponsive;
+  }
+
   /** Clears CPU_PARK on every thread bound to `cpu`; threads with SHOULD_PARK stay parked. */
   unparkCpu(cpu: number): void {
     for (const record of this.records.values()) {

@@ -5,7 +5,7 @@
  * threads write on a hot path never shares a line with another such word, so a CPU's
  * fast path never bounces a line that another CPU is writing.
  *
- *   line 0              header: magic, CPU count, kthread slot count (written once, before
+ *   line 0              header: magic, CPU count, kthread slot count, strategy (written once, before
  *                       any worker starts; read-only afterwards)
  *   line 1              refcount strategy: global hotplug refcount (every CPU writes it:
  *                       deliberately shared, that is the point of the strategy)
@@ -26,10 +26,14 @@ export const LAYOUT_MAGIC = 0x43505548; // "CPUH"
 export const HDR_MAGIC = 0;
 export const HDR_NCPUS = 1;
 export const HDR_MAX_KTHREADS = 2;
+export const HDR_STRATEGY = 3; // index into STRATEGY_IDS
+
+/** Strategy names by their header number: the worker picks its per-CPU loop from it. */
+export const STRATEGY_IDS = ['park', 'refcount', 'percpu-rwsem', 'recreate'] as const;
 
 /** Global hotplug refcount (refcount strategy). Every CPU worker: Atomics.add/sub. */
 export const GLOBAL_REFCOUNT = 1 * LINE_WORDS;
-/** Writer word of the refcount and percpu-rwsem strategies. Controller only. */
+/** Writer word of the refcount and percpu-rwsem strategies (hotplug-lock.ts). Controller only. */
 export const GLOBAL_WRITER = 2 * LINE_WORDS;
 
 const CPU_BASE_LINE = 3;
@@ -82,21 +86,24 @@ export function ktBase(layout: Layout, slot: number): number {
 }
 
 /** Makes the shared memory for a runtime; only the controller calls this. */
-export function createSharedMemory(layout: Layout): Int32Array {
+export function createSharedMemory(layout: Layout, strategy: (typeof STRATEGY_IDS)[number]): Int32Array {
   const sab = new SharedArrayBuffer(layout.words * Int32Array.BYTES_PER_ELEMENT);
   const words = new Int32Array(sab);
   words[HDR_MAGIC] = LAYOUT_MAGIC;
   words[HDR_NCPUS] = layout.ncpus;
   words[HDR_MAX_KTHREADS] = layout.maxKthreads;
+  words[HDR_STRATEGY] = STRATEGY_IDS.indexOf(strategy);
   return words;
 }
 
 /** Rebuilds the layout on the worker side from the header the controller wrote. */
-export function attachSharedMemory(sab: SharedArrayBuffer): { words: Int32Array; layout: Layout } {
+export function attachSharedMemory(sab: SharedArrayBuffer): { words: Int32Array; layout: Layout; strategy: (typeof STRATEGY_IDS)[number] } {
   const words = new Int32Array(sab);
   if (words[HDR_MAGIC] !== LAYOUT_MAGIC) {
     throw new Error('cpuhp: shared memory has no cpuhp header; the worker was started with the wrong buffer');
   }
   const layout = layoutFor(words[HDR_NCPUS]!, words[HDR_MAX_KTHREADS]!);
-  return { words, layout };
+  const strategy = STRATEGY_IDS[words[HDR_STRATEGY]!];
+  if (strategy === undefined) throw new Error(`cpuhp: unknown strategy number ${words[HDR_STRATEGY]} in shared memory`);
+  return { words, layout, strategy };
 }

@@ -1,7 +1,8 @@
 /**
  * Peter Zijlstra's proposal (the seed, 2012): bound threads poll kthread_bound_should_stop();
  * after DOWN_PREPARE the controller waits until every thread bound to the CPU has parked.
- * Nothing is taken on the fast path: the thread's one load of its own flags word is all.
+ * Nothing is taken on the fast path, and no CPU but the one going down is disturbed: there
+ * is no writer side to wait for at the start of an operation.
  */
 
 import type { KthreadRegistry } from '../kthreads.js';
@@ -10,6 +11,9 @@ import type { Strategy } from './strategy.js';
 export function parkStrategy(kthreads: KthreadRegistry): Strategy {
   return {
     name: 'park',
+    recreatesWorkers: false,
+    begin: async () => undefined,
+    end: () => undefined,
     quiesce: (cpu, timeoutMs) => kthreads.parkCpu(cpu, timeoutMs),
     release: (cpu) => kthreads.unparkCpu(cpu),
   };

@@ -1,14 +1,27 @@
 /**
- * What a hotplug strategy supplies: how the threads bound to a CPU are quiesced before the
- * CPU dies, and released when it is back. The rest of the state machine is shared.
+ * What a hotplug strategy supplies: what a CPU up or down must wait for before it starts
+ * (the writer side of a hotplug lock, if the strategy has one), how the threads bound to a
+ * CPU are quiesced before the CPU dies and released when it is back, and whether the
+ * CPU's worker sleeps or is terminated. The state machine around it is shared.
  */
 
-export type StrategyName = 'park';
+import { STRATEGY_IDS } from '../../protocol/layout.js';
 
-export const STRATEGIES: readonly StrategyName[] = ['park'];
+export type StrategyName = (typeof STRATEGY_IDS)[number];
+
+export const STRATEGIES: readonly StrategyName[] = STRATEGY_IDS;
+
+export type HotplugDirection = 'up' | 'down';
 
 export interface Strategy {
   readonly name: StrategyName;
+  /**
+   * cpu_hotplug_begin(): runs before the first step. Throws a HotplugError (having undone
+   * its own request) if the readers did not let the writer in within the timeout.
+   */
+  begin(cpu: number, direction: HotplugDirection, timeoutMs: number): Promise<void>;
+  /** cpu_hotplug_done(): runs after the operation, completed or rolled back. */
+  end(cpu: number): void;
   /**
    * The smpboot teardown step: make every thread bound to `cpu` stop executing. Returns
    * the threads that did not within the timeout, after undoing its own request.
@@ -16,4 +29,6 @@ export interface Strategy {
   quiesce(cpu: number, timeoutMs: number): Promise<string[]>;
   /** The smpboot startup step (and rollback): let the threads bound to `cpu` run again. */
   release(cpu: number): void;
+  /** The pre-2012 way: the worker of a dead CPU is terminated, and a new one started on up. */
+  readonly recreatesWorkers: boolean;
 }

@@ -1,0 +1,21 @@
+/**
+ * Before 2012: per-CPU threads did not survive their CPU. On CPU down every thread bound
+ * to it is stopped (its cleanup runs) and the worker is terminated; on CPU up a new worker
+ * is started and the per-CPU threads are created again (their setup runs). Whatever a
+ * thread kept in kt.data is gone; plain kthreads on that CPU are gone for good.
+ */
+
+import type { ExitRecord } from '../../protocol/control-plane.js';
+import type { KthreadRegistry } from '../kthreads.js';
+import type { Strategy } from './strategy.js';
+
+export function recreateStrategy(kthreads: KthreadRegistry, reap: (cpu: number, slot: number) => Promise<ExitRecord>): Strategy {
+  return {
+    name: 'recreate',
+    recreatesWorkers: true,
+    begin: async () => undefined,
+    end: () => undefined,
+    quiesce: (cpu, timeoutMs) => kthreads.stopCpu(cpu, timeoutMs, (slot) => reap(cpu, slot)),
+    release: () => undefined,
+  };
+}

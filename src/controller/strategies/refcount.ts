@@ -1,0 +1,59 @@
+/**
+ * Mainline get_online_cpus() of 2012, with Steven Rostedt's multi-phase CPU down from the
+ * seed. Every unit of work of a per-CPU thread takes and drops one global refcount
+ * (hotplug-lock.ts); the writer:
+ *
+ *   down, phase 1 (begin): announce itself and wait for the refcount to reach zero while
+ *                readers keep running everywhere, pinned ones included;
+ *   down, phase 2: the teardown callbacks run (the state machine's steps above smpboot);
+ *   down, phase 3 (quiesce): block new readers on every CPU, wait for zero again, then park
+ *                the dying CPU's threads; readers elsewhere stay blocked until the end.
+ *   up (begin):  mainline cpu_hotplug_begin(): block readers and wait for zero, for the
+ *                whole operation.
+ *
+ * The refcount reaches zero only at an instant when no CPU is inside a unit, so a busy
+ * system can starve the writer: that is a measured outcome, reported by the timeout.
+ */
+
+import { HotplugError } from '../../errors.js';
+import { kickReaders, releaseReaders, Writer } from '../../protocol/hotplug-lock.js';
+import { GLOBAL_REFCOUNT, GLOBAL_WRITER } from '../../protocol/layout.js';
+import { waitForWord } from '../../protocol/wait.js';
+import type { KthreadRegistry } from '../kthreads.js';
+import type { Strategy } from './strategy.js';
+
+export function refcountStrategy(words: Int32Array, kthreads: KthreadRegistry): Strategy {
+  const drained = (timeoutMs: number): Promise<boolean> => waitForWord(words, GLOBAL_REFCOUNT, (v) => v === 0, timeoutMs);
+  const starved = (cpu: number, step: string, timeoutMs: number): HotplugError =>
+    new HotplugError(
+      `writer starved: the global hotplug refcount did not reach zero within ${timeoutMs} ms (${Atomics.load(words, GLOBAL_REFCOUNT)} readers inside); ` +
+        'with the refcount strategy, busy readers on any CPU can hold CPU hotplug off: retry, or use the park strategy',
+      cpu,
+      step,
+    );
+  const end = (): void => releaseReaders(words);
+  return {
+    name: 'refcount',
+    recreatesWorkers: false,
+    async begin(cpu, direction, timeoutMs) {
+      const bits = direction === 'up' ? Writer.WRITER_WAITING | Writer.READERS_BLOCKED : Writer.WRITER_WAITING;
+      Atomics.or(words, GLOBAL_WRITER, bits);
+      if (!(await drained(timeoutMs))) {
+        end();
+        throw starved(cpu, 'refcount:begin', timeoutMs);
+      }
+    },
+    end,
+    async quiesce(cpu, timeoutMs) {
+      Atomics.or(words, GLOBAL_WRITER, Writer.WRITER_WAITING | Writer.READERS_BLOCKED);
+      if (!(await drained(timeoutMs))) {
+        return [`${Atomics.load(words, GLOBAL_REFCOUNT)} holders of the global hotplug refcount`];
+      }
+      // Readers of this CPU backed off on the writer word: the kick makes them see CPU_PARK.
+      const parked = kthreads.parkCpu(cpu, timeoutMs);
+      kickReaders(words);
+      return parked;
+    },
+    release: (cpu) => kthreads.unparkCpu(cpu),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The read side of the hotplug lock, for the strategies that take one around every unit
+ * of work of a per-CPU thread, and the writer word they share.
+ *
+ * GLOBAL_WRITER (controller writes; readers only read it):
+ *   WRITER_WAITING   refcount: a writer waits for GLOBAL_REFCOUNT to reach zero, so the
+ *                    reader that drops it to zero must notify that word.
+ *   READERS_BLOCKED  refcount phase 3 and percpu-rwsem: new readers must not enter; they
+ *                    back off and Atomics.waitAsync on this word.
+ *   bits 8..31       a kick counter: the controller adds KICK after it sets a park or stop
+ *                    request that a backed-off reader must see. Readers wait with the whole
+ *                    word as the expected value, so clearing a flag or a kick always changes
+ *                    the word, and a reader about to wait returns at once instead of missing
+ *                    the wake-up.
+ *
+ * refcount (get_online_cpus() of 2012): GLOBAL_REFCOUNT, one word on one line, written by
+ * every CPU on every unit: deliberately shared, the cache line bounces between CPUs.
+ *   enter: add 1, then if READERS_BLOCKED, undo and back off.
+ *   exit:  sub 1; if that made it zero and a writer is waiting, notify GLOBAL_REFCOUNT.
+ *
+ * percpu-rwsem (percpu_down_read() / percpu_up_read()): CPU_READERS of each CPU, on its
+ * own line, written only by that CPU's worker.
+ *   enter: if READERS_BLOCKED back off; add 1 to this CPU's count; re-check the writer word
+ *          and if it is now set, undo and back off. With sequentially consistent Atomics
+ *          this is the Dekker pattern: the writer sets the word, then reads every count, so
+ *          either it sees this reader's increment or the reader sees its flag.
+ *   exit:  sub 1; if the writer word is set, notify this CPU's count.
+ */
+
+import { GLOBAL_REFCOUNT, GLOBAL_WRITER } from './layout.js';
+
+export const Writer = {
+  WRITER_WAITING: 1 << 0,
+  READERS_BLOCKED: 1 << 1,
+  FLAGS: (1 << 8) - 1,
+  KICK: 1 << 8,
+} as const;
+
+/** Wakes readers backed off on the writer word, so they re-check their own requests. */
+export function kickReaders(words: Int32Array): void {
+  Atomics.add(words, GLOBAL_WRITER, Writer.KICK);
+  Atomics.notify(words, GLOBAL_WRITER);
+}
+
+/** Clears the writer's flags (keeping the kick count moving) and wakes every backed-off reader. */
+export function releaseReaders(words: Int32Array): void {
+  Atomics.add(words, GLOBAL_WRITER, Writer.KICK);
+  Atomics.and(words, GLOBAL_WRITER, ~Writer.FLAGS);
+  Atomics.notify(words, GLOBAL_WRITER);
+}
+
+export interface ReadLock {
+  /** Synchronous fast path; false means "back off and wait, then retry". */
+  tryEnter(): boolean;
+  exit(): void;
+}
+
+/**
+ * A reader's back-off: resolves when the writer word changes (flags cleared, or a kick) or
+ * after `sliceMs`; the caller re-checks its own requests, then retries tryEnter().
+ *
+ * `requested` (the thread's own park/stop test) is checked after the writer word is read:
+ * the controller sets a request before it kicks, so either this read already sees the kick
+ * and the request check sees the request, or the kick changes the word under the wait.
+ */
+export async function backOff(words: Int32Array, requested: () => boolean, sliceMs: number): Promise<void> {
+  const word = Atomics.load(words, GLOBAL_WRITER);
+  if (!(word & Writer.READERS_BLOCKED) || requested()) return;
+  const wait = Atomics.waitAsync(words, GLOBAL_WRITER, word, sliceMs);
+  if (wait.async) await wait.value;
+}
+
+export function refcountReadLock(words: Int32Array): ReadLock {
+  const exit = (): void => {
+    if (Atomics.sub(words, GLOBAL_REFCOUNT, 1) === 1 && Atomics.load(words, GLOBAL_WRITER) & Writer.WRITER_WAITING) {
+      Atomics.notify(words, GLOBAL_REFCOUNT);
+    }
+  };
+  return {
+    tryEnter() {
+      Atomics.add(words, GLOBAL_REFCOUNT, 1);
+      if (!(Atomics.load(words, GLOBAL_WRITER) & Writer.READERS_BLOCKED)) return true;
+      exit();
+      return false;
+    },
+    exit,
+  };
+}
+
+export function percpuReadLock(words: Int32Array, readers: number): ReadLock {
+  const exit = (): void => {
+    Atomics.sub(words, readers, 1);
+    if (Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS) Atomics.notify(words, readers);
+  };
+  return {
+    tryEnter() {
+      if (Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS) return false;
+      Atomics.add(words, readers, 1);
+      if (!(Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS)) return true;
+      exit();
+      return false;
+    },
+    exit,
+  };
+}
