@@ -6,10 +6,12 @@
 
 import t from 'tap';
 import type { TraceEvent } from '../src/index.js';
-import { PATIENCE_MS, startRuntime } from './helpers.js';
+import { groupThread, PATIENCE_MS, RETAINING, startRuntime } from './helpers.js';
 
-t.test('a bound thread does not run while its CPU is down and resumes with its state', async (t) => {
-  const rt = await startRuntime(t, { cpus: 3 });
+for (const strategy of RETAINING) {
+
+t.test(`${strategy}: a bound thread does not run while its CPU is down and resumes with its state`, async (t) => {
+  const rt = await startRuntime(t, { cpus: 3, strategy });
   const threads = [await rt.kthreadCreateOnCpu(1, 'spinner'), await rt.kthreadCreateOnCpu(1, 'spinner')];
   const bystander = await rt.kthreadCreateOnCpu(2, 'spinner');
   for (const thread of threads) t.ok(await rt.waitForIterations(thread, 1024, PATIENCE_MS), `${thread.name} runs`);
@@ -37,15 +39,17 @@ t.test('a bound thread does not run while its CPU is down and resumes with its s
   t.equal(rt.stats().violations, 0, 'no bound thread ran while its CPU was not online');
 });
 
-t.test('cpuDown resolves only after every bound thread acknowledged PARKED, with the worker blocked', async (t) => {
-  const rt = await startRuntime(t, { cpus: 2 });
+t.test(`${strategy}: cpuDown resolves only after every bound thread acknowledged PARKED, with the worker blocked`, async (t) => {
+  const rt = await startRuntime(t, { cpus: 2, strategy });
+  await rt.registerPerCpuThread('counter');
   const threads = [await rt.kthreadCreateOnCpu(1, 'spinner'), await rt.kthreadCreateOnCpu(1, 'spinner'), await rt.kthreadCreateOnCpu(1, 'sleeper')];
   const events: TraceEvent[] = [];
   rt.on('trace', (event) => events.push(event));
 
   await rt.cpuDown(1);
   const resolvedAt = events.length;
-  for (const thread of threads) t.equal(rt.kthreadInfo(thread).state, 'parked', `${thread.name} acknowledged PARKED before cpuDown resolved`);
+  for (const thread of rt.kthreadList(1)) t.equal(rt.kthreadInfo(thread).state, 'parked', `${thread.name} acknowledged PARKED before cpuDown resolved`);
+  t.equal(rt.kthreadList(1).length, threads.length + 1);
   t.ok(rt.isDormant(1), 'the worker of CPU 1 acknowledged DORMANT (it is inside Atomics.wait)');
 
   const order = events.slice(0, resolvedAt).filter((e) => e.type === 'cpu-state' && e.cpu === 1).map((e) => e.state);
@@ -62,8 +66,8 @@ t.test('cpuDown resolves only after every bound thread acknowledged PARKED, with
   t.equal(rt.stats().violations, 0);
 });
 
-t.test('per-CPU threads are parked with their CPU and created for CPUs that come up later', async (t) => {
-  const rt = await startRuntime(t, { cpus: 3 });
+t.test(`${strategy}: per-CPU threads are parked with their CPU and created for CPUs that come up later`, async (t) => {
+  const rt = await startRuntime(t, { cpus: 3, strategy });
   await rt.cpuDown(2);
   const group = await rt.registerPerCpuThread('counter', { name: 'counter/%u' });
   t.same(group.threads().map((thread) => thread.cpu).sort(), [0, 1], 'one thread per online CPU');
@@ -88,5 +92,31 @@ t.test('per-CPU threads are parked with their CPU and created for CPUs that come
     ],
     'smpboot hooks ran in pairs: setup once, park/unpark around the down/up, cleanup on stop',
   );
+  t.equal(rt.stats().violations, 0);
+});
+}
+
+t.test('recreate: CPU down stops the threads and ends the worker; CPU up makes new ones', async (t) => {
+  const rt = await startRuntime(t, { cpus: 2, strategy: 'recreate' });
+  const plain = await rt.kthreadCreateOnCpu(1, 'spinner');
+  const group = await rt.registerPerCpuThread('counter');
+  const before = groupThread(rt, 'counter', 1);
+  t.ok(await rt.waitForIterations(before, 512, PATIENCE_MS));
+
+  await rt.cpuDown(1);
+  t.equal(rt.cpuState(1), 'offline');
+  t.notOk(rt.hasWorker(1), 'the worker of CPU 1 was terminated');
+  t.same(rt.kthreadList(1), [], 'every thread bound to CPU 1 was stopped');
+  t.throws(() => rt.kthreadInfo(plain), { name: 'KthreadError' }, 'the plain kthread is gone for good');
+
+  await rt.cpuUp(1);
+  t.ok(rt.hasWorker(1), 'a new worker runs CPU 1');
+  const after = groupThread(rt, 'counter', 1);
+  t.not(after.id, before.id, 'the per-CPU thread is a new thread');
+  t.ok(await rt.waitForIterations(after, 512, PATIENCE_MS), 'and it runs');
+  const data = (await rt.kthreadStop(after)) as { setups: number; parks: number; runs: number };
+  t.equal(data.setups, 1, 'its setup ran afresh: kt.data did not survive');
+  t.equal(data.parks, 0, 'it was never parked: recreate stops instead');
+  t.equal(group.threads().length, 1);
   t.equal(rt.stats().violations, 0);
 });

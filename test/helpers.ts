@@ -2,7 +2,25 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { Runtime, type RuntimeOptions } from '../src/index.js';
+import { Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName } from '../src/index.js';
+import { STRATEGIES } from '../src/controller/strategies/strategy.js';
+
+export { STRATEGIES };
+
+/** The strategies under which a bound thread survives its CPU going down (all but recreate). */
+export const RETAINING: readonly StrategyName[] = STRATEGIES.filter((s) => s !== 'recreate');
+
+/** A CPU that is down runs no JavaScript: its worker is dormant, or (recreate) gone. */
+export function workerIsQuiet(rt: Runtime, cpu: number): boolean {
+  return rt.isDormant(cpu) || !rt.hasWorker(cpu);
+}
+
+/** The thread of a per-CPU group on `cpu`; recreate makes a new one on every CPU up. */
+export function groupThread(rt: Runtime, fn: string, cpu: number): KthreadHandle {
+  const thread = rt.kthreadList(cpu).find((t) => t.fn === fn);
+  if (thread === undefined) throw new Error(`no ${fn} thread on CPU ${cpu}`);
+  return thread;
+}
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/kthreads.js', import.meta.url));
 

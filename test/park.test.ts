@@ -1,10 +1,12 @@
 /** Invariant 3: park and unpark semantics of single threads, including across CPU down/up. */
 
 import t from 'tap';
-import { PATIENCE_MS, startRuntime } from './helpers.js';
+import { PATIENCE_MS, RETAINING, STRATEGIES, startRuntime } from './helpers.js';
 
-t.test('park and unpark are idempotent and really stop the thread', async (t) => {
-  const rt = await startRuntime(t);
+for (const strategy of STRATEGIES) {
+
+t.test(`${strategy}: park and unpark are idempotent and really stop the thread`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
   t.ok(await rt.waitForIterations(thread, 256, PATIENCE_MS));
 
@@ -24,8 +26,8 @@ t.test('park and unpark are idempotent and really stop the thread', async (t) =>
   t.equal(rt.kthreadInfo(thread).parks, 1, 'a second unpark did not park it again');
 });
 
-t.test('unpark while the CPU is down keeps the thread parked until cpuUp', async (t) => {
-  const rt = await startRuntime(t);
+if (RETAINING.includes(strategy)) t.test(`${strategy}: unpark while the CPU is down keeps the thread parked until cpuUp`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
   await rt.kthreadPark(thread);
   await rt.cpuDown(1);
@@ -41,8 +43,8 @@ t.test('unpark while the CPU is down keeps the thread parked until cpuUp', async
   t.equal(rt.stats().violations, 0);
 });
 
-t.test('a thread parked by the user stays parked across a CPU down/up', async (t) => {
-  const rt = await startRuntime(t);
+if (RETAINING.includes(strategy)) t.test(`${strategy}: a thread parked by the user stays parked across a CPU down/up`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
   await rt.kthreadPark(thread);
   const frozen = rt.kthreadInfo(thread).iterations;
@@ -55,8 +57,8 @@ t.test('a thread parked by the user stays parked across a CPU down/up', async (t
   t.ok(await rt.waitForIterations(thread, frozen + 256, PATIENCE_MS));
 });
 
-t.test('stop of a parked thread wakes it and it exits with its value', async (t) => {
-  const rt = await startRuntime(t);
+t.test(`${strategy}: stop of a parked thread wakes it and it exits with its value`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(0, 'spinner', { data: { units: 1000 } });
   t.ok(await rt.waitForIterations(thread, 256, PATIENCE_MS));
   await rt.kthreadPark(thread);
@@ -66,8 +68,8 @@ t.test('stop of a parked thread wakes it and it exits with its value', async (t)
   t.same(rt.kthreadList(), [], 'the stopped thread is gone');
 });
 
-t.test('stop of a thread parked on an offline CPU is refused until the CPU is up', async (t) => {
-  const rt = await startRuntime(t);
+if (RETAINING.includes(strategy)) t.test(`${strategy}: stop of a thread parked on an offline CPU is refused until the CPU is up`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
   await rt.cpuDown(1);
   await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', message: /bring CPU 1 up/ });
@@ -76,8 +78,8 @@ t.test('stop of a thread parked on an offline CPU is refused until the CPU is up
   t.ok(await rt.kthreadStop(thread));
 });
 
-t.test('a thread that exits on its own: park errors, stop returns its failure', async (t) => {
-  const rt = await startRuntime(t);
+t.test(`${strategy}: a thread that exits on its own: park errors, stop returns its failure`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(0, 'thrower');
   const exited = await new Promise<boolean>((resolve) => {
     const check = (): void => {
@@ -92,8 +94,8 @@ t.test('a thread that exits on its own: park errors, stop returns its failure', 
   t.same(rt.kthreadList(), [], 'reaped');
 });
 
-t.test('wakeUpProcess ends a sleep early; park interrupts a sleep', async (t) => {
-  const rt = await startRuntime(t);
+t.test(`${strategy}: wakeUpProcess ends a sleep early; park interrupts a sleep`, async (t) => {
+  const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'sleeper');
   rt.wakeUpProcess(thread);
   await rt.kthreadPark(thread);
@@ -101,3 +103,4 @@ t.test('wakeUpProcess ends a sleep early; park interrupts a sleep', async (t) =>
   await rt.kthreadUnpark(thread);
   t.ok((await rt.kthreadStop(thread)) as number >= 1, 'the wake-up was counted');
 });
+}

@@ -155,16 +155,21 @@ export class KthreadRegistry {
     const started = performance.now();
     const before = setFlags(this.words, flags, KtFlag.SHOULD_PARK);
     this.trace({ type: 'park', cpu: record.cpu, thread: record.name });
-    if (!(await waitForWord(this.words, flags, parkAcknowledged, timeoutMs))) {
+    // Done when the thread acknowledges, or when a concurrent kthreadUnpark withdrew the
+    // request first: then this park is ordered before that unpark, and both have happened.
+    const settled = (v: number): boolean => parkAcknowledged(v) || !(v & KtFlag.SHOULD_PARK);
+    if (!(await waitForWord(this.words, flags, settled, timeoutMs))) {
       if (!(before & KtFlag.SHOULD_PARK)) clearFlags(this.words, flags, KtFlag.SHOULD_PARK);
       throw new KthreadError(
         `${this.describe(record)} did not park within ${timeoutMs} ms; its loop must poll kt.boundShouldStop() and call kt.parkme()`,
         record.name,
       );
     }
-    if (Atomics.load(this.words, flags) & KtFlag.EXITED) {
+    const after = Atomics.load(this.words, flags);
+    if (after & KtFlag.EXITED) {
       throw new KthreadError(`${this.describe(record)} exited instead of parking`, record.name);
     }
+    if (!parkAcknowledged(after)) return; // superseded by an unpark
     if (!(before & (KtFlag.SHOULD_PARK | KtFlag.PARKED))) this.parkLatency.record(performance.now() - started);
     this.trace({ type: 'parked', cpu: record.cpu, thread: record.name });
   }

@@ -16,6 +16,7 @@ export function recreateStrategy(kthreads: KthreadRegistry, reap: (cpu: number, 
     begin: async () => undefined,
     end: () => undefined,
     quiesce: (cpu, timeoutMs) => kthreads.stopCpu(cpu, timeoutMs, (slot) => reap(cpu, slot)),
-    release: () => undefined,
+    // The threads made afresh on the way up start parked, like every thread made during bring-up.
+    release: (cpu) => kthreads.unparkCpu(cpu),
   };
 }
