@@ -6,7 +6,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Runtime, type CpuStateName, type KthreadInfo, type LatencySummary, type RuntimeStats, type StrategyName } from '../index.js';
+import { Runtime, type CpuStateName, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
 import { plural } from './format.js';
 import { mulberry32, type Random } from './random.js';
 import type { SpinnerData } from './demo-kthreads.js';
@@ -155,11 +155,7 @@ class DemoRun {
         iterationsAtEnd: after[cpu.cpu]!,
       })),
       threads,
-      latency: {
-        cpuDown: withinMaximum(final.latency.cpuDown),
-        cpuUp: withinMaximum(final.latency.cpuUp),
-        park: withinMaximum(final.latency.park),
-      },
+      latency: final.latency,
       violations: final.violations,
       failures: this.failures,
     };
@@ -265,15 +261,6 @@ class DemoRun {
     }
     return rows;
   }
-}
-
-/**
- * hdr-histogram reports a percentile as the top of its bucket but the maximum as recorded,
- * so with few samples the p99 can come out a hair (within its 0.1% precision) above the
- * maximum. No percentile exceeds the maximum: cap them there.
- */
-function withinMaximum(summary: LatencySummary): LatencySummary {
-  return { ...summary, medianMs: Math.min(summary.medianMs, summary.maxMs), p99Ms: Math.min(summary.p99Ms, summary.maxMs) };
 }
 
 function isSpinnerData(value: unknown): value is SpinnerData {

@@ -19,11 +19,8 @@ export class Latency {
   summary(): LatencySummary {
     const h = this.histogram;
     if (h.totalCount === 0) return { count: 0, medianMs: 0, p99Ms: 0, maxMs: 0 };
-    return {
-      count: h.totalCount,
-      medianMs: h.getValueAtPercentile(50) / 1000,
-      p99Ms: h.getValueAtPercentile(99) / 1000,
-      maxMs: h.maxValue / 1000,
-    };
+    // Percentiles come back as the top of their bucket, the max as recorded: cap them by it.
+    const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), h.maxValue) / 1000;
+    return { count: h.totalCount, medianMs: at(50), p99Ms: at(99), maxMs: h.maxValue / 1000 };
   }
 }

@@ -32,7 +32,7 @@ export interface ResolvedOptions {
 }
 
 export function defaultCpuCount(): number {
-  return Math.max(2, availableParallelism());
+  return Math.min(MAX_CPUS, Math.max(2, availableParallelism()));
 }
 
 function integerIn(name: string, value: unknown, min: number, max: number, hint: string): number {
