@@ -1,0 +1,232 @@
+/**
+ * How a strategy benchmark reads to a person (aligned tables) and to a program (one JSON
+ * object). Figures that could not be measured say so: "-" where the measurement does not
+ * apply (1 CPU cannot go down), "failed" where it was tried and failed (listed at the end).
+ */
+
+import { formatCount, formatMs, plural, renderTable, type Column } from '../src/cli/format.js';
+import type { Summary } from './histogram.js';
+import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
+import { LOADS, type StrategyBenchResult, type StrategyRow } from './strategies.js';
+import type { VersusReference } from './compare.js';
+
+/** Printed before the run, so the user knows what the next minutes are doing. */
+export function renderHeader(settings: BenchSettings, cores: number, warnings: readonly string[]): string {
+  const lines = [
+    `cpuhp bench: strategies ${settings.strategies.join(', ')} (${REFERENCE_STRATEGY} is the reference), ` +
+      `at ${settings.cpus.map(String).join(', ')} ${settings.cpus.length === 1 && settings.cpus[0] === 1 ? 'CPU' : 'CPUs'} (one worker thread each) on ${plural(cores, 'core')}`,
+    settings.quick
+      ? `quick run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row and short windows; a smoke run, too short for figures worth comparing`
+      : `full run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row; ${settings.fastPath.windows} fast-path windows of ${settings.fastPath.windowMs} ms; churn windows of ${settings.churnWindowMs} ms`,
+    ...warnings,
+  ];
+  return lines.join('\n');
+}
+
+export function renderText(result: StrategyBenchResult): string {
+  // With only 1 CPU asked for, the three hotplug sections would be empty: one note says why.
+  const hotplugMeasured = result.rows.some((r) => r.skipped === null);
+  const sections = hotplugMeasured ? [hotplugTable(result), disruptionTable(result), churnTable(result)] : [skippedNotes(result).join('\n')];
+  return [fastPathTable(result), ...sections, comparisonTable(result), verdict(result)].join('\n\n');
+}
+
+const ns = (n: number): string => n.toFixed(1);
+const ratio = (n: number): string => n.toFixed(2);
+
+/** "-" when the row skipped this measurement, "failed" when it was tried. */
+function missing(row: StrategyRow): string {
+  return row.skipped === null ? 'failed' : '-';
+}
+
+function fastPathTable(result: StrategyBenchResult): string {
+  const rows: string[][] = [];
+  for (const { cpus, fastPath } of result.baselines) {
+    rows.push(['baseline', String(cpus), ...(fastPath === null ? ['failed', '', ''] : [ns(fastPath.nsPerIteration.median), ns(fastPath.nsPerIteration.p99), formatCount(fastPath.iterationsPerSecondPerThread)]), '1.00']);
+    for (const row of result.rows.filter((r) => r.cpus === cpus)) {
+      const f = row.fastPath;
+      rows.push([
+        row.strategy,
+        String(cpus),
+        ...(f === null ? ['failed', '', ''] : [ns(f.nsPerIteration.median), ns(f.nsPerIteration.p99), formatCount(f.iterationsPerSecondPerThread)]),
+        row.fastPathVsBaseline === null ? '' : ratio(row.fastPathVsBaseline),
+      ]);
+    }
+  }
+  const { rounds, windows, windowMs } = result.settings.fastPath;
+  const roundsNote = rounds === 1 ? '' : ` of each of ${rounds} rounds, the strategies taking turns`;
+  return [
+    `Fast path: wall ns per loop iteration of an empty per-CPU run(), no hotplug going on`,
+    `(baseline: a plain kthread, same empty unit and schedule(), no park check; one sample per thread in each of ${windows} windows of ${windowMs} ms${roundsNote})`,
+    renderTable(
+      [
+        { header: 'strategy' },
+        { header: 'CPUs', align: 'right' },
+        { header: 'median ns', align: 'right' },
+        { header: 'p99 ns', align: 'right' },
+        { header: 'iterations/s per thread', align: 'right' },
+        { header: '× baseline', align: 'right' },
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function latencyCells(s: Summary | undefined): string[] {
+  return s === undefined ? ['failed', '', ''] : [formatMs(s.median), formatMs(s.p99), formatMs(s.max)];
+}
+
+function hotplugTable(result: StrategyBenchResult): string {
+  const rows: string[][] = [];
+  for (const row of result.rows) {
+    if (row.skipped !== null) continue;
+    for (const load of LOADS) {
+      const h = row.hotplug[load];
+      rows.push([row.strategy, String(row.cpus), load, h === null ? '' : formatCount(h.cpuDown.count), ...latencyCells(h?.cpuDown), ...latencyCells(h?.cpuUp)]);
+    }
+  }
+  const columns: Column[] = [
+    { header: 'strategy' },
+    { header: 'CPUs', align: 'right' },
+    { header: 'load' },
+    { header: 'cycles', align: 'right' },
+    { header: 'down median', align: 'right' },
+    { header: 'down p99', align: 'right' },
+    { header: 'down max', align: 'right' },
+    { header: 'up median', align: 'right' },
+    { header: 'up p99', align: 'right' },
+    { header: 'up max', align: 'right' },
+  ];
+  return [
+    'Hotplug latency, ms, from the call of rt.cpuDown/rt.cpuUp to its resolve, CPUs 1..n-1 in turn',
+    '(idle: every CPU has a per-CPU thread with no work, asleep; busy: every CPU runs a per-CPU thread whose run() spins ~20 µs)',
+    renderTable(columns, rows),
+    ...skippedNotes(result),
+  ].join('\n');
+}
+
+function skippedNotes(result: StrategyBenchResult): string[] {
+  const cpus = [...new Set(result.rows.filter((r) => r.skipped !== null).map((r) => r.cpus))];
+  return cpus.map((n) => `${plural(n, 'CPU')}: ${result.rows.find((r) => r.cpus === n)!.skipped!}`);
+}
+
+function disruptionTable(result: StrategyBenchResult): string {
+  const rows = result.rows
+    .filter((row) => row.skipped === null)
+    .map((row) => {
+      const c = row.churn;
+      if (c === null) return [row.strategy, String(row.cpus), missing(row)];
+      return [row.strategy, String(row.cpus), c.stableCpus.join(','), String(c.churnedCpu), formatCount(c.undisturbedPerSecond), formatCount(c.duringChurnPerSecond), `${(c.disruption * 100).toFixed(1)}%`];
+    });
+  return [
+    `Disruption: throughput of the CPUs that stay online while the last CPU goes down and up, against their own undisturbed throughput`,
+    `(undisturbed: mean of a window of ${result.settings.churnWindowMs} ms before and one after the churn window)`,
+    renderTable(
+      [
+        { header: 'strategy' },
+        { header: 'CPUs', align: 'right' },
+        { header: 'stable CPUs' },
+        { header: 'churned CPU', align: 'right' },
+        { header: 'undisturbed iterations/s', align: 'right' },
+        { header: 'during churn iterations/s', align: 'right' },
+        { header: 'kept', align: 'right' },
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function churnTable(result: StrategyBenchResult): string {
+  const rows = result.rows
+    .filter((row) => row.skipped === null)
+    .map((row) => {
+      const c = row.churn;
+      if (c === null) return [row.strategy, String(row.cpus), missing(row)];
+      return [row.strategy, String(row.cpus), formatCount(c.cycles), c.cyclesPerSecond.toFixed(1), formatCount(c.work.stable), formatCount(c.work.churned), formatCount(c.work.total)];
+    });
+  return [
+    `Churn: down/up cycles of the last CPU completed in a window of ${result.settings.churnWindowMs} ms, back to back, and the work done meanwhile`,
+    '(churned CPU: iterations of its thread from each cpuUp resolving until the next cpuDown had parked it)',
+    renderTable(
+      [
+        { header: 'strategy' },
+        { header: 'CPUs', align: 'right' },
+        { header: 'cycles', align: 'right' },
+        { header: 'cycles/s', align: 'right' },
+        { header: 'iterations, stable CPUs', align: 'right' },
+        { header: 'churned CPU', align: 'right' },
+        { header: 'total', align: 'right' },
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function comparisonTable(result: StrategyBenchResult): string {
+  const cell = (v: VersusReference, value: number | null): string => {
+    if (value !== null) return ratio(value);
+    const row = result.rows.find((r) => r.strategy === v.strategy && r.cpus === v.cpus);
+    return row?.skipped !== null ? '-' : 'n/a';
+  };
+  const fast = (v: VersusReference): string => (v.fastPath === null ? 'n/a' : ratio(v.fastPath));
+  const rows = result.versusReference.map((v) => [
+    v.strategy,
+    String(v.cpus),
+    fast(v),
+    cell(v, v.cpuDownIdle),
+    cell(v, v.cpuDownBusy),
+    cell(v, v.cpuUpIdle),
+    cell(v, v.cpuUpBusy),
+    cell(v, v.disruption),
+    cell(v, v.churn),
+  ]);
+  return [
+    `Compared with ${REFERENCE_STRATEGY}, measured in this run at the same CPU count (ratio of medians; ${REFERENCE_STRATEGY} = 1.00)`,
+    '(lower is better for fast path and latency; higher is better for kept throughput and churn; n/a: a side failed)',
+    renderTable(
+      [
+        { header: 'strategy' },
+        { header: 'CPUs', align: 'right' },
+        { header: 'fast path ns', align: 'right' },
+        { header: 'down idle', align: 'right' },
+        { header: 'down busy', align: 'right' },
+        { header: 'up idle', align: 'right' },
+        { header: 'up busy', align: 'right' },
+        { header: 'kept throughput', align: 'right' },
+        { header: 'churn cycles/s', align: 'right' },
+      ],
+      rows,
+    ),
+  ].join('\n');
+}
+
+function verdict(result: StrategyBenchResult): string {
+  const lines = [`violations: ${result.violations}`];
+  lines.push(
+    result.failures.length === 0
+      ? `ok: every measurement done in ${(result.elapsedMs / 1000).toFixed(1)} s`
+      : `${plural(result.failures.length, 'measurement')} failed (listed on stderr); the others done in ${(result.elapsedMs / 1000).toFixed(1)} s`,
+  );
+  return lines.join('\n');
+}
+
+/** Failed measurements and violations, for stderr; empty when there are none. */
+export function renderProblems(result: StrategyBenchResult): string {
+  const lines: string[] = [];
+  if (result.violations > 0) {
+    lines.push(`cpuhp bench: the CPU workers counted ${plural(result.violations, 'invariant violation')}: a bound thread did work while its CPU was not online`);
+  }
+  if (result.failures.length > 0) {
+    lines.push(`cpuhp bench: ${plural(result.failures.length, 'measurement')} could not be done:`, ...result.failures.map((f) => `  - ${f}`));
+  }
+  return lines.join('\n');
+}
+
+/** The whole result as one JSON object; figures rounded to what they can carry. */
+export function renderJson(result: StrategyBenchResult, extra: { readonly svg: string | null }): string {
+  return JSON.stringify({ ...result, ok: result.failures.length === 0 && result.violations === 0, svg: extra.svg }, roundNumbers, 2);
+}
+
+/** Three decimals is a picosecond of ns, a microsecond of ms: below the measurements' resolution. */
+function roundNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
+}
