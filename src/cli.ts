@@ -7,6 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBench } from './cli/bench.js';
 import { registerDemo } from './cli/demo.js';
 import { ExitCode } from './cli/exit.js';
 
@@ -26,5 +27,6 @@ const program = new Command('cpuhp')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.ERROR));
 
 registerDemo(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);

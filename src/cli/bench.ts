@@ -1,0 +1,125 @@
+/**
+ * `cpuhp bench`: the strategy benchmark's command, flags, output files and exit status. The
+ * benchmark itself is in bench/strategies.ts, its tables in bench/report.ts, its chart in
+ * bench/chart.ts. Those are loaded when the command runs, so that other subcommands do not
+ * pay for loading vega.
+ */
+
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { MAX_CPUS } from '../controller/options.js';
+import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
+import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
+import { integerIn } from './flags.js';
+
+const DEFAULT_SVG = 'bench-results.svg';
+/** As in bench/settings.ts, which this file loads only when the command runs. */
+const DEFAULT_CPUS: readonly number[] = [1, 2, 4];
+const MAX_CYCLES = 1_000_000;
+
+interface BenchFlags {
+  readonly cpus: readonly number[];
+  readonly strategies?: readonly StrategyName[];
+  readonly quick?: boolean;
+  readonly cycles?: number;
+  readonly json?: boolean;
+  readonly out?: string;
+  /** A file name, or false for --no-svg. */
+  readonly svg: string | false;
+}
+
+/** "1,2,4" → [1, 2, 4]; each a CPU count the runtime accepts. */
+function cpuList(value: string): number[] {
+  const parse = integerIn(1, MAX_CPUS, 'each CPU is one worker thread');
+  return value.split(',').map((part) => parse(part.trim()));
+}
+
+function strategyList(value: string): StrategyName[] {
+  return value.split(',').map((part) => {
+    const name = part.trim();
+    const known = STRATEGIES.find((s) => s === name);
+    if (known === undefined) throw new InvalidArgumentError(`unknown strategy '${name}'; choose from: ${STRATEGIES.join(', ')}.`);
+    return known;
+  });
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description(
+      'benchmark the hotplug strategies on the same per-CPU thread code, in one run: fast-path cost, cpuDown/cpuUp latency (idle and busy), ' +
+        'disruption of the CPUs that stay online, and churn; each strategy as ratios against park',
+    )
+    .addOption(new Option('--cpus <list>', `CPU counts to measure, comma-separated, each 1 to ${MAX_CPUS}`).argParser(cpuList).default([...DEFAULT_CPUS], DEFAULT_CPUS.join(',')))
+    .option('--strategies <list>', `strategies to measure, comma-separated (default: all of ${STRATEGIES.join(', ')}); park is always measured, as the reference`, strategyList)
+    .option('--quick', 'a smoke run of well under a minute (20 cycles per latency row, short windows), for CI; its figures are not for comparison')
+    .option('--cycles <n>', 'cpuDown/cpuUp cycles per latency row (default 200, or 20 with --quick)', integerIn(1, MAX_CYCLES))
+    .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
+    .option('--out <file>', 'also write the JSON object to this file')
+    .option('--svg <file>', 'write the chart (SVG) to this file', DEFAULT_SVG)
+    .option('--no-svg', 'write no chart')
+    .addHelpText(
+      'after',
+      '\nPerformance is measured and reported, never asserted. Exit status: 0 when every measurement was done;\n' +
+        '1 when one could not be done (a hotplug operation timed out, a thread did not run) or the CPU workers\n' +
+        'counted invariant violations; 2 when the run could not start (bad flags, an output file not writable).',
+    )
+    .action((flags: BenchFlags, command: Command) => runCommand('bench', () => bench(flags, command)));
+}
+
+/** Refuses an output path whose directory is missing or read-only before minutes are spent measuring. */
+function assertWritable(command: Command, flag: string, file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
+  }
+}
+
+async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue> {
+  if (flags.out !== undefined) assertWritable(command, '--out', flags.out);
+  if (flags.svg !== false) assertWritable(command, '--svg', flags.svg);
+
+  const { benchSettings } = await import('../../bench/settings.js');
+  const { oversubscriptionWarnings, runStrategyBench } = await import('../../bench/strategies.js');
+  const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/report.js');
+  const { barProgress, lineProgress } = await import('../../bench/progress.js');
+
+  const settings = benchSettings({
+    cpus: flags.cpus,
+    quick: flags.quick ?? false,
+    ...(flags.strategies === undefined ? {} : { strategies: flags.strategies }),
+    ...(flags.cycles === undefined ? {} : { hotplugCycles: flags.cycles }),
+  });
+  const cores = availableParallelism();
+  // stdout carries the report; in --json mode nothing but the JSON object may go there.
+  const progress = flags.json ? lineProgress(process.stderr) : process.stdout.isTTY ? barProgress(process.stdout) : lineProgress(process.stderr);
+  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, oversubscriptionWarnings(settings.cpus, cores))}\n\n`);
+
+  const result = await runStrategyBench(settings, progress);
+
+  let svg: string | null = null;
+  if (flags.svg !== false) {
+    const { renderSvg } = await import('../../bench/chart.js');
+    writeFileSync(flags.svg, await renderSvg(result));
+    svg = flags.svg;
+  }
+  const json = renderJson(result, { svg });
+  if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);
+
+  if (flags.json) {
+    process.stdout.write(`${json}\n`);
+  } else {
+    const written = [svg === null ? undefined : `chart: ${svg}`, flags.out === undefined ? undefined : `JSON: ${flags.out}`].filter((s) => s !== undefined);
+    process.stdout.write(`${renderText(result)}\n${written.length > 0 ? `${written.join('; ')}\n` : ''}`);
+  }
+  const problems = renderProblems(result);
+  if (problems !== '') {
+    process.stderr.write(`${problems}\n`);
+    return ExitCode.CHECK_FAILED;
+  }
+  return ExitCode.OK;
+}
