@@ -24,7 +24,7 @@ import { parkStrategy } from './controller/strategies/park.js';
 import { percpuRwsemStrategy } from './controller/strategies/percpu-rwsem.js';
 import { recreateStrategy } from './controller/strategies/recreate.js';
 import { refcountStrategy } from './controller/strategies/refcount.js';
-import type { Strategy, StrategyName } from './controller/strategies/strategy.js';
+import type { HotplugDirection, Strategy, StrategyName } from './controller/strategies/strategy.js';
 
 export interface KthreadCreateOptions {
   /** Thread name, as in `ps`; default `<fn>/<cpu>`. */
@@ -285,19 +285,7 @@ export class Runtime extends EventEmitter {
       if (others.length === 0) {
         throw new HotplugError(`CPU ${cpu} is the last online CPU and cannot go down; bring another CPU up first (rt.cpuUp(n))`, cpu);
       }
-      const started = performance.now();
-      await this.strategy.begin(cpu, 'down', this.options.hotplugTimeoutMs);
-      this.setState(cpu, CpuState.DOWN_PREPARE);
-      try {
-        await this.machine.down(cpu);
-        this.downLatency.record(performance.now() - started);
-        this.counters[cpu]!.downs++;
-      } catch (error) {
-        this.afterRollback(cpu);
-        throw error;
-      } finally {
-        this.strategy.end(cpu);
-      }
+      await this.hotplug(cpu, 'down');
     });
   }
 
@@ -307,19 +295,35 @@ export class Runtime extends EventEmitter {
     this.assertCpu(cpu);
     await this.lock.runExclusive(async () => {
       if (this.machine.isUp(cpu)) return;
-      const started = performance.now();
-      await this.strategy.begin(cpu, 'up', this.options.hotplugTimeoutMs);
-      try {
+      await this.hotplug(cpu, 'up');
+    });
+  }
+
+  /**
+   * One CPU up or down, under the hotplug lock: the strategy's writer side around the
+   * state machine (cpu_hotplug_begin/done), latency and counters on success, the CPU state
+   * word set from where the rollback left the CPU on failure.
+   */
+  private async hotplug(cpu: number, direction: HotplugDirection): Promise<void> {
+    const started = performance.now();
+    await this.strategy.begin(cpu, direction, this.options.hotplugTimeoutMs);
+    try {
+      if (direction === 'down') {
+        this.setState(cpu, CpuState.DOWN_PREPARE);
+        await this.machine.down(cpu);
+        this.downLatency.record(performance.now() - started);
+        this.counters[cpu]!.downs++;
+      } else {
         await this.machine.up(cpu);
         this.upLatency.record(performance.now() - started);
         this.counters[cpu]!.ups++;
-      } catch (error) {
-        this.afterRollback(cpu);
-        throw error;
-      } finally {
-        this.strategy.end(cpu);
       }
-    });
+    } catch (error) {
+      this.afterRollback(cpu);
+      throw error;
+    } finally {
+      this.strategy.end(cpu);
+    }
   }
 
   private afterRollback(cpu: number): void {
