@@ -174,7 +174,13 @@ export class Runtime extends EventEmitter {
     // Starting a worker and importing modules is not a hotplug step: a short hotplug timeout
     // chosen for tests must not fail a start on a loaded machine.
     const bootMs = Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
-    return withDeadline(worker.api.catalogue(), bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
+    // comlink never settles a call to a worker that died: race the call against its exit.
+    const died = worker.exit.then((code): never => {
+      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules`);
+    });
+    died.catch(() => undefined);
+    const loaded = Promise.race([worker.api.catalogue(), died]);
+    return withDeadline(loaded, bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
       (error: unknown) => {
         if (error instanceof ConfigError) throw error;
         throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
