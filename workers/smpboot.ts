@@ -54,22 +54,18 @@ export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks,
       await kt.sleep(IDLE_SLICE_MS);
       continue;
     }
-    if (lock === undefined) {
+    // Under refcount and percpu-rwsem: get_online_cpus() / cpus_read_lock() around the unit.
+    // A blocked reader backs off and returns to the top of the loop, so a park or stop asked
+    // meanwhile is seen first.
+    if (lock !== undefined && !lock.readLock.tryEnter()) {
+      await backOff(lock.words, () => kt.shouldStop() || kt.shouldPark(), IDLE_SLICE_MS);
+      continue;
+    }
+    try {
       const pending = hooks.run(self);
       if (pending !== undefined) await pending;
-    } else {
-      // get_online_cpus() / cpus_read_lock() around the unit; a blocked reader backs off and
-      // returns to the top of the loop, so a park or stop asked meanwhile is seen first.
-      if (!lock.readLock.tryEnter()) {
-        await backOff(lock.words, () => kt.shouldStop() || kt.shouldPark(), IDLE_SLICE_MS);
-        continue;
-      }
-      try {
-        const pending = hooks.run(self);
-        if (pending !== undefined) await pending;
-      } finally {
-        lock.readLock.exit();
-      }
+    } finally {
+      lock?.readLock.exit();
     }
     await kt.schedule();
   }
