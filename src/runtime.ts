@@ -120,6 +120,7 @@ export class Runtime extends EventEmitter {
     this.layout = layoutFor(options.cpus, options.maxKthreads);
     this.words = createSharedMemory(this.layout, options.strategy);
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
+    this.kthreads.plantedRace = options.plantedRace;
     this.strategy = this.makeStrategy(options.strategy);
     this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
@@ -234,9 +235,10 @@ export class Runtime extends EventEmitter {
       },
       {
         name: 'cpuhp:dying',
-        teardown: (cpu) => {
+        teardown: async (cpu) => {
           this.setState(cpu, CpuState.DYING);
           this.setState(cpu, CpuState.DEAD);
+          await this.kthreads.parkHeldBack(cpu, this.options.hotplugTimeoutMs);
         },
       },
       {

@@ -44,6 +44,9 @@ export class KthreadRegistry {
   private nextId = 1;
   private readonly free: number[] = [];
   private readonly records = new Map<number, KthreadRecord>();
+  /** Test-only (RuntimeOptions.plantedRace): CPU down declares the CPU dead too early. */
+  plantedRace = false;
+  private readonly heldBack = new Map<number, KthreadRecord>();
 
   constructor(
     private readonly words: Int32Array,
@@ -228,7 +231,14 @@ export class KthreadRegistry {
    * of them again in that case, so a timed-out CPU down leaves every thread running.
    */
   async parkCpu(cpu: number, timeoutMs: number): Promise<string[]> {
-    const threads = [...this.records.values()].filter((r) => r.cpu === cpu);
+    let threads = [...this.records.values()].filter((r) => r.cpu === cpu);
+    if (this.plantedRace) {
+      // The planted race: one running thread is left out, to be parked only after the CPU
+      // is dead (parkHeldBack). Torture must notice it run while its CPU is not online.
+      const running = threads.find((r) => !(Atomics.load(this.words, r.base + KT_FLAGS) & (KtFlag.PARKED | KtFlag.EXITED | KtFlag.SHOULD_PARK)));
+      threads = threads.filter((r) => r !== running);
+      if (running !== undefined) this.heldBack.set(cpu, running);
+    }
     const started = performance.now();
     const fresh = threads.filter((r) => !(setFlags(this.words, r.base + KT_FLAGS, KtFlag.CPU_PARK) & (KtFlag.PARKED | KtFlag.EXITED)));
     const unresponsive: string[] = [];
@@ -243,6 +253,21 @@ export class KthreadRegistry {
     );
     if (unresponsive.length > 0) this.unparkCpu(cpu);
     return unresponsive;
+  }
+
+  /** Parks the thread the planted race held back from parkCpu, if there is one. */
+  async parkHeldBack(cpu: number, timeoutMs: number): Promise<void> {
+    const record = this.heldBack.get(cpu);
+    if (record === undefined) return;
+    this.heldBack.delete(cpu);
+    if (!this.records.has(record.id)) return;
+    // Let it run on the dead CPU until its next iteration notification (every 256), so the
+    // race shows every time rather than only when the window happens to be hit.
+    const iterations = record.base + KT_ITERATIONS;
+    const next = (Math.floor(Atomics.load(this.words, iterations) / 256) + 1) * 256;
+    await waitForWord(this.words, iterations, (v) => v >= next, timeoutMs);
+    setFlags(this.words, record.base + KT_FLAGS, KtFlag.CPU_PARK);
+    await waitForWord(this.words, record.base + KT_FLAGS, parkAcknowledged, timeoutMs);
   }
 
   /**

@@ -21,6 +21,12 @@ export interface RuntimeOptions {
   readonly hotplugTimeoutMs?: number;
   /** Kthread slots in shared memory. Default 256. */
   readonly maxKthreads?: number;
+  /**
+   * Test-only: plant a known race to prove that the torture checks find it. With
+   * 'dead-before-parked', CPU down marks the CPU DYING and DEAD before the last running
+   * bound thread has acknowledged its park (it breaks invariants 1 and 2 on purpose).
+   */
+  readonly plantedRace?: 'dead-before-parked';
 }
 
 export interface ResolvedOptions {
@@ -29,6 +35,7 @@ export interface ResolvedOptions {
   readonly modules: readonly string[];
   readonly hotplugTimeoutMs: number;
   readonly maxKthreads: number;
+  readonly plantedRace: boolean;
 }
 
 export function defaultCpuCount(): number {
@@ -67,5 +74,8 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     throw new ConfigError('modules must be an array of paths or file: URLs');
   }
   const modules = (options.modules ?? []).map(moduleUrl);
-  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads };
+  if (options.plantedRace !== undefined && options.plantedRace !== 'dead-before-parked') {
+    throw new ConfigError(`plantedRace must be 'dead-before-parked' or left out, got ${String(options.plantedRace)}`);
+  }
+  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads, plantedRace: options.plantedRace !== undefined };
 }
