@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
-import type { ModuleCatalogue } from './protocol/control-plane.js';
+import type { ExitRecord, ModuleCatalogue } from './protocol/control-plane.js';
 import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
 import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
 import { waitForWord } from './protocol/wait.js';
@@ -147,7 +147,7 @@ export class Runtime extends EventEmitter {
       case 'percpu-rwsem':
         return percpuRwsemStrategy(this.words, this.layout, this.kthreads);
       case 'recreate':
-        return recreateStrategy(this.kthreads, (cpu, slot) => this.workers[cpu]!.api.reap(slot));
+        return recreateStrategy(this.kthreads, (cpu, slot) => this.reap(cpu, slot));
     }
   }
 
@@ -443,16 +443,25 @@ export class Runtime extends EventEmitter {
   /** kthread_stop(): asks the thread to stop, waits for it to exit, returns its result. */
   async kthreadStop(thread: KthreadHandle): Promise<unknown> {
     this.assertOpen();
-    const info = this.kthreads.info(thread);
+    this.kthreads.info(thread); // a stopped or foreign handle is refused before waiting for the lock
     return this.lock.runExclusive(async () => {
-      if (info.state !== 'exited' && !this.machine.isUp(info.cpu)) {
+      // Read under the lock: the CPU may have gone down, or the thread exited, meanwhile.
+      const info = this.kthreads.info(thread);
+      if (!this.machine.isUp(info.cpu)) {
+        const why = info.state === 'exited' ? 'has exited, and its result is held by' : 'is parked on';
         throw new KthreadError(
-          `'${info.name}' is parked on CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
+          `'${info.name}' ${why} CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
           info.name,
         );
       }
-      return this.kthreads.stop(thread, this.options.hotplugTimeoutMs, (slot) => this.workers[info.cpu]!.api.reap(slot));
+      return this.kthreads.stop(thread, this.options.hotplugTimeoutMs, (slot) => this.reap(info.cpu, slot));
     });
+  }
+
+  /** Collects an exited thread's record from its CPU's worker, within the hotplug timeout. */
+  private reap(cpu: number, slot: number): Promise<ExitRecord> {
+    const timeout = this.options.hotplugTimeoutMs;
+    return withDeadline<ExitRecord>(this.workers[cpu]!.api.reap(slot), timeout, () => new KthreadError(`CPU ${cpu} did not hand over the exit record of slot ${slot} within ${timeout} ms`));
   }
 
   kthreadInfo(thread: KthreadHandle): KthreadInfo {
@@ -564,7 +573,7 @@ export class Runtime extends EventEmitter {
         this.kthreads
           .all()
           .filter((t) => this.machine.isUp(t.cpu))
-          .map((t) => this.kthreads.stop(t, timeout, (slot) => this.workers[t.cpu]!.api.reap(slot)).catch(() => undefined)),
+          .map((t) => this.kthreads.stop(t, timeout, (slot) => this.reap(t.cpu, slot)).catch(() => undefined)),
       );
       await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
     });
