@@ -1,0 +1,59 @@
+/**
+ * The kthread module `cpuhp torture` loads into its CPU workers. Faults the run injects
+ * from inside the threads are decided here, from a seed in each thread's data, so that a
+ * seed reproduces the same choices (though not the same timings).
+ */
+
+import { defineKthread, definePerCpuThread } from '../kthread/define.js';
+import { mulberry32 } from '../cli/random.js';
+
+export interface TortureData {
+  /** Seed of this thread's own choices. */
+  readonly seed: number;
+  /** Chance per unit of starting a deaf spell: a while of not polling for park at all. */
+  readonly deafChance: number;
+  /** How long a deaf spell lasts; longer than the hotplug timeout, so a CPU down must roll back. */
+  readonly deafMs: number;
+  units: number;
+  deafSpells: number;
+}
+
+/**
+ * A bound kthread that polls boundShouldStop() every unit, except during deaf spells,
+ * when it keeps working and yielding but ignores park requests (it still honours stop).
+ */
+export const torturer = defineKthread<TortureData, TortureData>(async (kt) => {
+  const random = mulberry32(kt.data.seed);
+  let deafUntil = 0;
+  while (!kt.shouldStop()) {
+    const deaf = deafUntil > 0 && performance.now() < deafUntil;
+    if (!deaf && kt.boundShouldStop()) {
+      await kt.parkme();
+      continue;
+    }
+    if (!deaf && kt.data.deafChance > 0 && random.next() < kt.data.deafChance) {
+      deafUntil = performance.now() + kt.data.deafMs;
+      kt.data.deafSpells++;
+    }
+    kt.data.units++;
+    await kt.schedule();
+  }
+  return kt.data;
+});
+
+/** A kthread that does a few units and then throws: the runtime must survive it. */
+export const crasher = defineKthread(async (kt) => {
+  for (let i = 0; i < 100 && !kt.shouldStop(); i++) await kt.schedule();
+  throw new Error('torture: a kthread that throws (injected fault)');
+});
+
+/** A per-CPU thread with an endless queue, created again for every CPU that comes up. */
+export const tortureKworker = definePerCpuThread<{ items: number }>({
+  setup: (kt) => {
+    kt.data = { items: 0 };
+  },
+  shouldRun: () => true,
+  run: (kt) => {
+    kt.data.items++;
+  },
+});
