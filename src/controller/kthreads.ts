@@ -235,7 +235,9 @@ export class KthreadRegistry {
     if (this.plantedRace) {
       // The planted race: one running thread is left out, to be parked only after the CPU
       // is dead (parkHeldBack). Torture must notice it run while its CPU is not online.
-      const running = threads.find((r) => !(Atomics.load(this.words, r.base + KT_FLAGS) & (KtFlag.PARKED | KtFlag.EXITED | KtFlag.SHOULD_PARK)));
+      // The newest running thread: per-CPU threads, made first, may be held off by a
+      // strategy's hotplug lock and so would not show the race on their own.
+      const running = threads.findLast((r) => !(Atomics.load(this.words, r.base + KT_FLAGS) & (KtFlag.PARKED | KtFlag.EXITED | KtFlag.SHOULD_PARK)));
       threads = threads.filter((r) => r !== running);
       if (running !== undefined) this.heldBack.set(cpu, running);
     }
