@@ -143,8 +143,10 @@ class TortureRun {
       for (let i = 0; i < this.settings.threadsPerCpu; i++) await this.createTorturer(rt, cpu);
     }
     const report = setInterval(() => onProgress?.(this.progress()), 1000);
+    let operations = 0;
     try {
       await Promise.all([this.onoffActor(rt, mulberry32(this.seed())), ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreadActor(rt, mulberry32(this.seed()), `kthread-${i}`))]);
+      operations = this.log.count;
       if (this.violations.length === 0) await this.finalCheck(rt);
       if (this.violations.length === 0) await this.collectThreads(rt);
     } finally {
@@ -155,7 +157,7 @@ class TortureRun {
       settings: this.settings,
       cores: availableParallelism(),
       elapsedMs: this.now(),
-      operations: this.log.count,
+      operations,
       counts: { ...this.counts },
       latency: { offline: this.offline.summary(), online: this.online.summary() },
       violations: this.violations,
@@ -202,6 +204,8 @@ class TortureRun {
 
   /** Invariant 1, as the workers count it: no bound thread ran while its CPU was not online. */
   private check(rt: Runtime): void {
+    // After a violation nothing is consistent any more: the checkpoint stays before it.
+    if (this.violations.length > 0) return;
     const count = rt.stats().violations;
     if (count > this.seenViolations) {
       this.violation(`bound threads ran ${count - this.seenViolations} units of work while their CPU was not online (stats().violations = ${count})`);
