@@ -1,0 +1,231 @@
+/**
+ * A torture run's timeline as a Chrome Trace Event Format file, which ui.perfetto.dev and
+ * chrome://tracing open as-is. Three processes, one track per thing:
+ *
+ *   CPUs      two tracks per CPU: its state word over time (one span per state) and the
+ *             hotplug steps run on it (one span per callback, failures and rollbacks marked);
+ *   kthreads  one track per thread name: "parked" spans and instants for create, park,
+ *             unpark, stop and exit;
+ *   torture   one track per actor: each operation as a span named after it.
+ *
+ * Format reference: "Trace Event Format" (Google doc linked from the Perfetto docs):
+ * ph "X" is a complete event (ts + dur), "i" an instant, "M" metadata naming a pid or tid.
+ * Times are in microseconds.
+ *
+ * Two clocks. Runtime trace events carry `ts` in ms since the Runtime was constructed; the
+ * torture's operations carry `at`/`endedAt` in ms since runTorture() was called, which is
+ * a few ms earlier (the run's clock starts before Runtime.start()). The timeline records
+ * neither epoch, so both are drawn on one axis as they are: runtime events then show up to
+ * that difference too early next to the operations. `runtimeOffsetMs` shifts them when the
+ * offset is known.
+ */
+
+import type { TraceEvent } from '../runtime.js';
+import type { OpRecord } from './oplog.js';
+
+export interface Timeline {
+  readonly events: readonly TraceEvent[];
+  readonly ops: readonly OpRecord[];
+}
+
+export interface ChromeTraceOptions {
+  readonly cpus: number;
+  /** End of the run (ms, the operations' clock): open spans are closed here. */
+  readonly endMs: number;
+  /** Added to every runtime event's `ts` to put it on the operations' clock. Default 0. */
+  readonly runtimeOffsetMs?: number;
+}
+
+type Args = Readonly<Record<string, unknown>>;
+
+export type ChromeEvent =
+  | { readonly ph: 'M'; readonly name: 'process_name' | 'thread_name' | 'process_sort_index' | 'thread_sort_index'; readonly pid: number; readonly tid: number; readonly args: Args }
+  | { readonly ph: 'X'; readonly name: string; readonly cat: string; readonly pid: number; readonly tid: number; readonly ts: number; readonly dur: number; readonly args: Args }
+  | { readonly ph: 'i'; readonly name: string; readonly cat: string; readonly pid: number; readonly tid: number; readonly ts: number; readonly s: 't'; readonly args: Args };
+
+export interface ChromeTrace {
+  readonly traceEvents: ChromeEvent[];
+  readonly displayTimeUnit: 'ms';
+}
+
+const PID = { cpus: 1, kthreads: 2, torture: 3 } as const;
+
+/** ms → µs, kept to the nanosecond so that spans placed back to back still touch. */
+function us(ms: number): number {
+  return Math.round(ms * 1e6) / 1e3;
+}
+
+/** One named track of one process; its events are collected in `out`. */
+class Tracks {
+  private readonly tids = new Map<string, number>();
+
+  constructor(
+    private readonly pid: number,
+    private readonly out: ChromeEvent[],
+  ) {}
+
+  /** The tid of a track, naming it (and fixing its place in the list) the first time. */
+  tid(name: string, sortIndex?: number): number {
+    let tid = this.tids.get(name);
+    if (tid === undefined) {
+      tid = this.tids.size + 1;
+      this.tids.set(name, tid);
+      this.out.push({ ph: 'M', name: 'thread_name', pid: this.pid, tid, args: { name } });
+      this.out.push({ ph: 'M', name: 'thread_sort_index', pid: this.pid, tid, args: { sort_index: sortIndex ?? tid } });
+    }
+    return tid;
+  }
+
+  span(track: string, name: string, cat: string, fromMs: number, toMs: number, args: Args, sortIndex?: number): void {
+    const ts = us(fromMs);
+    this.out.push({ ph: 'X', name, cat, pid: this.pid, tid: this.tid(track, sortIndex), ts, dur: Math.max(0, us(toMs - fromMs)), args });
+  }
+
+  instant(track: string, name: string, cat: string, atMs: number, args: Args, sortIndex?: number): void {
+    this.out.push({ ph: 'i', name, cat, pid: this.pid, tid: this.tid(track, sortIndex), ts: us(atMs), s: 't', args });
+  }
+}
+
+function processName(out: ChromeEvent[], pid: number, name: string): void {
+  out.push({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name } });
+  out.push({ ph: 'M', name: 'process_sort_index', pid, tid: 0, args: { sort_index: pid } });
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function toChromeTrace(timeline: Timeline, options: ChromeTraceOptions): ChromeTrace {
+  const out: ChromeEvent[] = [];
+  processName(out, PID.cpus, 'CPUs');
+  processName(out, PID.kthreads, 'kthreads');
+  processName(out, PID.torture, 'torture');
+  const offset = options.runtimeOffsetMs ?? 0;
+  const events = timeline.events.map((e) => ({ ...e, ts: e.ts + offset }));
+  // Folded rather than spread into Math.min: a long run has more events than a call has room for arguments.
+  let start = options.endMs;
+  let end = options.endMs;
+  for (const e of events) [start, end] = [Math.min(start, e.ts), Math.max(end, e.ts)];
+  for (const op of timeline.ops) [start, end] = [Math.min(start, op.at), Math.max(end, op.endedAt ?? op.at)];
+
+  const cpus = new Tracks(PID.cpus, out);
+  cpuStates(cpus, events, options.cpus, start, end);
+  hotplugSteps(cpus, events, end);
+  kthreads(new Tracks(PID.kthreads, out), events, end);
+  operations(new Tracks(PID.torture, out), timeline.ops, end);
+  return { traceEvents: out, displayTimeUnit: 'ms' };
+}
+
+/** The state track of CPU n sorts just before its hotplug track. */
+const stateTrack = (cpu: number): [string, number] => [`CPU ${cpu} state`, cpu * 2 + 1];
+const hotplugTrack = (cpu: number): [string, number] => [`CPU ${cpu} hotplug`, cpu * 2 + 2];
+
+/**
+ * The state the CPU was in before its first recorded change. The torture listens only once
+ * Runtime.start() has brought every CPU up, so a CPU's first change is normally out of
+ * 'online' (into 'down-prepare'); a first 'bringup' means it was offline.
+ */
+function stateBefore(first: string | undefined): string {
+  return first === 'bringup' ? 'offline' : 'online';
+}
+
+/** One span per state, from each cpu-state event to the next; the last runs to the end. */
+function cpuStates(tracks: Tracks, events: readonly TraceEvent[], cpus: number, start: number, end: number): void {
+  for (let cpu = 0; cpu < cpus; cpu++) {
+    const changes = events.filter((e) => e.type === 'cpu-state' && e.cpu === cpu);
+    const [track, sort] = stateTrack(cpu);
+    let state = stateBefore(text(changes[0]?.state));
+    let since = start;
+    for (const change of changes) {
+      tracks.span(track, state, 'cpu-state', since, change.ts, { cpu, state }, sort);
+      state = text(change.state) ?? 'unknown';
+      since = change.ts;
+    }
+    tracks.span(track, state, 'cpu-state', since, end, { cpu, state, until: 'end of run' }, sort);
+  }
+}
+
+interface OpenStep {
+  readonly at: number;
+  readonly step: string;
+  readonly direction: string;
+  readonly rollback: boolean;
+}
+
+/**
+ * Each hotplug callback as a span: 'begin' (or 'rollback', a callback run to undo a failed
+ * operation) opens it, 'end' or 'fail' closes it. The machine runs one callback per CPU at
+ * a time under the hotplug lock, so one open step per CPU is enough.
+ */
+function hotplugSteps(tracks: Tracks, events: readonly TraceEvent[], end: number): void {
+  const open = new Map<number, OpenStep>();
+  const close = (cpu: number, to: number, outcome: 'ok' | 'failed' | 'unfinished', error?: string): void => {
+    const step = open.get(cpu);
+    if (step === undefined) return;
+    open.delete(cpu);
+    const [track, sort] = hotplugTrack(cpu);
+    const mark = step.rollback ? ' (rollback)' : outcome === 'failed' ? ' (failed)' : outcome === 'unfinished' ? ' (unfinished)' : '';
+    const args = { cpu, step: step.step, direction: step.direction, rollback: step.rollback, outcome, ...(error === undefined ? {} : { error }) };
+    tracks.span(track, `${step.step} ${step.direction}${mark}`, 'hotplug', step.at, to, args, sort);
+  };
+  for (const e of events) {
+    if (e.type === 'hotplug') {
+      const phase = text(e.phase);
+      if (phase === 'begin' || phase === 'rollback') {
+        close(e.cpu, e.ts, 'unfinished');
+        open.set(e.cpu, { at: e.ts, step: text(e.step) ?? '?', direction: text(e.direction) ?? '?', rollback: phase === 'rollback' });
+      } else if (phase === 'end') {
+        close(e.cpu, e.ts, 'ok');
+      } else if (phase === 'fail') {
+        close(e.cpu, e.ts, 'failed', text(e.error));
+      }
+    } else if (e.type === 'rollback') {
+      const [track, sort] = hotplugTrack(e.cpu);
+      tracks.instant(track, 'rolled back', 'hotplug', e.ts, { cpu: e.cpu, leftAtStep: e.step }, sort);
+    } else if (e.type === 'worker-error') {
+      const [track, sort] = stateTrack(e.cpu);
+      tracks.instant(track, 'worker error', 'cpu', e.ts, { cpu: e.cpu, error: e.error }, sort);
+    }
+  }
+  for (const cpu of [...open.keys()]) close(cpu, end, 'unfinished');
+}
+
+const THREAD_INSTANTS = new Set(['create', 'park', 'unpark', 'stop', 'exit']);
+
+/**
+ * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit). The runtime
+ * traces single-thread parks (kthreadPark/kthreadUnpark) only: a thread parked because its
+ * CPU went down shows no span here; the CPU's state track shows that window instead. An
+ * 'unpark' of a thread whose CPU is down ends its span although the thread stays parked
+ * until the CPU is up.
+ */
+function kthreads(tracks: Tracks, events: readonly TraceEvent[], end: number): void {
+  const parkedSince = new Map<string, { at: number; cpu: number }>();
+  const endPark = (thread: string, to: number, endedBy: string): void => {
+    const since = parkedSince.get(thread);
+    if (since === undefined) return;
+    parkedSince.delete(thread);
+    tracks.span(thread, 'parked', 'kthread', since.at, to, { cpu: since.cpu, endedBy });
+  };
+  for (const e of events) {
+    const thread = e.thread;
+    if (thread === undefined) continue;
+    if (e.type === 'parked') {
+      if (!parkedSince.has(thread)) parkedSince.set(thread, { at: e.ts, cpu: e.cpu });
+      continue;
+    }
+    if (e.type === 'unpark' || e.type === 'exit') endPark(thread, e.ts, e.type);
+    if (THREAD_INSTANTS.has(e.type)) {
+      const { ts, type, cpu, thread: _name, ...detail } = e;
+      tracks.instant(thread, type, 'kthread', ts, { cpu, ...detail });
+    }
+  }
+  for (const thread of [...parkedSince.keys()]) endPark(thread, end, 'end of run');
+}
+
+/** Each operation as a span on its actor's track; one still running at the end runs to it. */
+function operations(tracks: Tracks, ops: readonly OpRecord[], end: number): void {
+  for (const op of ops) {
+    tracks.span(op.actor, op.op, 'operation', op.at, op.endedAt ?? end, { seq: op.seq, outcome: op.outcome });
+  }
+}
