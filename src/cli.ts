@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.js';
 import { registerDemo } from './cli/demo.js';
+import { registerTorture } from './cli/torture.js';
 import { ExitCode } from './cli/exit.js';
 
 /** The package's version, from package.json two levels above dist/src/cli.js. */
@@ -28,5 +29,6 @@ const program = new Command('cpuhp')
 
 registerDemo(program);
 registerBench(program);
+registerTorture(program);
 
 await program.parseAsync(process.argv);

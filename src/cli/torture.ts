@@ -1,0 +1,155 @@
+/**
+ * `cpuhp torture`: the command, its flags and its exit status. The run itself is the torture
+ * engine (src/torture/engine.ts), modelled on kernel/torture.c's torture_onoff with
+ * rcutorture's onoff_interval and onoff_holdoff; its output is in torture-report.ts, its
+ * progress in torture-progress.ts, and its timeline file in src/torture/perfetto.ts.
+ */
+
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
+import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
+import { runTorture, type TortureResult, type TortureSettings } from '../torture/engine.js';
+import { toChromeTrace } from '../torture/perfetto.js';
+import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
+import { integerIn } from './flags.js';
+import { MAX_SEED } from './random.js';
+import { probability, timeIn } from './torture-flags.js';
+import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
+import { renderHeader, renderJson, renderStatistics, renderVerdict, renderViolations } from './torture-report.js';
+
+const DEFAULT_DURATION_MS = 60_000;
+const DEFAULT_THREADS_PER_CPU = 2;
+const MAX_THREADS_PER_CPU = 1000;
+const MAX_OPS = 1_000_000_000;
+const HOUR_MS = 3_600_000;
+const WEEK_MS = 7 * 24 * HOUR_MS;
+/** As the engine sizes the runtime: a kworker per CPU besides the torture threads, and room for threads made during the run. */
+const SPARE_KTHREAD_SLOTS = 64;
+
+interface TortureFlags {
+  readonly strategy: StrategyName;
+  readonly cpus: number;
+  readonly threads: number;
+  readonly duration?: number;
+  readonly ops?: number;
+  readonly onoffInterval: number;
+  readonly onoffHoldoff: number;
+  readonly failRate: number;
+  readonly seed?: number;
+  readonly timeout: number;
+  readonly trace?: string;
+  readonly json?: boolean;
+  readonly plantRace?: boolean;
+}
+
+export function registerTorture(program: Command): void {
+  program
+    .command('torture')
+    .description(
+      'take random CPUs down and up while kthreads run, park, unpark, stop and create single threads, optionally inject faults, ' +
+        'and check the invariants after every operation; print statistics, and on a violation the seed and the operations that led to it',
+    )
+    .addOption(new Option('--strategy <name>', 'how bound threads are quiesced for CPU down').choices(STRATEGIES).default('park'))
+    .addOption(
+      new Option('--cpus <n>', `CPUs (worker threads), 2 to ${MAX_CPUS}`)
+        .argParser(integerIn(2, MAX_CPUS, 'torture takes CPUs down while another keeps running'))
+        .default(defaultCpuCount(), `${defaultCpuCount()}, the cores available, at least 2`),
+    )
+    .option('--threads <k>', 'torture kthreads per CPU (each CPU also runs one per-CPU kworker)', integerIn(1, MAX_THREADS_PER_CPU), DEFAULT_THREADS_PER_CPU)
+    .option('--duration <time>', 'how long to run: 500ms, 20s, 5m, or a number of seconds (default 60s, or no limit with --ops)', timeIn(1, WEEK_MS))
+    .option('--ops <n>', 'stop after this many operations (with --duration, whichever comes first)', integerIn(1, MAX_OPS))
+    .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(timeIn(0, HOUR_MS)).default(100, '100ms'))
+    .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(timeIn(0, HOUR_MS)).default(0, '0'))
+    .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells and throwing kthreads', probability, 0)
+    .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
+    .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(timeIn(1, HOUR_MS)).default(1000, '1000ms'))
+    .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing')
+    .option('--json', 'print one JSON object instead of the statistics (progress lines go to stderr)')
+    .option('--plant-race', 'test-only: plant a known race (the CPU is declared dead before its last thread parks) to show that torture catches it')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 when the run found no violation; 1 when it found one (each is printed with the seed, the\n' +
+        'command that repeats the run, and the operations that led to it); 2 when the run could not be done\n' +
+        '(bad flags, runtime error).',
+    )
+    .action((flags: TortureFlags, command: Command) => runCommand('torture', () => torture(flags, command)));
+}
+
+/** Refuses an output path whose directory is missing or read-only before a minute is spent running. */
+function assertWritable(command: Command, flag: string, file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
+  }
+}
+
+function settingsFrom(flags: TortureFlags, command: Command): TortureSettings {
+  const slots = flags.cpus * (flags.threads + 1) + SPARE_KTHREAD_SLOTS;
+  if (slots > MAX_KTHREADS) {
+    command.error(
+      `error: ${flags.cpus} CPUs with ${flags.threads} torture threads and a kworker each need ${slots} kthread slots; the runtime has at most ${MAX_KTHREADS}: lower --cpus or --threads`,
+      { exitCode: ExitCode.ERROR },
+    );
+  }
+  if (flags.plantRace && flags.strategy === 'recreate') {
+    // The planted race sits in the park path; recreate stops the threads instead of parking them.
+    command.error('error: --plant-race plants its race in the park path, which --strategy recreate does not use (it stops threads instead); choose another strategy', {
+      exitCode: ExitCode.ERROR,
+    });
+  }
+  return {
+    strategy: flags.strategy,
+    cpus: flags.cpus,
+    threadsPerCpu: flags.threads,
+    durationMs: flags.duration ?? (flags.ops === undefined ? DEFAULT_DURATION_MS : undefined),
+    ops: flags.ops,
+    onoffIntervalMs: flags.onoffInterval,
+    onoffHoldoffMs: flags.onoffHoldoff,
+    failRate: flags.failRate,
+    seed: flags.seed ?? Math.floor(Math.random() * (MAX_SEED + 1)),
+    hotplugTimeoutMs: flags.timeout,
+    plantedRace: flags.plantRace ?? false,
+    keepTrace: flags.trace !== undefined,
+  };
+}
+
+function writeTimeline(file: string, result: TortureResult): void {
+  if (result.timeline === undefined) return;
+  const trace = toChromeTrace(result.timeline, { cpus: result.settings.cpus, endMs: result.elapsedMs });
+  writeFileSync(file, `${JSON.stringify(trace)}\n`);
+}
+
+async function torture(flags: TortureFlags, command: Command): Promise<ExitCodeValue> {
+  const settings = settingsFrom(flags, command);
+  if (flags.trace !== undefined) assertWritable(command, '--trace', flags.trace);
+  const cores = availableParallelism();
+
+  // stdout carries the report; in --json mode nothing but the JSON object may go there.
+  const budget = { durationMs: settings.durationMs, ops: settings.ops };
+  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores)}\n\n`);
+  const progress: ProgressView = !flags.json && process.stdout.isTTY ? barProgress(process.stdout, budget) : lineProgress(process.stderr, budget);
+  let result: TortureResult;
+  try {
+    result = await runTorture(settings, (p) => progress.update(p));
+  } finally {
+    progress.stop();
+  }
+
+  if (flags.trace !== undefined) writeTimeline(flags.trace, result);
+  if (flags.json) {
+    process.stdout.write(`${renderJson(result, { traceFile: flags.trace ?? null })}\n`);
+  } else {
+    const written = flags.trace === undefined ? '' : `\ntimeline: ${flags.trace} (open it at ui.perfetto.dev, "Open trace file", or in chrome://tracing)`;
+    process.stdout.write(`${renderStatistics(result)}\n\n${renderVerdict(result)}${written}\n`);
+  }
+  if (!result.ok) {
+    process.stderr.write(`\n${renderViolations(result)}\n`);
+    return ExitCode.CHECK_FAILED;
+  }
+  return ExitCode.OK;
+}
