@@ -70,8 +70,8 @@ const MODULE = fileURLToPath(new URL('./kthreads.js', import.meta.url));
 /** A state of the run's own, so failures are injected into user callbacks too. */
 const TORTURE_STATE = 'torture:online';
 const STEPS = ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', TORTURE_STATE];
-/** Chance per unit of work that a torture thread starts a deaf spell, per unit of failRate. */
-const DEAF_CHANCE_PER_FAIL_RATE = 2e-7;
+/** Chance per 100 ms of running that a torture thread starts a deaf spell, per unit of failRate. */
+const DEAF_CHANCE_PER_FAIL_RATE = 0.01;
 const KTHREAD_ACTORS = 2;
 
 /** Runs one torture; never throws for what it finds (that is in the result), only for bad settings. */

@@ -10,13 +10,18 @@ import { mulberry32 } from '../cli/random.js';
 export interface TortureData {
   /** Seed of this thread's own choices. */
   readonly seed: number;
-  /** Chance per unit of starting a deaf spell: a while of not polling for park at all. */
+  /** Chance, every DECIDE_MS of running, of starting a deaf spell: not polling for park at all. */
   readonly deafChance: number;
   /** How long a deaf spell lasts; longer than the hotplug timeout, so a CPU down must roll back. */
   readonly deafMs: number;
   units: number;
   deafSpells: number;
 }
+
+/** Deaf spells are decided by time, not per unit: units run millions of times a second. */
+const DECIDE_MS = 100;
+/** The clock is read once per this many units (a power of two). */
+const CLOCK_EVERY = 1024;
 
 /**
  * A bound kthread that polls boundShouldStop() every unit, except during deaf spells,
@@ -25,15 +30,23 @@ export interface TortureData {
 export const torturer = defineKthread<TortureData, TortureData>(async (kt) => {
   const random = mulberry32(kt.data.seed);
   let deafUntil = 0;
+  let decideAt = performance.now() + DECIDE_MS;
   while (!kt.shouldStop()) {
-    const deaf = deafUntil > 0 && performance.now() < deafUntil;
+    let deaf = false;
+    if (deafUntil > 0) {
+      if (performance.now() < deafUntil) deaf = true;
+      else deafUntil = 0; // the spell is over: back to one load per unit
+    }
     if (!deaf && kt.boundShouldStop()) {
       await kt.parkme();
       continue;
     }
-    if (!deaf && kt.data.deafChance > 0 && random.next() < kt.data.deafChance) {
-      deafUntil = performance.now() + kt.data.deafMs;
-      kt.data.deafSpells++;
+    if (kt.data.deafChance > 0 && (kt.data.units & (CLOCK_EVERY - 1)) === 0 && performance.now() >= decideAt) {
+      decideAt = performance.now() + DECIDE_MS;
+      if (!deaf && random.next() < kt.data.deafChance) {
+        deafUntil = performance.now() + kt.data.deafMs;
+        kt.data.deafSpells++;
+      }
     }
     kt.data.units++;
     await kt.schedule();
