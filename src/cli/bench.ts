@@ -5,14 +5,13 @@
  * pay for loading vega.
  */
 
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_CPUS } from '../controller/options.js';
 import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
-import { integerIn } from './flags.js';
+import { assertWritable, integerIn } from './flags.js';
 
 const DEFAULT_SVG = 'bench-results.svg';
 /** As in bench/settings.ts, which this file loads only when the command runs. */
@@ -69,15 +68,6 @@ export function registerBench(program: Command): void {
     .action((flags: BenchFlags, command: Command) => runCommand('bench', () => bench(flags, command)));
 }
 
-/** Refuses an output path whose directory is missing or read-only before minutes are spent measuring. */
-function assertWritable(command: Command, flag: string, file: string): void {
-  const dir = dirname(resolve(file));
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
-  }
-}
 
 async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue> {
   if (flags.out !== undefined) assertWritable(command, '--out', flags.out);

@@ -3,7 +3,10 @@
  * InvalidArgumentError, which commander prints as a usage error naming the flag.
  */
 
-import { InvalidArgumentError } from 'commander';
+import { accessSync, constants } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { ExitCode } from './exit.js';
 
 /**
  * Parses a whole number from `min` to `max`; rejects "1.5", "1e3", "0x10", " 2". `why`, if
@@ -17,4 +20,14 @@ export function integerIn(min: number, max: number, why?: string): (value: strin
     }
     return n;
   };
+}
+
+/** Refuses an output path whose directory is missing or read-only before a long run starts. */
+export function assertWritable(command: Command, flag: string, file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
+  }
 }

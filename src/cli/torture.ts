@@ -5,16 +5,15 @@
  * progress in torture-progress.ts, and its timeline file in src/torture/perfetto.ts.
  */
 
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
 import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
 import { runTorture, type TortureResult, type TortureSettings } from '../torture/engine.js';
 import { toChromeTrace } from '../torture/perfetto.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
-import { integerIn } from './flags.js';
+import { assertWritable, integerIn } from './flags.js';
 import { MAX_SEED } from './random.js';
 import { probability, timeIn } from './torture-flags.js';
 import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
@@ -78,15 +77,6 @@ export function registerTorture(program: Command): void {
     .action((flags: TortureFlags, command: Command) => runCommand('torture', () => torture(flags, command)));
 }
 
-/** Refuses an output path whose directory is missing or read-only before a minute is spent running. */
-function assertWritable(command: Command, flag: string, file: string): void {
-  const dir = dirname(resolve(file));
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
-  }
-}
 
 function settingsFrom(flags: TortureFlags, command: Command): TortureSettings {
   const slots = flags.cpus * (flags.threads + 1) + SPARE_KTHREAD_SLOTS;
