@@ -4,7 +4,9 @@
  * through shared memory only (layout.ts, kthread-state.ts, cpu-state.ts).
  */
 
+import type { MessagePort } from 'node:worker_threads';
 import type { DefinitionKind } from '../kthread/define.js';
+import type { ReturnedJob } from './jobs.js';
 
 /** workerData of a CPU worker. */
 export interface CpuWorkerData {
@@ -12,7 +14,15 @@ export interface CpuWorkerData {
   readonly memory: SharedArrayBuffer;
   /** file: URLs of the kthread modules, in load order. */
   readonly modules: readonly string[];
+  /** The worker's end of its job port (jobs.ts). */
+  readonly jobPort: MessagePort;
 }
+
+/**
+ * The export name under which every worker runs its built-in kworker, the per-CPU thread
+ * that runs jobs. A ':' cannot appear in a JavaScript export name, so no module can take it.
+ */
+export const KWORKER_EXPORT = 'cpuhp:kworker';
 
 export type ModuleCatalogue = Readonly<Record<string, DefinitionKind>>;
 
@@ -36,6 +46,8 @@ export interface CpuWorkerApi {
   reap(slot: number): ExitRecord;
   /** Runs a `defineCpuCallback` export on this CPU (an on-CPU hotplug callback). */
   runCpuCallback(exportName: string): Promise<void>;
+  /** Hands back the arguments (and their transferables) of revoked jobs that will run elsewhere. */
+  takeBackJobs(ids: readonly number[]): ReturnedJob[];
 }
 
 /** Posted by a worker on its parentPort (outside comlink's request/response). */

@@ -5,6 +5,9 @@
  *
  *   OFFLINE -> BRINGUP -> ONLINE -> DOWN_PREPARE -> DYING -> DEAD -> OFFLINE
  *
+ *   and FAILED, from any state, when the CPU's worker thread died (an uncaught error,
+ *   process.exit, out of memory); cpuUp leaves FAILED through BRINGUP with a fresh worker.
+ *
  * Bound kthreads may execute only while their CPU is ONLINE or DOWN_PREPARE: DOWN_PREPARE is
  * the window in which they are asked to park, as in the kernel, where the CPU stays in the
  * online mask until it is dying. The controller moves to DYING only after every bound thread
@@ -33,12 +36,13 @@ export const CpuState = {
   DOWN_PREPARE: 3,
   DYING: 4,
   DEAD: 5,
+  FAILED: 6,
 } as const;
 export type CpuStateValue = (typeof CpuState)[keyof typeof CpuState];
 
-export type CpuStateName = 'offline' | 'bringup' | 'online' | 'down-prepare' | 'dying' | 'dead';
+export type CpuStateName = 'offline' | 'bringup' | 'online' | 'down-prepare' | 'dying' | 'dead' | 'failed';
 
-const NAMES: readonly CpuStateName[] = ['offline', 'bringup', 'online', 'down-prepare', 'dying', 'dead'];
+const NAMES: readonly CpuStateName[] = ['offline', 'bringup', 'online', 'down-prepare', 'dying', 'dead', 'failed'];
 
 export function cpuStateName(value: number): CpuStateName {
   const name = NAMES[value];

@@ -17,6 +17,9 @@
  * every CPU on every unit: deliberately shared, the cache line bounces between CPUs.
  *   enter: add 1, then if READERS_BLOCKED, undo and back off.
  *   exit:  sub 1; if that made it zero and a writer is waiting, notify GLOBAL_REFCOUNT.
+ * Each worker also counts the sections it is inside in its own CPU_READ_HELD (a plain write
+ * to its own stats line, read by the controller only after the worker has died), so that a
+ * worker dying inside a section does not leave the global count up for ever.
  *
  * percpu-rwsem (percpu_down_read() / percpu_up_read()): CPU_READERS of each CPU, on its
  * own line, written only by that CPU's worker.
@@ -70,8 +73,8 @@ export async function backOff(words: Int32Array, requested: () => boolean, slice
   if (wait.async) await wait.value;
 }
 
-export function refcountReadLock(words: Int32Array): ReadLock {
-  const exit = (): void => {
+export function refcountReadLock(words: Int32Array, held: number): ReadLock {
+  const drop = (): void => {
     if (Atomics.sub(words, GLOBAL_REFCOUNT, 1) === 1 && Atomics.load(words, GLOBAL_WRITER) & Writer.WRITER_WAITING) {
       Atomics.notify(words, GLOBAL_REFCOUNT);
     }
@@ -79,12 +82,30 @@ export function refcountReadLock(words: Int32Array): ReadLock {
   return {
     tryEnter() {
       Atomics.add(words, GLOBAL_REFCOUNT, 1);
-      if (!(Atomics.load(words, GLOBAL_WRITER) & Writer.READERS_BLOCKED)) return true;
-      exit();
+      if (!(Atomics.load(words, GLOBAL_WRITER) & Writer.READERS_BLOCKED)) {
+        words[held]!++;
+        return true;
+      }
+      drop();
       return false;
     },
-    exit,
+    exit() {
+      words[held]!--;
+      drop();
+    },
   };
+}
+
+/**
+ * A CPU's worker died, perhaps inside read sections: drop what it held, so that writers are
+ * not blocked for ever. Controller only, once the worker has exited (nothing else writes
+ * these words of that CPU then).
+ */
+export function dropDeadReaders(words: Int32Array, held: number, readers: number): void {
+  const sections = words[held]!;
+  words[held] = 0;
+  if (sections > 0 && Atomics.sub(words, GLOBAL_REFCOUNT, sections) === sections) Atomics.notify(words, GLOBAL_REFCOUNT);
+  if (Atomics.exchange(words, readers, 0) !== 0) Atomics.notify(words, readers);
 }
 
 export function percpuReadLock(words: Int32Array, readers: number): ReadLock {

@@ -8,8 +8,9 @@
  *   CPU_PARK     the bound CPU is going down or is down; set in the smpboot teardown step,
  *                cleared when the CPU is online again. Kept apart from SHOULD_PARK so that an
  *                unpark while the CPU is down leaves the thread parked until cpuUp.
- *   WAKE         wake_up_process(): ends a kt.sleep() early. Set by the controller, cleared
- *                by the thread when it returns from the sleep.
+ *   WAKE         wake_up_process(): ends a kt.sleep() early. Set by the controller, or, for
+ *                the built-in kworker, by its own worker when a job arrives for it (queue_work
+ *                waking the worker); cleared by the thread when it returns from the sleep.
  *
  * State bits: set and cleared by the thread itself (its CPU's worker), then Atomics.notify:
  *   STARTED      the thread function has begun.

@@ -5,13 +5,14 @@
  * threads write on a hot path never shares a line with another such word, so a CPU's
  * fast path never bounces a line that another CPU is writing.
  *
- *   line 0              header: magic, CPU count, kthread slot count, strategy (written once, before
- *                       any worker starts; read-only afterwards)
+ *   line 0              header: magic, CPU count, kthread slot count, strategy, job slots per CPU
+ *                       (written once, before any worker starts; read-only afterwards)
  *   line 1              refcount strategy: global hotplug refcount (every CPU writes it:
  *                       deliberately shared, that is the point of the strategy)
  *   line 2              refcount/percpu-rwsem strategies: writer word (controller writes)
  *   CPU_BASE + n*CPU_LINES ... per-CPU block of CPU n, one line per word group below
  *   KT_BASE + s*KT_LINES   ... kthread slot s, two lines
+ *   CLAIM_BASE + (n*jobSlots + j) ... job claim word j of CPU n, one line each (job-claim.ts)
  *
  * Who writes each word is stated beside its offset; `cpu-state.ts` and `kthread-state.ts`
  * hold the state machines that run over them.
@@ -27,6 +28,7 @@ export const HDR_MAGIC = 0;
 export const HDR_NCPUS = 1;
 export const HDR_MAX_KTHREADS = 2;
 export const HDR_STRATEGY = 3; // index into STRATEGY_IDS
+export const HDR_JOB_SLOTS = 4; // job claim slots per CPU: the most jobs handed to one CPU at once
 
 /** Strategy names by their header number: the worker picks its per-CPU loop from it. */
 export const STRATEGY_IDS = ['park', 'refcount', 'percpu-rwsem', 'recreate'] as const;
@@ -49,10 +51,16 @@ export const CPU_STATS = 2 * LINE_WORDS;
 export const CPU_HEARTBEAT = CPU_STATS + 0; // advanced by the worker's own interval timer
 export const CPU_VIOLATIONS = CPU_STATS + 1; // invariant breaches seen by the worker
 export const CPU_DORMANCIES = CPU_STATS + 2; // times the worker blocked in Atomics.wait
+export const CPU_JOBS_RUN = CPU_STATS + 3; // jobs the CPU's kworker has started
+export const CPU_READ_HELD = CPU_STATS + 4; // refcount read sections this worker is inside (hotplug-lock.ts)
 /** percpu-rwsem reader count of this CPU: written by the CPU's worker on its hot path. */
 export const CPU_READERS = 3 * LINE_WORDS;
-/** Doorbell for the CPU's job queue: any thread may Atomics.add + notify. */
-export const CPU_DOORBELL = 4 * LINE_WORDS;
+/**
+ * Abort line of the CPU's job queue, written by the controller only (job-claim.ts): the id
+ * of the running job it asks to stop, and why. Rarely written, read by the job's signal.
+ */
+export const CPU_JOB_ABORT = 4 * LINE_WORDS;
+export const CPU_JOB_ABORT_REASON = CPU_JOB_ABORT + 1;
 
 /** Kthread slot: two lines. Offsets are relative to `ktBase(slot)`. */
 export const KT_LINES = 2;
@@ -69,12 +77,13 @@ export const KT_BOUND_CPU = KT_STATS + 4; // written by the controller before th
 export interface Layout {
   readonly ncpus: number;
   readonly maxKthreads: number;
+  readonly jobSlots: number;
   readonly words: number;
 }
 
-export function layoutFor(ncpus: number, maxKthreads: number): Layout {
-  const lines = CPU_BASE_LINE + ncpus * CPU_LINES + maxKthreads * KT_LINES;
-  return { ncpus, maxKthreads, words: lines * LINE_WORDS };
+export function layoutFor(ncpus: number, maxKthreads: number, jobSlots: number): Layout {
+  const lines = CPU_BASE_LINE + ncpus * CPU_LINES + maxKthreads * KT_LINES + ncpus * jobSlots;
+  return { ncpus, maxKthreads, jobSlots, words: lines * LINE_WORDS };
 }
 
 export function cpuBase(layout: Layout, cpu: number): number {
@@ -85,6 +94,14 @@ export function ktBase(layout: Layout, slot: number): number {
   return (CPU_BASE_LINE + layout.ncpus * CPU_LINES + slot * KT_LINES) * LINE_WORDS;
 }
 
+/**
+ * Claim word of job slot `slot` of `cpu`. Each sits on its own line: the controller writes a
+ * slot when it hands a job over while the CPU's worker takes the one before it.
+ */
+export function claimWord(layout: Layout, cpu: number, slot: number): number {
+  return (CPU_BASE_LINE + layout.ncpus * CPU_LINES + layout.maxKthreads * KT_LINES + cpu * layout.jobSlots + slot) * LINE_WORDS;
+}
+
 /** Makes the shared memory for a runtime; only the controller calls this. */
 export function createSharedMemory(layout: Layout, strategy: (typeof STRATEGY_IDS)[number]): Int32Array {
   const sab = new SharedArrayBuffer(layout.words * Int32Array.BYTES_PER_ELEMENT);
@@ -93,6 +110,7 @@ export function createSharedMemory(layout: Layout, strategy: (typeof STRATEGY_ID
   words[HDR_NCPUS] = layout.ncpus;
   words[HDR_MAX_KTHREADS] = layout.maxKthreads;
   words[HDR_STRATEGY] = STRATEGY_IDS.indexOf(strategy);
+  words[HDR_JOB_SLOTS] = layout.jobSlots;
   return words;
 }
 
@@ -102,7 +120,7 @@ export function attachSharedMemory(sab: SharedArrayBuffer): { words: Int32Array;
   if (words[HDR_MAGIC] !== LAYOUT_MAGIC) {
     throw new Error('cpuhp: shared memory has no cpuhp header; the worker was started with the wrong buffer');
   }
-  const layout = layoutFor(words[HDR_NCPUS]!, words[HDR_MAX_KTHREADS]!);
+  const layout = layoutFor(words[HDR_NCPUS]!, words[HDR_MAX_KTHREADS]!, words[HDR_JOB_SLOTS]!);
   const strategy = STRATEGY_IDS[words[HDR_STRATEGY]!];
   if (strategy === undefined) throw new Error(`cpuhp: unknown strategy number ${words[HDR_STRATEGY]} in shared memory`);
   return { words, layout, strategy };
