@@ -9,15 +9,16 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent, CreateKthreadRequest, ExitRecord } from '../src/protocol/control-plane.js';
-import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_READERS, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
+import { KWORKER_EXPORT, type CpuWorkerApi, type CpuWorkerData, type CpuWorkerEvent, type CreateKthreadRequest, type ExitRecord } from '../src/protocol/control-plane.js';
+import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_READERS, CPU_READ_HELD, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
 import { Dormancy } from '../src/protocol/cpu-state.js';
 import { blockWhileWord } from '../src/protocol/wait.js';
 import { KtFlag } from '../src/protocol/kthread-state.js';
 import { KthreadTask } from './kthread-task.js';
-import { DEFINITION } from '../src/kthread/define.js';
+import { DEFINITION, definePerCpuThread, type Definition } from '../src/kthread/define.js';
 import { CpuScheduler } from './scheduler.js';
-import { loadModules } from './modules.js';
+import { loadModules, type LoadedModules } from './modules.js';
+import { JobQueue } from './job-queue.js';
 import { smpbootThreadFn, type HotplugReadSide } from './smpboot.js';
 import { percpuReadLock, refcountReadLock } from '../src/protocol/hotplug-lock.js';
 import { endpointOf } from '../src/protocol/endpoint.js';
@@ -27,21 +28,26 @@ const WAIT_SLICE_MS = 1000;
 
 if (parentPort === null) throw new Error('workers/cpu.js is a worker_threads entry point; start it through Runtime.start()');
 const port = parentPort;
-const { cpu, memory, modules } = workerData as CpuWorkerData;
+const { cpu, memory, modules, jobPort } = workerData as CpuWorkerData;
 const { words, layout, strategy } = attachSharedMemory(memory);
 const base = cpuBase(layout, cpu);
 const readSide: HotplugReadSide | undefined =
   strategy === 'refcount'
-    ? { words, readLock: refcountReadLock(words) }
+    ? { words, readLock: refcountReadLock(words, base + CPU_READ_HELD) }
     : strategy === 'percpu-rwsem'
       ? { words, readLock: percpuReadLock(words, base + CPU_READERS) }
       : undefined;
 const scheduler = new CpuScheduler();
+/** Stands for the built-in kworker in createKthread; its hooks come from this CPU's JobQueue. */
+const KWORKER: Definition = definePerCpuThread({ shouldRun: () => false, run: () => undefined });
 const tasks = new Map<number, KthreadTask>();
 const exits = new Map<number, ExitRecord>();
 const loaded = loadModules(modules);
 // A failed load is reported through catalogue(); keep it from being an unhandled rejection.
 loaded.catch(() => undefined);
+let definitions: LoadedModules['definitions'] | undefined;
+void loaded.then((modules) => (definitions = modules.definitions), () => undefined);
+const jobs = new JobQueue(jobPort, words, layout, cpu, () => definitions);
 
 function post(event: CpuWorkerEvent): void {
   port.postMessage(event);
@@ -53,18 +59,21 @@ function describe(error: unknown): string {
 
 async function createKthread(request: CreateKthreadRequest): Promise<void> {
   const { definitions } = await loaded;
-  const definition = definitions.get(request.exportName);
+  const definition = request.exportName === KWORKER_EXPORT ? KWORKER : definitions.get(request.exportName);
   if (definition === undefined) throw new Error(`no cpuhp definition exported as '${request.exportName}'`);
   const slotBase = ktBase(layout, request.slot);
   if (Atomics.load(words, slotBase + KT_BOUND_CPU) !== cpu) {
     throw new Error(`slot ${request.slot} is bound to CPU ${Atomics.load(words, slotBase + KT_BOUND_CPU)}, not CPU ${cpu}`);
   }
-  if (definition[DEFINITION] === 'cpu-callback') throw new Error(`export '${request.exportName}' is a CPU callback, not a kthread`);
+  if (definition[DEFINITION] === 'cpu-callback' || definition[DEFINITION] === 'job') {
+    throw new Error(`export '${request.exportName}' is a ${definition[DEFINITION] === 'job' ? 'job' : 'CPU callback'}, not a kthread`);
+  }
   const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler);
   tasks.set(request.slot, task);
   task.markStarted();
+  const hooks = definition === KWORKER ? jobs.kworkerHooks(task) : definition[DEFINITION] === 'percpu' ? definition.hooks : undefined;
   const body = async (): Promise<unknown> =>
-    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, definition.hooks, readSide);
+    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, hooks!, readSide);
   body().then(
     (value) => finish(request, task, { ok: true, value }),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),
@@ -90,6 +99,10 @@ const api: CpuWorkerApi = {
     exits.delete(slot);
     tasks.delete(slot);
     return record;
+  },
+  takeBackJobs(ids) {
+    const { jobs: returned, transfer } = jobs.takeBack(ids);
+    return Comlink.transfer(returned, transfer);
   },
   async runCpuCallback(exportName) {
     const definition = (await loaded).definitions.get(exportName);

@@ -64,11 +64,21 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
    * construction; KT_LAST_CPU records it for the checkers anyway.
    */
   countIteration(): void {
-    const { words, slot, cpu } = this.at;
+    const { words, slot } = this.at;
     const n = ++this.done;
     Atomics.store(words, slot + KT_ITERATIONS, n);
     if ((n & (NOTIFY_EVERY - 1)) === 0) Atomics.notify(words, slot + KT_ITERATIONS);
-    if (!mayRunBound(Atomics.load(words, cpu + CPU_STATE))) this.recordViolation();
+    this.checkBound();
+  }
+
+  /** Invariant 1 at this instant: counts a violation if the bound CPU is not online. */
+  checkBound(): void {
+    if (!mayRunBound(Atomics.load(this.at.words, this.at.cpu + CPU_STATE))) this.recordViolation();
+  }
+
+  /** wake_up_process() from this thread's own worker: ends its kt.sleep(). */
+  wake(): void {
+    setFlags(this.at.words, this.at.slot + KT_FLAGS, KtFlag.WAKE);
   }
 
   /**

@@ -4,6 +4,8 @@
  * that imports another copy of cpuhp still defines kthreads this runtime recognises.
  */
 
+import type { TransferListItem } from 'node:worker_threads';
+
 export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never;
 
 /** The handle a kthread function receives: its view of itself, inside its CPU worker. */
@@ -58,10 +60,35 @@ export interface PerCpuThreadHooks<Data = unknown> {
 /** A callback that runs inside the CPU worker during a hotplug step (an "AP" state). */
 export type CpuCallbackFn = (cpu: number) => void | Promise<void>;
 
+/** What a job function receives besides its arguments. */
+export interface JobContext {
+  /** Runtime-wide id of this job, as in the controller's errors and traces. */
+  readonly id: number;
+  /** The job's name: its export name. */
+  readonly name: string;
+  /** The CPU running it. */
+  readonly cpu: number;
+  /**
+   * Aborted when the caller's AbortSignal fires or the job's timeoutMs passes while the job
+   * runs. `signal.aborted` is exact at every read, even inside a
+   * loop that never awaits; its 'abort' event fires while the job awaits something.
+   */
+  readonly signal: AbortSignal;
+}
+
+export type JobFn<Args = unknown, Result = unknown> = (args: Args, ctx: JobContext) => Result | Promise<Result>;
+
 export type Definition =
   | { readonly [DEFINITION]: 'kthread'; readonly fn: KthreadFn }
   | { readonly [DEFINITION]: 'percpu'; readonly hooks: PerCpuThreadHooks }
-  | { readonly [DEFINITION]: 'cpu-callback'; readonly fn: CpuCallbackFn };
+  | { readonly [DEFINITION]: 'cpu-callback'; readonly fn: CpuCallbackFn }
+  | { readonly [DEFINITION]: 'job'; readonly fn: JobFn };
+
+/** A defineJob export; its type parameters let rt.queueWork<typeof job>() check args and result. */
+export type JobDefinition<Args = unknown, Result = unknown> = Extract<Definition, { [DEFINITION]: 'job' }> & {
+  readonly __args?: Args;
+  readonly __result?: Result;
+};
 
 export type DefinitionKind = Definition[typeof DEFINITION];
 
@@ -84,8 +111,36 @@ export function defineCpuCallback(fn: CpuCallbackFn): Definition {
   return { [DEFINITION]: 'cpu-callback', fn };
 }
 
+/**
+ * A job the runtime's kworkers run: `rt.queueWork(exportName, args)` runs it on one CPU and
+ * resolves with what it returns. Arguments and result travel by structured clone; return
+ * `transfer(value, [buffers])` to move buffers back instead of copying them.
+ */
+export function defineJob<Args = unknown, Result = unknown>(fn: JobFn<Args, Result>): JobDefinition<Args, Awaited<Result>> {
+  if (typeof fn !== 'function') throw new TypeError('defineJob(fn): fn must be a function (args, ctx) => result');
+  return { [DEFINITION]: 'job', fn: fn as unknown as JobFn };
+}
+
+const TRANSFER: unique symbol = Symbol.for('cpuhp.transfer') as never;
+
+/** A job result whose buffers move to the controller instead of being copied. */
+export interface Transfer<T> {
+  readonly [TRANSFER]: true;
+  readonly value: T;
+  readonly transfer: readonly TransferListItem[];
+}
+
+/** Return this from a job to move `transferables` (inside `value`) rather than copy them. */
+export function transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
+  return { [TRANSFER]: true, value, transfer: transferables } satisfies Transfer<T> as unknown as T;
+}
+
+export function asTransfer(value: unknown): Transfer<unknown> | undefined {
+  return typeof value === 'object' && value !== null && (value as { [TRANSFER]?: unknown })[TRANSFER] === true ? (value as Transfer<unknown>) : undefined;
+}
+
 export function definitionKind(value: unknown): DefinitionKind | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const kind = (value as { [DEFINITION]?: unknown })[DEFINITION];
-  return kind === 'kthread' || kind === 'percpu' || kind === 'cpu-callback' ? kind : undefined;
+  return kind === 'kthread' || kind === 'percpu' || kind === 'cpu-callback' || kind === 'job' ? kind : undefined;
 }

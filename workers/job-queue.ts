@@ -1,0 +1,157 @@
+/**
+ * A CPU's job queue as its worker holds it: the jobs handed over on the CPU's job port, in
+ * order, and the built-in kworker that runs them one at a time (a per-CPU smpboot thread,
+ * so it parks with its CPU and, under refcount and percpu-rwsem, runs each job inside the
+ * hotplug read lock like any per-CPU thread).
+ *
+ * A hand-over is not a promise to run: before it starts a job, the kworker takes the job's
+ * claim word (job-claim.ts). If the controller revoked the claim first (the job was aborted,
+ * or moved to another CPU while this one went down), the kworker drops the hand-over.
+ */
+
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { asTransfer, DEFINITION, type Definition, type JobFn, type PerCpuThreadHooks } from '../src/kthread/define.js';
+import { takeClaim } from '../src/protocol/job-claim.js';
+import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../src/protocol/jobs.js';
+import { claimWord, cpuBase, CPU_JOB_ABORT, CPU_JOBS_RUN, type Layout } from '../src/protocol/layout.js';
+import { RunningJob } from './job-context.js';
+import type { KthreadTask } from './kthread-task.js';
+
+/** Compact the hand-over array once this many entries at its head are consumed. */
+const COMPACT_AT = 1024;
+
+export class JobQueue {
+  private entries: JobRequest[] = [];
+  private head = 0;
+  private kworker: KthreadTask | undefined;
+  private readonly base: number;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly words: Int32Array,
+    private readonly layout: Layout,
+    private readonly cpu: number,
+    private readonly definitions: () => ReadonlyMap<string, Definition> | undefined,
+  ) {
+    this.base = cpuBase(layout, cpu);
+    port.on('message', (batch: JobBatch) => this.receive(batch.jobs));
+  }
+
+  private receive(jobs: readonly JobRequest[]): void {
+    const wasIdle = !this.hasWork();
+    for (const job of jobs) this.entries.push(job);
+    // queue_work() wakes the worker: a kworker that found the queue empty sleeps on its
+    // flags word, and WAKE is sticky, so one set between its check and its sleep is not lost.
+    if (wasIdle) this.kworker?.wake();
+  }
+
+  hasWork(): boolean {
+    return this.head < this.entries.length;
+  }
+
+  private shift(): JobRequest | undefined {
+    if (!this.hasWork()) return undefined;
+    const job = this.entries[this.head]!;
+    this.entries[this.head++] = undefined as unknown as JobRequest;
+    if (this.head >= COMPACT_AT && this.head * 2 >= this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    return job;
+  }
+
+  /** The hooks of this CPU's kworker thread (smpboot_thread_fn runs them). */
+  kworkerHooks(task: KthreadTask): PerCpuThreadHooks {
+    return {
+      setup: () => {
+        this.kworker = task;
+      },
+      shouldRun: () => this.hasWork(),
+      run: () => this.runNext(task),
+      cleanup: () => {
+        if (this.kworker === task) this.kworker = undefined;
+      },
+    };
+  }
+
+  /** One unit of the kworker: take the next job still queued for this CPU, run it, post its outcome. */
+  private runNext(task: KthreadTask): void | Promise<void> {
+    const job = this.shift();
+    if (job === undefined || !takeClaim(this.words, claimWord(this.layout, this.cpu, job.slot), job.ticket)) return;
+    Atomics.add(this.words, this.base + CPU_JOBS_RUN, 1);
+    task.checkBound();
+    const fn = this.jobFn(job.name);
+    const ctx = new RunningJob(job.id, job.name, this.cpu, this.words, this.base + CPU_JOB_ABORT);
+    const started = performance.now();
+    let value: unknown;
+    try {
+      value = fn(job.args, ctx);
+    } catch (error) {
+      return this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) });
+    }
+    if (!isThenable(value)) return this.finish(ctx, { id: job.id, ok: true, value, us: elapsedUs(started) });
+    return Promise.resolve(value).then(
+      (result: unknown) => this.finish(ctx, { id: job.id, ok: true, value: result, us: elapsedUs(started) }),
+      (error: unknown) => this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) }),
+    );
+  }
+
+  private jobFn(name: string): JobFn {
+    const definition = this.definitions()?.get(name);
+    if (definition?.[DEFINITION] === 'job') return definition.fn;
+    return () => {
+      throw new Error(`CPU ${this.cpu} has no defineJob export named '${name}'`);
+    };
+  }
+
+  /**
+   * Posts the outcome before the kworker can take another job: that order is what lets the
+   * controller tell, when this worker dies, the one job that was running from those done.
+   */
+  private finish(ctx: RunningJob, outcome: JobOutcome): void {
+    ctx.end();
+    const moved = outcome.ok ? asTransfer(outcome.value) : undefined;
+    try {
+      if (moved !== undefined) this.port.postMessage({ ...outcome, value: moved.value }, [...moved.transfer] as never);
+      else this.port.postMessage(outcome);
+    } catch (error) {
+      // The result (or the error thrown) cannot be cloned: report that, still as this job's outcome.
+      const what = outcome.ok ? 'returned a value' : 'threw a value';
+      const why = error instanceof Error ? error.message : String(error);
+      this.port.postMessage({
+        id: outcome.id,
+        ok: false,
+        error: new Error(`job '${ctx.name}' ${what} that cannot be sent back to the controller (${why}); return structured-cloneable data`),
+        us: outcome.us,
+      } satisfies JobOutcome);
+    }
+  }
+
+  /**
+   * Hands back the arguments of jobs the controller revoked and will run elsewhere, moving
+   * their transferables back with them. Only asked for jobs that carried transferables:
+   * the controller still holds its own copy of every other job's arguments.
+   */
+  takeBack(ids: readonly number[]): { jobs: ReturnedJob[]; transfer: TransferListItem[] } {
+    const wanted = new Set(ids);
+    const jobs: ReturnedJob[] = [];
+    const transfer: TransferListItem[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const job = this.entries[i]!;
+      if (!wanted.has(job.id)) continue;
+      jobs.push({ id: job.id, args: job.args });
+      transfer.push(...(job.transfer ?? []));
+    }
+    this.entries = this.entries.slice(this.head).filter((job) => !wanted.has(job.id));
+    this.head = 0;
+    return { jobs, transfer };
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function elapsedUs(started: number): number {
+  return Math.round((performance.now() - started) * 1000);
+}
