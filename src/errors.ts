@@ -39,3 +39,36 @@ export class KthreadError extends CpuhpError {
 export class ConfigError extends CpuhpError {
   override name = 'ConfigError';
 }
+
+/**
+ * Why a job did not produce a result:
+ *   threw        the job function threw (or rejected); `cause` is its error, cloned
+ *   aborted      the caller's AbortSignal fired
+ *   timeout      its timeoutMs passed
+ *   worker-died  it was running when its CPU's worker died
+ *   args-lost    its transferred arguments went with a worker that died before it started
+ *   queue-full   refused at submission: maxQueue jobs were waiting already
+ *   cpu-offline  strict affinity to a CPU that is not online, with whenOffline 'fail'
+ *   shutdown     the runtime shut down before it started, or before it finished
+ */
+export type JobFailure = 'threw' | 'aborted' | 'timeout' | 'worker-died' | 'args-lost' | 'queue-full' | 'cpu-offline' | 'shutdown';
+
+/** A job was refused, or ended without a result. Says whether the job ran (`started`). */
+export class JobError extends CpuhpError {
+  override name = 'JobError';
+  constructor(
+    message: string,
+    /** The job's name (its export). */
+    readonly job: string,
+    readonly reason: JobFailure,
+    /** Whether the job started running (it may have had effects), as far as the runtime knows. */
+    readonly started: boolean,
+    /** The job's id, once it had one. */
+    readonly id?: number,
+    /** The CPU it ran or was to run on, when there was one. */
+    readonly cpu?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
