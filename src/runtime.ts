@@ -10,11 +10,15 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
-import type { ExitRecord, ModuleCatalogue } from './protocol/control-plane.js';
-import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
+import { KWORKER_EXPORT, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
+import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
+import { dropDeadReaders } from './protocol/hotplug-lock.js';
 import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
 import { waitForWord } from './protocol/wait.js';
-import { CpuWorker } from './controller/cpu-worker.js';
+import { CpuWorker, type WorkerDeath } from './controller/cpu-worker.js';
+import { Workqueue, type CpuJobStats, type JobStats } from './jobs/workqueue.js';
+import type { QueueWorkOptions } from './jobs/job.js';
+import type { JobDefinition } from './kthread/define.js';
 import { withDeadline } from './controller/deadline.js';
 import { HotplugMachine, type HotplugCallback, type HotplugStep } from './controller/hotplug.js';
 import { KthreadRegistry, type KthreadHandle, type KthreadInfo } from './controller/kthreads.js';
@@ -69,7 +73,10 @@ export interface CpuStats {
   readonly ups: number;
   readonly downs: number;
   readonly rollbacks: number;
+  /** Times the CPU's worker died (an uncaught error, process.exit, out of memory). */
+  readonly failures: number;
   readonly threads: number;
+  readonly jobs: CpuJobStats;
 }
 
 export interface RuntimeStats {
@@ -80,6 +87,7 @@ export interface RuntimeStats {
   readonly latency: { readonly cpuDown: LatencySummary; readonly cpuUp: LatencySummary; readonly park: LatencySummary };
   /** Invariant violations counted by the workers: must be 0. */
   readonly violations: number;
+  readonly jobs: JobStats;
 }
 
 export interface TraceEvent {
@@ -95,9 +103,16 @@ interface CpuCounters {
   ups: number;
   downs: number;
   rollbacks: number;
+  failures: number;
 }
 
 const BOOT_TIMEOUT_MS = 30_000;
+/** The per-CPU thread group of the built-in kworkers, which run the jobs. */
+const KWORKER_GROUP = 'kworker/%u';
+
+/** The arguments a JobDefinition takes and the result it resolves with, for typed queueWork(). */
+type JobArgs<J> = J extends JobDefinition<infer A, unknown> ? A : unknown;
+type JobResult<J> = J extends JobDefinition<unknown, infer R> ? R : unknown;
 
 export class Runtime extends EventEmitter {
   private readonly lock = new Mutex();
@@ -113,16 +128,19 @@ export class Runtime extends EventEmitter {
   private readonly upLatency = new Latency();
   private readonly epoch = performance.now();
   private catalogue: ModuleCatalogue = {};
+  private jobs!: Workqueue; // made in boot(), once the modules' job exports are known
+  /** Why each CPU's worker died, until the hotplug lock has reaped the CPU (reapFailedCpus). */
+  private readonly dying = new Map<number, string>();
   private closed = false;
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
-    this.layout = layoutFor(options.cpus, options.maxKthreads);
+    this.layout = layoutFor(options.cpus, options.maxKthreads, options.jobSlots);
     this.words = createSharedMemory(this.layout, options.strategy);
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
     this.kthreads.plantedRace = options.plantedRace;
     this.strategy = this.makeStrategy(options.strategy);
-    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0 }));
+    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
   }
 
@@ -156,17 +174,72 @@ export class Runtime extends EventEmitter {
     for (let cpu = 0; cpu < cpus; cpu++) this.workers.push(this.newWorker(cpu));
     const catalogues = await Promise.all(this.workers.map((worker, cpu) => this.loadedCatalogue(worker, cpu)));
     this.catalogue = catalogues[0] ?? {};
+    const jobNames = new Set(Object.keys(this.catalogue).filter((name) => this.catalogue[name] === 'job'));
+    this.jobs = new Workqueue({
+      words: this.words,
+      layout: this.layout,
+      jobNames,
+      maxQueue: this.options.maxQueue,
+      takeBack: (cpu, ids) => this.workers[cpu]!.call(this.workers[cpu]!.api.takeBackJobs([...ids])),
+      trace: (event) => this.emitTrace(event),
+    });
+    this.workers.forEach((worker, cpu) => this.jobs.attach(cpu, worker.jobPort));
+    // With jobs to run, every CPU has a kworker from its first bring-up on.
+    if (jobNames.size > 0) this.groups.set(KWORKER_GROUP, { fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
     for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
   }
 
   private newWorker(cpu: number): CpuWorker {
-    return new CpuWorker({
+    const worker: CpuWorker = new CpuWorker({
       cpu,
       words: this.words,
       layout: this.layout,
       modules: this.options.modules,
+      resourceLimits: this.options.resourceLimits,
       onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
       onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
+      onOutcome: (outcome) => this.jobs?.outcome(cpu, outcome),
+      onDeath: (death) => this.workerDied(cpu, worker, death),
+    });
+    // The first workers are attached once the job runtime exists (boot); later ones at once.
+    this.jobs?.attach(cpu, worker.jobPort);
+    return worker;
+  }
+
+  /**
+   * A CPU's worker died. What lives in shared memory and in the controller's job queues is
+   * settled at once: the job it was running is rejected, its other jobs move, its threads
+   * are gone, its readers are dropped, and the CPU is FAILED. The state machine is reset
+   * under the hotplug lock (reapFailedCpus), after any operation that holds it now.
+   */
+  private workerDied(cpu: number, worker: CpuWorker, death: WorkerDeath): void {
+    if (this.workers[cpu] !== worker || this.closed || this.jobs === undefined) return; // a death while booting fails the start
+    const why = death.error !== undefined ? `${death.error.name}: ${death.error.message}` : `it exited with code ${death.code}`;
+    const base = cpuBase(this.layout, cpu);
+    dropDeadReaders(this.words, base + CPU_READ_HELD, base + CPU_READERS);
+    this.jobs.workerGone(cpu, why);
+    this.kthreads.workerDied(cpu, why);
+    this.dying.set(cpu, why);
+    this.setState(cpu, CpuState.FAILED);
+    this.counters[cpu]!.failures++;
+    this.emitTrace({ type: 'cpu-failed', cpu, error: why });
+    void this.locked(async () => undefined).catch(() => undefined);
+  }
+
+  /** Forgets the hotplug steps of CPUs whose worker died. Under the hotplug lock. */
+  private reapFailedCpus(): void {
+    for (const cpu of this.dying.keys()) {
+      this.machine.reset(cpu);
+      this.setState(cpu, CpuState.FAILED);
+    }
+    this.dying.clear();
+  }
+
+  /** Runs `body` under the hotplug lock, once the CPUs whose worker died are reaped. */
+  private locked<T>(body: () => Promise<T>): Promise<T> {
+    return this.lock.runExclusive(() => {
+      this.reapFailedCpus();
+      return body();
     });
   }
 
@@ -223,6 +296,7 @@ export class Runtime extends EventEmitter {
         teardown: async (cpu) => {
           if (this.strategy.recreatesWorkers) {
             await this.workers[cpu]!.shutdown(timeout);
+            this.jobs.workerGone(cpu, undefined);
           } else if (!(await this.workers[cpu]!.sleep(timeout))) {
             throw new HotplugError(
               `the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`,
@@ -239,6 +313,8 @@ export class Runtime extends EventEmitter {
           this.setState(cpu, CpuState.DYING);
           this.setState(cpu, CpuState.DEAD);
           await this.kthreads.parkHeldBack(cpu, this.options.hotplugTimeoutMs);
+          // CPU_DEAD: the kworker has parked after its running job; its queue goes elsewhere.
+          await this.jobs.cpuDead(cpu);
         },
       },
       {
@@ -248,6 +324,7 @@ export class Runtime extends EventEmitter {
           await this.createMissingPerCpuThreads(cpu);
           this.setState(cpu, CpuState.ONLINE);
           this.strategy.release(cpu);
+          this.jobs.cpuOnline();
         },
         teardown: async (cpu) => {
           this.setState(cpu, CpuState.DOWN_PREPARE);
@@ -287,7 +364,7 @@ export class Runtime extends EventEmitter {
   async cpuDown(cpu: number): Promise<void> {
     this.assertOpen();
     this.assertCpu(cpu);
-    await this.lock.runExclusive(async () => {
+    await this.locked(async () => {
       if (this.machine.isDown(cpu)) return;
       const others = this.onlineCpus().filter((c) => c !== cpu);
       if (others.length === 0) {
@@ -301,7 +378,7 @@ export class Runtime extends EventEmitter {
   async cpuUp(cpu: number): Promise<void> {
     this.assertOpen();
     this.assertCpu(cpu);
-    await this.lock.runExclusive(async () => {
+    await this.locked(async () => {
       if (this.machine.isUp(cpu)) return;
       await this.hotplug(cpu, 'up');
     });
@@ -315,23 +392,39 @@ export class Runtime extends EventEmitter {
   private async hotplug(cpu: number, direction: HotplugDirection): Promise<void> {
     const started = performance.now();
     await this.strategy.begin(cpu, direction, this.options.hotplugTimeoutMs);
+    let failed = false;
+    let failure: unknown;
     try {
       if (direction === 'down') {
         this.setState(cpu, CpuState.DOWN_PREPARE);
         await this.machine.down(cpu);
-        this.downLatency.record(performance.now() - started);
-        this.counters[cpu]!.downs++;
       } else {
         await this.machine.up(cpu);
-        this.upLatency.record(performance.now() - started);
-        this.counters[cpu]!.ups++;
       }
     } catch (error) {
-      this.afterRollback(cpu);
-      throw error;
+      failed = true;
+      failure = error;
     } finally {
       this.strategy.end(cpu);
     }
+    const died = this.dying.get(cpu);
+    if (died !== undefined) {
+      // Whatever the steps did meanwhile, the worker is gone: the CPU is FAILED, not rolled back.
+      this.reapFailedCpus();
+      throw new HotplugError(
+        `the worker of CPU ${cpu} died during cpu${direction === 'down' ? 'Down' : 'Up'}(${cpu}) (${died}); the CPU is marked failed, and rt.cpuUp(${cpu}) starts a fresh worker`,
+        cpu,
+        undefined,
+        [],
+        failed ? { cause: failure } : undefined,
+      );
+    }
+    if (failed) {
+      this.afterRollback(cpu);
+      throw failure;
+    }
+    (direction === 'down' ? this.downLatency : this.upLatency).record(performance.now() - started);
+    this.counters[cpu]![direction === 'down' ? 'downs' : 'ups']++;
   }
 
   private afterRollback(cpu: number): void {
@@ -368,7 +461,7 @@ export class Runtime extends EventEmitter {
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('setupState(name, callbacks): name must be a non-empty string such as "app:online"');
     if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
     const step: HotplugStep = { name, ...this.stateCallback('startup', callbacks.startup), ...this.stateCallback('teardown', callbacks.teardown) };
-    await this.lock.runExclusive(() => this.machine.addStep(step, this.onlineCpus()));
+    await this.locked(() => this.machine.addStep(step, this.onlineCpus()));
   }
 
   /** cpuhp_remove_state(): teardown runs on every online CPU, then the state is gone. */
@@ -377,7 +470,7 @@ export class Runtime extends EventEmitter {
     if (!this.machine.hasStep(name) || name.startsWith('cpuhp:') || name.startsWith('smpboot:')) {
       throw new ConfigError(`no removable hotplug state named '${name}'; states added with setupState are removable`);
     }
-    const errors = await this.lock.runExclusive(() => this.machine.removeStep(name, this.onlineCpus()));
+    const errors = await this.locked(() => this.machine.removeStep(name, this.onlineCpus()));
     if (errors.length > 0) this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors });
   }
 
@@ -397,7 +490,7 @@ export class Runtime extends EventEmitter {
     this.assertOpen();
     this.assertCpu(cpu);
     this.assertThreadExport(fn);
-    return this.lock.runExclusive(async () => {
+    return this.locked(async () => {
       if (!this.machine.isUp(cpu)) {
         throw new HotplugError(`CPU ${cpu} is ${this.cpuState(cpu)}; kthreads are created on online CPUs: bring it up first (rt.cpuUp(${cpu}))`, cpu);
       }
@@ -425,7 +518,20 @@ export class Runtime extends EventEmitter {
   /** kthread_park(): resolves once the thread acknowledged PARKED. Idempotent. */
   async kthreadPark(thread: KthreadHandle): Promise<void> {
     this.assertOpen();
+    this.assertNotKworker(thread, 'park');
     await this.kthreads.park(thread, this.options.hotplugTimeoutMs);
+  }
+
+  /**
+   * The built-in kworkers run the job queues: parking or stopping one by hand would strand
+   * the jobs handed to its CPU. They park and stop with their CPU (cpuDown), like smpboot's.
+   */
+  private assertNotKworker(thread: KthreadHandle, what: 'park' | 'stop'): void {
+    if (thread?.fn !== KWORKER_EXPORT) return;
+    throw new KthreadError(
+      `'${thread.name}' runs the job queue of CPU ${thread.cpu} and cannot be ${what === 'park' ? 'parked' : 'stopped'} by hand; take the CPU down instead (rt.cpuDown(${thread.cpu})), which moves its queued jobs to other CPUs`,
+      thread.name,
+    );
   }
 
   /** kthread_unpark(): the thread runs again, unless its CPU is down (then once it is up). */
@@ -443,8 +549,9 @@ export class Runtime extends EventEmitter {
   /** kthread_stop(): asks the thread to stop, waits for it to exit, returns its result. */
   async kthreadStop(thread: KthreadHandle): Promise<unknown> {
     this.assertOpen();
+    this.assertNotKworker(thread, 'stop');
     this.kthreads.info(thread); // a stopped or foreign handle is refused before waiting for the lock
-    return this.lock.runExclusive(async () => {
+    return this.locked(async () => {
       // Read under the lock: the CPU may have gone down, or the thread exited, meanwhile.
       const info = this.kthreads.info(thread);
       if (!this.machine.isUp(info.cpu)) {
@@ -485,11 +592,38 @@ export class Runtime extends EventEmitter {
     const name = options.name ?? `${fn}/%u`;
     if (this.groups.has(name)) throw new ConfigError(`per-CPU threads named '${name}' are registered already; pass another name pattern`);
     assertCloneable(options.data, `data of per-CPU threads '${name}'`);
-    await this.lock.runExclusive(async () => {
+    await this.locked(async () => {
       this.groups.set(name, { fn, name, data: options.data });
       for (const cpu of this.onlineCpus()) await this.createMissingPerCpuThreads(cpu);
     });
     return { name, fn, threads: () => this.kthreads.inGroup(name) };
+  }
+
+  // ---------------------------------------------------------------- jobs
+
+  /**
+   * queue_work(): runs the defineJob export `name` with `args` on one online CPU, by its
+   * kworker, and resolves with what the job returns. Every job runs exactly once, or not at
+   * all when its promise rejects with a JobError whose `started` is false. Queued jobs of a
+   * CPU that goes down move to other CPUs (or, for strict affinity, wait or fail); a running
+   * job finishes before its CPU's kworker parks.
+   */
+  queueWork<J = unknown>(name: string, args?: JobArgs<J>, options: QueueWorkOptions = {}): Promise<JobResult<J>> {
+    try {
+      this.assertOpen();
+      return this.jobs.submit(name, args, options) as Promise<JobResult<J>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Resolves once every job submitted so far has settled and none is running. */
+  drain(options: { timeoutMs?: number } = {}): Promise<void> {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) {
+      return Promise.reject(new ConfigError(`drain({ timeoutMs }): timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`));
+    }
+    return this.jobs.drain(timeoutMs);
   }
 
   // ---------------------------------------------------------------- observation
@@ -539,6 +673,7 @@ export class Runtime extends EventEmitter {
         violations: v,
         ...this.counters[cpu]!,
         threads: this.kthreads.onCpu(cpu).length,
+        jobs: this.jobs.cpuStats(cpu),
       });
     }
     return {
@@ -548,6 +683,7 @@ export class Runtime extends EventEmitter {
       kthreads: this.kthreads.all().map((t) => this.kthreads.info(t)),
       latency: { cpuDown: this.downLatency.summary(), cpuUp: this.upLatency.summary(), park: this.kthreads.parkLatency.summary() },
       violations,
+      jobs: this.jobs.stats(),
     };
   }
 
@@ -561,12 +697,14 @@ export class Runtime extends EventEmitter {
   }
 
   /**
-   * Stops every thread on an online CPU (each gets the hotplug timeout to exit), then ends
-   * all workers, dormant ones included. Idempotent.
+   * Takes no new jobs and rejects every job not started yet; stops every thread on an online
+   * CPU (each gets the hotplug timeout to exit: a kworker finishes its running job first),
+   * then ends all workers, dormant ones included. Idempotent.
    */
   async shutdown(): Promise<void> {
     if (this.closed) return;
-    await this.lock.runExclusive(async () => {
+    this.jobs.close();
+    await this.locked(async () => {
       this.closed = true;
       const timeout = this.options.hotplugTimeoutMs;
       await Promise.all(
@@ -576,6 +714,7 @@ export class Runtime extends EventEmitter {
           .map((t) => this.kthreads.stop(t, timeout, (slot) => this.reap(t.cpu, slot)).catch(() => undefined)),
       );
       await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
+      for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.workerGone(cpu, undefined);
     });
   }
 

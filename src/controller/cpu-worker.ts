@@ -1,49 +1,84 @@
 /**
- * The controller's handle on one CPU worker: starting it, its comlink remote, and the
- * controller's half of the dormancy handshake (cpu-state.ts).
+ * The controller's handle on one CPU worker: starting it, its comlink remote, its job port,
+ * the controller's half of the dormancy handshake (cpu-state.ts), and telling a worker that
+ * was ended from one that died.
  */
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent } from '../protocol/control-plane.js';
 import { isCpuWorkerEvent } from '../protocol/control-plane.js';
 import { endpointOf } from '../protocol/endpoint.js';
+import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
 
 const WORKER_ENTRY = new URL('../../workers/cpu.js', import.meta.url);
 
+/** Why a worker ended without being asked to: its exit code and, if it threw, the error. */
+export interface WorkerDeath {
+  readonly code: number;
+  readonly error: Error | undefined;
+}
+
 export interface CpuWorkerOptions {
   readonly cpu: number;
   readonly words: Int32Array;
   readonly layout: Layout;
   readonly modules: readonly string[];
+  readonly resourceLimits: ResourceLimits | undefined;
   readonly onEvent: (event: CpuWorkerEvent) => void;
   readonly onError: (error: Error) => void;
+  /** A job's outcome, posted on the job port. */
+  readonly onOutcome: (outcome: JobOutcome) => void;
+  /** The worker ended without shutdown() or terminate(): it died. Every outcome it posted came first. */
+  readonly onDeath: (death: WorkerDeath) => void;
 }
 
 export class CpuWorker {
   readonly api: Comlink.Remote<CpuWorkerApi>;
+  /** The controller's end of the job port (jobs.ts). */
+  readonly jobPort: MessagePort;
   private readonly worker: Worker;
   private readonly dormant: number;
   private exited = false;
+  private ending = false;
+  private lastError: Error | undefined;
   readonly exit: Promise<number>;
 
   constructor(private readonly options: CpuWorkerOptions) {
-    const data: CpuWorkerData = { cpu: options.cpu, memory: options.words.buffer as SharedArrayBuffer, modules: options.modules };
+    const channel = new MessageChannel();
+    this.jobPort = channel.port1;
+    const data: CpuWorkerData = { cpu: options.cpu, memory: options.words.buffer as SharedArrayBuffer, modules: options.modules, jobPort: channel.port2 };
     this.dormant = cpuBase(options.layout, options.cpu) + CPU_DORMANT;
-    // A worker replacing a terminated one (recreate strategy) finds the word at SHUTDOWN.
+    // A worker replacing a terminated or dead one finds the word at SHUTDOWN or anywhere.
     Atomics.store(options.words, this.dormant, Dormancy.AWAKE);
-    this.worker = new Worker(WORKER_ENTRY, { workerData: data, name: `cpu${options.cpu}` });
+    this.worker = new Worker(WORKER_ENTRY, {
+      workerData: data,
+      transferList: [channel.port2],
+      name: `cpu${options.cpu}`,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
     this.api = Comlink.wrap<CpuWorkerApi>(endpointOf(this.worker));
     this.worker.on('message', (message: unknown) => {
       if (isCpuWorkerEvent(message)) options.onEvent(message);
     });
-    this.worker.on('error', (error) => options.onError(error));
+    this.jobPort.on('message', (outcome: JobOutcome) => options.onOutcome(outcome));
+    this.worker.on('error', (error) => {
+      this.lastError = error;
+      options.onError(error);
+    });
     this.exit = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         this.exited = true;
+        // Every outcome the worker posted is queued on the port by now: take them all
+        // before anyone decides which of its jobs were left running.
+        for (let message = receiveMessageOnPort(this.jobPort); message !== undefined; message = receiveMessageOnPort(this.jobPort)) {
+          options.onOutcome(message.message as JobOutcome);
+        }
+        this.jobPort.close();
+        if (!this.ending) options.onDeath({ code, error: this.lastError });
         resolve(code);
       });
     });
@@ -51,6 +86,22 @@ export class CpuWorker {
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /** A control-plane call that fails at once, rather than never, if the worker dies first. */
+  call<T>(request: Promise<T>): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(`the worker of CPU ${this.options.cpu} has exited`));
+    const died = this.exit.then((code): never => {
+      throw new Error(`the worker of CPU ${this.options.cpu} exited (code ${code}) before it answered`);
+    });
+    died.catch(() => undefined);
+    return Promise.race([request, died]);
+  }
+
+  /** Waits for the dormancy word; false at once if the worker is gone or goes. */
+  private awaitWord(done: (value: number) => boolean, timeoutMs: number): Promise<boolean> {
+    if (this.exited) return Promise.resolve(false);
+    return Promise.race([waitForWord(this.options.words, this.dormant, done, timeoutMs), this.exit.then(() => false)]);
   }
 
   /**
@@ -62,7 +113,8 @@ export class CpuWorker {
     const { words } = this.options;
     Atomics.store(words, this.dormant, Dormancy.SLEEP_REQUESTED);
     Atomics.notify(words, this.dormant);
-    if (await waitForWord(words, this.dormant, (v) => v === Dormancy.DORMANT, timeoutMs)) return true;
+    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) return true;
+    if (this.exited) return false;
     if (Atomics.compareExchange(words, this.dormant, Dormancy.SLEEP_REQUESTED, Dormancy.AWAKE) !== Dormancy.SLEEP_REQUESTED) {
       await this.wake(timeoutMs);
     }
@@ -73,17 +125,18 @@ export class CpuWorker {
   async wake(timeoutMs: number): Promise<boolean> {
     const { words } = this.options;
     const before = Atomics.compareExchange(words, this.dormant, Dormancy.DORMANT, Dormancy.WAKE_REQUESTED);
-    if (before === Dormancy.AWAKE) return true;
+    if (before === Dormancy.AWAKE) return !this.exited;
     Atomics.notify(words, this.dormant);
-    return waitForWord(words, this.dormant, (v) => v === Dormancy.AWAKE, timeoutMs);
+    return this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
   }
 
   isDormant(): boolean {
-    return Atomics.load(this.options.words, this.dormant) === Dormancy.DORMANT;
+    return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.DORMANT;
   }
 
   /** Ends the worker: SHUTDOWN releases it even from Atomics.wait; terminate() if it does not leave. */
   async shutdown(timeoutMs: number): Promise<void> {
+    this.ending = true;
     if (this.exited) return;
     const { words } = this.options;
     Atomics.store(words, this.dormant, Dormancy.SHUTDOWN);
@@ -96,9 +149,11 @@ export class CpuWorker {
     clearTimeout(timer);
     this.api[Comlink.releaseProxy]();
     if (outcome === 'late') await this.worker.terminate();
+    await this.exit;
   }
 
   async terminate(): Promise<void> {
+    this.ending = true;
     if (!this.exited) await this.worker.terminate();
   }
 }

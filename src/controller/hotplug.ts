@@ -74,6 +74,11 @@ export class HotplugMachine {
     this.injected.set(cpu, step);
   }
 
+  /** The CPU's worker died: no step of it stands any more, so cpuUp starts from the bottom. */
+  reset(cpu: number): void {
+    this.position[cpu] = 0;
+  }
+
   pendingFailure(cpu: number): string | undefined {
     return this.injected.get(cpu);
   }

@@ -47,6 +47,8 @@ export class KthreadRegistry {
   /** Test-only (RuntimeOptions.plantedRace): CPU down declares the CPU dead too early. */
   plantedRace = false;
   private readonly heldBack = new Map<number, KthreadRecord>();
+  /** Threads lost with a worker that died, and how, so that their handles get a clear error. */
+  private readonly lost = new Map<number, string>();
 
   constructor(
     private readonly words: Int32Array,
@@ -87,7 +89,10 @@ export class KthreadRegistry {
 
   /** The live record behind a handle; a KthreadError for a stopped or foreign handle. */
   private lookup(handle: KthreadHandle): KthreadRecord {
-    const record = typeof handle?.id === 'number' ? this.records.get(handle.id) : undefined;
+    const id = typeof handle?.id === 'number' ? handle.id : undefined;
+    const record = id === undefined ? undefined : this.records.get(id);
+    const lost = id === undefined || record !== undefined ? undefined : this.lost.get(id);
+    if (lost !== undefined) throw new KthreadError(`'${handle.name}' (id ${id}) is gone: ${lost}`, handle.name);
     if (record === undefined) {
       throw new KthreadError(
         `no kthread with id ${String(handle?.id)}${handle?.name ? ` ('${handle.name}')` : ''}: it was stopped already or belongs to another runtime`,
@@ -294,6 +299,23 @@ export class KthreadRegistry {
   unparkCpu(cpu: number): void {
     for (const record of this.records.values()) {
       if (record.cpu === cpu) clearFlags(this.words, record.base + KT_FLAGS, KtFlag.CPU_PARK);
+    }
+  }
+
+  /**
+   * The worker of `cpu` died, and its threads with it. No thread is left to set EXITED, so
+   * the controller does, which ends every wait on their words at once; then their records
+   * and slots are freed. Per-CPU threads are made afresh when the CPU comes up again.
+   */
+  workerDied(cpu: number, why: string): void {
+    this.heldBack.delete(cpu);
+    for (const record of [...this.records.values()]) {
+      if (record.cpu !== cpu) continue;
+      setFlags(this.words, record.base + KT_FLAGS, KtFlag.EXITED);
+      this.records.delete(record.id);
+      this.free.push(record.slot);
+      this.lost.set(record.id, `it was lost when the worker of CPU ${cpu} died (${why})`);
+      this.trace({ type: 'exit', cpu, thread: record.name, ok: false, error: `worker died: ${why}` });
     }
   }
 

@@ -1,6 +1,7 @@
 /** Runtime.start() options: defaults and validation, before anything is started. */
 
 import { existsSync } from 'node:fs';
+import type { ResourceLimits } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,6 +10,7 @@ import { STRATEGIES, type StrategyName } from './strategies/strategy.js';
 
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;
+export const MAX_JOB_SLOTS = 1024;
 
 export interface RuntimeOptions {
   /** Number of CPUs (worker threads). Default: available parallelism, at least 2. */
@@ -21,6 +23,15 @@ export interface RuntimeOptions {
   readonly hotplugTimeoutMs?: number;
   /** Kthread slots in shared memory. Default 256. */
   readonly maxKthreads?: number;
+  /**
+   * Jobs that may wait in the runtime's queues, besides those handed to CPUs (at most
+   * `jobSlots` per CPU); queueWork() past it is refused with a JobError. Default: no limit.
+   */
+  readonly maxQueue?: number;
+  /** The most jobs handed to one CPU at once (its claim slots in shared memory). Default 64. */
+  readonly jobSlots?: number;
+  /** Limits of each CPU worker's JavaScript heap and stack (worker_threads resourceLimits). */
+  readonly resourceLimits?: ResourceLimits;
   /**
    * Test-only: plant a known race to prove that the torture checks find it. With
    * 'dead-before-parked', CPU down marks the CPU DYING and DEAD before the last running
@@ -35,6 +46,9 @@ export interface ResolvedOptions {
   readonly modules: readonly string[];
   readonly hotplugTimeoutMs: number;
   readonly maxKthreads: number;
+  readonly maxQueue: number;
+  readonly jobSlots: number;
+  readonly resourceLimits: ResourceLimits | undefined;
   readonly plantedRace: boolean;
 }
 
@@ -77,5 +91,19 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
   if (options.plantedRace !== undefined && options.plantedRace !== 'dead-before-parked') {
     throw new ConfigError(`plantedRace must be 'dead-before-parked' or left out, got ${String(options.plantedRace)}`);
   }
-  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads, plantedRace: options.plantedRace !== undefined };
+  const maxQueue = options.maxQueue === undefined || options.maxQueue === Infinity ? Infinity : integerIn('maxQueue', options.maxQueue, 0, Number.MAX_SAFE_INTEGER, 'or Infinity for no limit');
+  const jobSlots = integerIn('jobSlots', options.jobSlots ?? 64, 1, MAX_JOB_SLOTS, 'the most jobs handed to one CPU at once');
+  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads, maxQueue, jobSlots, resourceLimits: checkResourceLimits(options.resourceLimits), plantedRace: options.plantedRace !== undefined };
+}
+
+const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+
+function checkResourceLimits(limits: ResourceLimits | undefined): ResourceLimits | undefined {
+  if (limits === undefined) return undefined;
+  if (typeof limits !== 'object' || limits === null) throw new ConfigError(`resourceLimits must be an object with any of: ${LIMITS.join(', ')}`);
+  for (const [key, value] of Object.entries(limits)) {
+    if (!(LIMITS as readonly string[]).includes(key)) throw new ConfigError(`resourceLimits.${key} is not a worker limit; use any of: ${LIMITS.join(', ')}`);
+    if (typeof value !== 'number' || !(value > 0)) throw new ConfigError(`resourceLimits.${key} must be a positive number of MB, got ${String(value)}`);
+  }
+  return { ...limits };
 }
