@@ -7,12 +7,12 @@
 import cliProgress from 'cli-progress';
 import type { BenchProgress } from './strategies.js';
 
-/** A bar redrawn in place; cleared when the run ends so only the report stays on screen. */
-export function barProgress(stream: NodeJS.WriteStream): BenchProgress {
+/** A bar redrawn in place, labelled with the command's `name`; cleared when the run ends so only the report stays on screen. */
+export function barProgress(stream: NodeJS.WriteStream, name = 'cpuhp bench'): BenchProgress {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'cpuhp bench [{bar}] {value}/{total} {step}',
+      format: `${name} [{bar}] {value}/{total} {step}`,
       clearOnComplete: true,
       hideCursor: true,
       // The bar is redrawn on each step and on a timer; the timer keeps the elapsed time moving
@@ -34,7 +34,7 @@ export function barProgress(stream: NodeJS.WriteStream): BenchProgress {
 }
 
 /** One line per step, numbered, for logs and pipes. */
-export function lineProgress(stream: NodeJS.WritableStream): BenchProgress {
+export function lineProgress(stream: NodeJS.WritableStream, name = 'cpuhp bench'): BenchProgress {
   let total = 0;
   let index = 0;
   return {
@@ -42,8 +42,17 @@ export function lineProgress(stream: NodeJS.WritableStream): BenchProgress {
       total = n;
     },
     step: (label) => {
-      stream.write(`cpuhp bench [${++index}/${total}] ${label}\n`);
+      stream.write(`${name} [${++index}/${total}] ${label}\n`);
     },
     stop: () => undefined,
   };
+}
+
+/**
+ * The progress a benchmark command shows: a bar on a terminal, lines otherwise. stdout carries
+ * the report, and in --json mode nothing but the JSON object, so lines then go to stderr.
+ */
+export function benchProgress(json: boolean, name = 'cpuhp bench'): BenchProgress {
+  if (!json && process.stdout.isTTY) return barProgress(process.stdout, name);
+  return lineProgress(process.stderr, name);
 }

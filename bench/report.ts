@@ -4,8 +4,9 @@
  * apply (1 CPU cannot go down), "failed" where it was tried and failed (listed at the end).
  */
 
-import { formatCount, formatMs, plural, renderTable, type Column } from '../src/cli/format.js';
-import type { Summary } from './histogram.js';
+import { formatCount, plural, renderTable, type Column } from '../src/cli/format.js';
+import { formatRatio, latencyCells } from './cells.js';
+import { roundNumbers } from './json.js';
 import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
 import { LOADS, type StrategyBenchResult, type StrategyRow } from './strategies.js';
 import type { VersusReference } from './compare.js';
@@ -31,7 +32,7 @@ export function renderText(result: StrategyBenchResult): string {
 }
 
 const ns = (n: number): string => n.toFixed(1);
-const ratio = (n: number): string => n.toFixed(2);
+const ratio = formatRatio;
 
 /** "-" when the row skipped this measurement, "failed" when it was tried. */
 function missing(row: StrategyRow): string {
@@ -69,10 +70,6 @@ function fastPathTable(result: StrategyBenchResult): string {
       rows,
     ),
   ].join('\n');
-}
-
-function latencyCells(s: Summary | undefined): string[] {
-  return s === undefined ? ['failed', '', ''] : [formatMs(s.median), formatMs(s.p99), formatMs(s.max)];
 }
 
 function hotplugTable(result: StrategyBenchResult): string {
@@ -224,9 +221,4 @@ export function renderProblems(result: StrategyBenchResult): string {
 /** The whole result as one JSON object; figures rounded to what they can carry. */
 export function renderJson(result: StrategyBenchResult, extra: { readonly svg: string | null }): string {
   return JSON.stringify({ ...result, ok: result.failures.length === 0 && result.violations === 0, svg: extra.svg }, roundNumbers, 2);
-}
-
-/** Three decimals is a picosecond of ns, a microsecond of ms: below the measurements' resolution. */
-function roundNumbers(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value;
 }

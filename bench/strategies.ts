@@ -16,6 +16,7 @@ import { measureHotplug, type HotplugLatency } from './hotplug.js';
 import { registerOnEveryCpu, withRuntime, type PerCpuExport, type Session } from './runtime-session.js';
 import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
 import { compareWithReference, type VersusReference } from './compare.js';
+import { describeError } from './errors.js';
 
 export interface BaselineRow {
   readonly cpus: number;
@@ -167,7 +168,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
       try {
         violations += (await task.run()).violations;
       } catch (error) {
-        failures.push(`${task.label}: ${describe(error)}`);
+        failures.push(`${task.label}: ${describeError(error)}`);
       }
     }
   } finally {
@@ -193,8 +194,4 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
     failures,
     elapsedMs: performance.now() - started,
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 }

@@ -76,7 +76,7 @@ async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue
   const { benchSettings } = await import('../../bench/settings.js');
   const { oversubscriptionWarnings, runStrategyBench } = await import('../../bench/strategies.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/report.js');
-  const { barProgress, lineProgress } = await import('../../bench/progress.js');
+  const { benchProgress } = await import('../../bench/progress.js');
 
   const settings = benchSettings({
     cpus: flags.cpus,
@@ -85,8 +85,7 @@ async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue
     ...(flags.cycles === undefined ? {} : { hotplugCycles: flags.cycles }),
   });
   const cores = availableParallelism();
-  // stdout carries the report; in --json mode nothing but the JSON object may go there.
-  const progress = flags.json ? lineProgress(process.stderr) : process.stdout.isTTY ? barProgress(process.stdout) : lineProgress(process.stderr);
+  const progress = benchProgress(flags.json ?? false);
   if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, oversubscriptionWarnings(settings.cpus, cores))}\n\n`);
 
   const result = await runStrategyBench(settings, progress);

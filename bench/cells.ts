@@ -1,0 +1,14 @@
+/** Table cells the benchmark reports share: latency figures and ratios, formatted alike. */
+
+import { formatMs } from '../src/cli/format.js';
+import type { Summary } from './histogram.js';
+
+/** Median, p99 and max in ms; "failed" where the measurement was tried and failed. */
+export function latencyCells(s: Summary | undefined): string[] {
+  return s === undefined ? ['failed', '', ''] : [formatMs(s.median), formatMs(s.p99), formatMs(s.max)];
+}
+
+/** A ratio of two figures measured in the same run. */
+export function formatRatio(n: number): string {
+  return n.toFixed(2);
+}
