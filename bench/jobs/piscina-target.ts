@@ -1,0 +1,76 @@
+/**
+ * The piscina side of the job benchmark: a pool of exactly `threads` threads (minThreads =
+ * maxThreads) with piscina's other defaults (atomics 'sync', one task per worker at a time,
+ * an unbounded queue), as an application would start it.
+ *
+ * Under churn: piscina has no way to drain or take out one chosen worker (its workers are
+ * not addressable; destroy() and close() act on the whole pool). The closest an application
+ * can do is what this does at every tick: start a new pool, send every new job to it, and
+ * close() the old one gracefully (not close({ force: true }), not destroy()).
+ */
+
+import { Piscina } from 'piscina';
+import { messageOf } from '../errors.js';
+import { Samples } from '../histogram.js';
+import { runClosedLoop, type Submit } from './closed-loop.js';
+import { measuredLoop, warmUp, type MeasurePlan, type Measurement, type PiscinaChurn } from './measurement.js';
+import { Tally } from './tally.js';
+import { startTicker } from './ticker.js';
+
+/**
+ * The pool's 'error' when a worker's result arrives for a task the pool no longer holds:
+ * destroy() (which close() ends with) rejected the task while it ran, and it finished anyway.
+ */
+const UNEXPECTED_MESSAGE = 'Unexpected message from Worker';
+
+export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+
+/** What the report says the pools were started with. */
+export function piscinaOptions(threads: number): PiscinaOptions {
+  return { minThreads: threads, maxThreads: threads };
+}
+
+export async function measurePiscina(plan: MeasurePlan): Promise<Measurement> {
+  const { settings, workload } = plan;
+  const errors = new Tally();
+  let resultsAfterRejection = 0;
+  const newPool = (): Piscina => {
+    const pool = new Piscina({ ...piscinaOptions(settings.threads), filename: workload.piscinaFile.href });
+    // piscina emits 'error' (a close timeout, a worker error outside a task); unheard, it would throw.
+    pool.on('error', (error: unknown) => {
+      const message = messageOf(error);
+      if (message.startsWith(UNEXPECTED_MESSAGE)) resultsAfterRejection++;
+      else errors.add(`pool 'error' event: ${message}`);
+    });
+    return pool;
+  };
+  let pool = newPool();
+  const closeMs = new Samples(0.001);
+  try {
+    const submit: Submit = (args) => pool.run(args);
+    await warmUp(plan, submit);
+    // The tick waits for the old pool's close(), as cpuhp's tick waits for its cpuDown: at most
+    // one pool is closing at a time, and the next replacement is due an interval after it closed.
+    const replace = async (): Promise<void> => {
+      const old = pool;
+      pool = newPool();
+      const from = performance.now();
+      await old.close();
+      closeMs.record(performance.now() - from);
+    };
+    const ticker = plan.churn ? startTicker(settings.churnIntervalMs, replace) : undefined;
+    let loop;
+    try {
+      loop = await runClosedLoop(workload, submit, measuredLoop(plan));
+    } finally {
+      await ticker?.stop();
+    }
+    const churn: PiscinaChurn | null =
+      ticker === undefined
+        ? null
+        : { runtime: 'piscina', intervalMs: settings.churnIntervalMs, poolsReplaced: ticker.ticks, closeMs: closeMs.summary() ?? null, resultsAfterRejection, errors: { ...ticker.errors.toJSON(), ...errors.toJSON() } };
+    return { loop, churn, violations: 0 };
+  } finally {
+    await pool.destroy();
+  }
+}
