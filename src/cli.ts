@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.js';
+import { registerBenchJobs } from './cli/bench-jobs.js';
 import { registerDemo } from './cli/demo.js';
 import { registerTorture } from './cli/torture.js';
 import { ExitCode } from './cli/exit.js';
@@ -29,6 +30,7 @@ const program = new Command('cpuhp')
 
 registerDemo(program);
 registerBench(program);
+registerBenchJobs(program);
 registerTorture(program);
 
 await program.parseAsync(process.argv);
