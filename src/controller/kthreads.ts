@@ -248,6 +248,7 @@ export class KthreadRegistry {
     }
     const started = performance.now();
     const fresh = threads.filter((r) => !(setFlags(this.words, r.base + KT_FLAGS, KtFlag.CPU_PARK) & (KtFlag.PARKED | KtFlag.EXITED)));
+    this.trace({ type: 'park-cpu', cpu, threads: threads.map((r) => r.name) });
     const unresponsive: string[] = [];
     await Promise.all(
       threads.map(async (record) => {

@@ -242,7 +242,8 @@ export class Workqueue {
   }
 
   private window(cpu: number): number {
-    return Math.max(MIN_WINDOW, Math.min(this.host.layout.jobSlots, Math.ceil(TARGET_HANDED_US / Math.max(1, this.avgUs[cpu]!))));
+    const wanted = Math.max(MIN_WINDOW, Math.ceil(TARGET_HANDED_US / Math.max(1, this.avgUs[cpu]!)));
+    return Math.min(this.host.layout.jobSlots, wanted);
   }
 
   private inflight(cpu: number): number {
