@@ -2,7 +2,8 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName } from '../src/index.js';
+import { JobError, Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../src/index.js';
+import { waitForWord } from '../src/protocol/wait.js';
 import { STRATEGIES } from '../src/controller/strategies/strategy.js';
 
 export { STRATEGIES };
@@ -35,4 +36,70 @@ export async function startRuntime(t: Test, options: RuntimeOptions = {}): Promi
   const rt = await Runtime.start({ cpus: 2, modules: [FIXTURES], hotplugTimeoutMs: PATIENCE_MS, ...options });
   t.teardown(() => rt.shutdown());
   return rt;
+}
+
+export const JOB_FIXTURES = fileURLToPath(new URL('./fixtures/jobs.js', import.meta.url));
+
+/** Starts a runtime with the job fixtures (and the kthread ones), shut down when the test ends. */
+export async function startJobRuntime(t: Test, options: RuntimeOptions = {}): Promise<Runtime> {
+  return startRuntime(t, { modules: [JOB_FIXTURES, FIXTURES], ...options });
+}
+
+/** An Int32Array over shared memory: jobs receive the same memory, not a copy. */
+export function sharedInts(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
+}
+
+/** The words of a `gate` job (fixtures/jobs.ts): it holds its CPU until the test opens it. */
+export class Gate {
+  readonly gate = sharedInts(2);
+
+  constructor(readonly maxMs = PATIENCE_MS) {}
+
+  get args(): { gate: Int32Array; maxMs: number } {
+    return { gate: this.gate, maxMs: this.maxMs };
+  }
+
+  /** Resolves true once the gate job runs. */
+  started(): Promise<boolean> {
+    return waitForWord(this.gate, 1, (v) => v === 1, PATIENCE_MS);
+  }
+
+  open(): void {
+    Atomics.store(this.gate, 0, 1);
+    Atomics.notify(this.gate, 0);
+  }
+}
+
+/** How a settled job promise ended, for assertions over many jobs. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: JobError };
+
+export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    if (!(error instanceof JobError)) throw error;
+    return { ok: false, error };
+  }
+}
+
+/**
+ * Resolves with the first trace event that matches, emitted after this call: the runtime
+ * emits it synchronously where the change it reports is made, so a test that waits for it
+ * acts after that change, without polling. Rejects after PATIENCE_MS.
+ */
+export function traceEvent(rt: Runtime, matches: (event: TraceEvent) => boolean): Promise<TraceEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      rt.off('trace', listener);
+      reject(new Error(`no matching trace event within ${PATIENCE_MS} ms`));
+    }, PATIENCE_MS);
+    const listener = (event: TraceEvent): void => {
+      if (!matches(event)) return;
+      clearTimeout(timer);
+      rt.off('trace', listener);
+      resolve(event);
+    };
+    rt.on('trace', listener);
+  });
 }
