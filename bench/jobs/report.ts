@@ -45,6 +45,9 @@ function throughputTable(result: JobBenchResult): string {
   return [
     `Throughput and latency: ${plural(result.settings.concurrency, 'job')} in flight, each replaced as it settles; latency from submit to settle`,
     `(churn: cpuhp takes CPU ${result.settings.threads - 1} down at one tick and up at the next; piscina replaces its whole pool at every tick. lost = submitted − resolved)`,
+    ...(result.settings.threads + 1 > result.cores
+      ? ['(with more threads than cores, a CPU taken down also frees a core: cpuhp under churn runs one worker fewer half the time, which can make jobs that cost the main thread more than the workers faster)']
+      : []),
     renderTable(
       [
         { header: 'workload' },
@@ -169,7 +172,18 @@ function dispatchTable(result: JobBenchResult): string {
       ],
       rows,
     ),
+    ...cloneCostLine(result),
   ].join('\n');
+}
+
+function cloneCostLine(result: JobBenchResult): string[] {
+  const cost = result.cloneCost;
+  if (cost === null) return ['copy cost of one request: failed'];
+  const us = (n: number): string => `${n.toFixed(2)} µs`;
+  return [
+    `Copy cost of one request on the main thread (mean of ${formatCount(cost.values)}): v8.serialize + v8.deserialize ${us(cost.v8SerializeUs)}, ` +
+      `structuredClone ${us(cost.structuredCloneUs)}; the ring pays the first for every request and every result; postMessage copies natively, as structuredClone does`,
+  ];
 }
 
 /** What piscina did under churn in this run, in words. */

@@ -14,6 +14,7 @@ import type { BenchProgress } from '../strategies.js';
 import type { LoopResult } from './closed-loop.js';
 import { compareRuntimes, type CpuhpVersusPiscina } from './compare.js';
 import { measureCpuhp } from './cpuhp-target.js';
+import { measureCloneCost, type CloneCost } from './dispatch/clone-cost.js';
 import { DISPATCH_PATHS, measureDispatchPath, type DispatchPathName } from './dispatch/paths.js';
 import type { CpuhpChurn, MeasurePlan, Measurement, PiscinaChurn, RuntimeName } from './measurement.js';
 import { measurePiscina, piscinaOptions, type PiscinaOptions } from './piscina-target.js';
@@ -47,6 +48,8 @@ export interface JobBenchResult {
   readonly rows: readonly JobRow[];
   readonly ratios: readonly CpuhpVersusPiscina[];
   readonly dispatchPaths: readonly DispatchRow[];
+  /** What copying one request costs each way the dispatch paths copy; null if it failed. */
+  readonly cloneCost: CloneCost | null;
   /** Jobs cpuhp did not bring back, over every row: must be 0. */
   readonly cpuhpLost: number;
   /** Invariant violations the cpuhp CPU workers counted: must be 0. */
@@ -88,6 +91,9 @@ export async function runJobBench(settings: JobBenchSettings, progress?: BenchPr
             const measured = await MEASURE[runtime](plan);
             violations += measured.violations;
             rows[index] = { ...rows[index]!, loop: measured.loop, churnDetail: measured.churn };
+            // A cpuDown or cpuUp that failed is cpuhp's failure; piscina's close() troubles are what is measured.
+            const failed = measured.churn?.runtime === 'cpuhp' ? Object.entries(measured.churn.errors) : [];
+            if (failed.length > 0) throw new Error(`hotplug operations failed during the churn: ${failed.map(([m, n]) => `${n}× ${m}`).join('; ')}`);
           },
         });
       }
@@ -103,6 +109,14 @@ export async function runJobBench(settings: JobBenchSettings, progress?: BenchPr
       },
     });
   }
+
+  let cloneCost: CloneCost | null = null;
+  tasks.push({
+    label: 'copy cost of one request: v8.serialize against structuredClone',
+    run: async () => {
+      cloneCost = measureCloneCost(settings.dispatchJobs);
+    },
+  });
 
   const failures: string[] = [];
   progress?.start(tasks.length);
@@ -128,6 +142,7 @@ export async function runJobBench(settings: JobBenchSettings, progress?: BenchPr
     rows,
     ratios: compareRuntimes(rows),
     dispatchPaths,
+    cloneCost,
     cpuhpLost: rows.filter((r) => r.runtime === 'cpuhp').reduce((sum, r) => sum + (r.loop?.lost ?? 0), 0),
     violations,
     failures,
