@@ -25,7 +25,7 @@ import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { ConfigError, CpuhpError, JobError, type JobFailure } from '../errors.js';
 import { Latency, type LatencySummary } from '../controller/latency.js';
 import { CpuState } from '../protocol/cpu-state.js';
-import { AbortReason, offerClaim, releaseClaim, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
+import { AbortReason, Claim, offerClaim, releaseClaim, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../protocol/jobs.js';
 import { claimWord, cpuBase, CPU_JOB_ABORT, CPU_JOB_ABORT_REASON, CPU_STATE, type Layout } from '../protocol/layout.js';
 import { Fifo } from './fifo.js';
@@ -84,7 +84,10 @@ export interface JobStats extends JobCounts {
 export interface CpuJobStats {
   /** Jobs whose outcome came back from this CPU. */
   readonly ran: number;
+  /** Handed to this CPU now: the one running, if any, and those waiting there to start. */
   readonly handed: number;
+  /** Of those, taken by the CPU's kworker and not yet reported: 0 or 1, the job running. */
+  readonly running: number;
   /** Waiting for this CPU in particular (preferred or strict affinity). */
   readonly queued: number;
 }
@@ -615,7 +618,11 @@ export class Workqueue {
   }
 
   cpuStats(cpu: number): CpuJobStats {
-    return { ran: this.ran[cpu]!, handed: this.inflight(cpu), queued: this.local[cpu]!.size };
+    let running = 0;
+    for (const job of this.handed[cpu]!) {
+      if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) running++;
+    }
+    return { ran: this.ran[cpu]!, handed: this.inflight(cpu), running, queued: this.local[cpu]!.size };
   }
 }
 
