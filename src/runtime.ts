@@ -180,7 +180,7 @@ export class Runtime extends EventEmitter {
       layout: this.layout,
       jobNames,
       maxQueue: this.options.maxQueue,
-      takeBack: (cpu, ids) => this.workers[cpu]!.call(this.workers[cpu]!.api.takeBackJobs([...ids])),
+      takeBack: (cpu, ids) => this.onCpu(cpu, (api) => api.takeBackJobs([...ids])),
       trace: (event) => this.emitTrace(event),
     });
     this.workers.forEach((worker, cpu) => this.jobs.attach(cpu, worker.jobPort));
@@ -226,13 +226,23 @@ export class Runtime extends EventEmitter {
     void this.locked(async () => undefined).catch(() => undefined);
   }
 
-  /** Forgets the hotplug steps of CPUs whose worker died. Under the hotplug lock. */
+  /**
+   * Forgets the hotplug steps of CPUs whose worker died, and any thread an operation that
+   * was under way made for the dead worker since. Under the hotplug lock.
+   */
   private reapFailedCpus(): void {
-    for (const cpu of this.dying.keys()) {
+    for (const [cpu, why] of this.dying) {
       this.machine.reset(cpu);
+      this.kthreads.workerDied(cpu, why);
       this.setState(cpu, CpuState.FAILED);
     }
     this.dying.clear();
+  }
+
+  /** A control-plane call to a CPU's worker that fails at once if the worker is, or goes, away. */
+  private onCpu<T>(cpu: number, request: (api: CpuWorker['api']) => Promise<T>): Promise<T> {
+    const worker = this.workers[cpu]!;
+    return worker.call(request(worker.api));
   }
 
   /** Runs `body` under the hotplug lock, once the CPUs whose worker died are reaped. */
@@ -480,7 +490,7 @@ export class Runtime extends EventEmitter {
     if (typeof callback !== 'string' || this.catalogue[callback] !== 'cpu-callback') {
       throw new ConfigError(`${which} must be a function or the name of a defineCpuCallback export; ${String(callback)} is neither (exports: ${this.exportsOf('cpu-callback')})`);
     }
-    return { [which]: (cpu: number) => this.workers[cpu]!.api.runCpuCallback(callback) };
+    return { [which]: (cpu: number) => this.onCpu(cpu, (api) => api.runCpuCallback(callback)) };
   }
 
   // ---------------------------------------------------------------- kthreads
@@ -503,7 +513,7 @@ export class Runtime extends EventEmitter {
     const reserved = this.kthreads.reserve(cpu, fn, name, group, startParked);
     const timeout = this.options.hotplugTimeoutMs;
     try {
-      await withDeadline(this.workers[cpu]!.api.createKthread(KthreadRegistry.request(reserved, data)), timeout, () =>
+      await withDeadline(this.onCpu(cpu, (api) => api.createKthread(KthreadRegistry.request(reserved, data))), timeout, () =>
         new KthreadError(`CPU ${cpu} did not start '${name}' within ${timeout} ms`, name),
       );
     } catch (error) {
@@ -568,7 +578,10 @@ export class Runtime extends EventEmitter {
   /** Collects an exited thread's record from its CPU's worker, within the hotplug timeout. */
   private reap(cpu: number, slot: number): Promise<ExitRecord> {
     const timeout = this.options.hotplugTimeoutMs;
-    return withDeadline<ExitRecord>(this.workers[cpu]!.api.reap(slot), timeout, () => new KthreadError(`CPU ${cpu} did not hand over the exit record of slot ${slot} within ${timeout} ms`));
+    const record = this.onCpu<ExitRecord>(cpu, (api) => api.reap(slot)).catch((error: unknown): never => {
+      throw new KthreadError(`CPU ${cpu} could not hand over the exit record of slot ${slot}: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+    });
+    return withDeadline(record, timeout, () => new KthreadError(`CPU ${cpu} did not hand over the exit record of slot ${slot} within ${timeout} ms`));
   }
 
   kthreadInfo(thread: KthreadHandle): KthreadInfo {

@@ -2,7 +2,7 @@
  * Torture must find bugs: with the runtime's planted race (a CPU declared dead before its
  * last running thread parked) a fixed seed is caught within a bounded number of operations,
  * with the seed's trace; the same seed without the race runs clean. And a short run with
- * injected faults stays clean under every strategy.
+ * injected faults stays clean under every strategy, worker deaths and jobs included.
  */
 
 import t from 'tap';
@@ -48,10 +48,19 @@ for (const strategy of STRATEGIES.filter((s) => s !== 'recreate')) {
 
 for (const strategy of STRATEGIES) {
   t.test(`${strategy}: a short run with injected faults survives them and stays consistent`, async (t) => {
-    const result = await runTorture({ ...base, strategy, ops: 80, failRate: 0.3, seed: 7, hotplugTimeoutMs: 1000 });
+    const result = await runTorture({ ...base, strategy, ops: 160, failRate: 0.3, seed: 7, hotplugTimeoutMs: 1000 });
     t.same(result.violations, [], 'no violation');
     t.ok(result.counts.injectedCallbackFailures > 0, 'failures were injected into hotplug steps');
     t.ok(result.counts.rollbacks > 0, 'and rolled back');
     t.ok(result.counts.faultsSurvived > 0, 'the runtime survived them');
   });
 }
+
+t.test('a run with injected faults kills a CPU worker with a job, brings the CPU back, and every job settles as it ran', async (t) => {
+  // The holdoff keeps the onoff actor away while the first job operation kills a worker.
+  const result = await runTorture({ ...base, ops: 120, failRate: 0.2, seed: 11, onoffHoldoffMs: 2000, hotplugTimeoutMs: 2000 });
+  t.same(result.violations, [], 'no violation, the end-of-run job check included');
+  t.ok(result.counts.workerDeaths >= 1, 'a worker died');
+  t.ok(result.counts.jobsQueued > 0, 'jobs were queued');
+  t.equal(result.counts.jobsCompleted + result.counts.jobsRejected, result.counts.jobsQueued, 'every job settled: completed, or rejected as promised');
+});

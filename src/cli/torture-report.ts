@@ -28,7 +28,7 @@ export function renderHeader(settings: TortureSettings, cores: number): string {
   const { strategy, cpus, threadsPerCpu, failRate, seed } = settings;
   const lines = [
     `cpuhp torture: strategy ${strategy}, ${plural(cpus, 'CPU')} (one worker thread each) on ${plural(cores, 'core')}, ` +
-      `${plural(threadsPerCpu, 'torture kthread')} per CPU (+ 1 per-CPU kworker)`,
+      `${plural(threadsPerCpu, 'torture kthread')} per CPU (+ the per-CPU tkworker, and the kworker that runs jobs)`,
     `${budget(settings)}; a CPU goes down or up every ${describeTime(settings.onoffIntervalMs)}` +
       `${settings.onoffHoldoffMs > 0 ? ` after a holdoff of ${describeTime(settings.onoffHoldoffMs)}` : ''}; hotplug timeout ${describeTime(settings.hotplugTimeoutMs)}`,
     `fail rate ${failRate}${failRate === 0 ? ' (no faults injected)' : ''}; seed ${seed} (--seed ${seed} repeats these choices)`,
@@ -97,8 +97,12 @@ export function renderStatistics(result: TortureResult): string {
       row('callback failures', counts.injectedCallbackFailures, 'injected: a hotplug step made to fail once'),
       row('deaf spells', counts.deafSpells, 'injected: a thread ignoring park requests for 1.5 × the timeout'),
       row('throwing kthreads', counts.injectedThrows, 'injected: a thread that throws after a few units'),
+      row('worker deaths', counts.workerDeaths, 'injected: a job that killed its worker (process.exit, an uncaught error, out of memory)'),
       row('faults survived', counts.faultsSurvived, 'failures the runtime rolled back or absorbed, leaving everything consistent'),
       row('refused', counts.refused, 'operations refused as the API promises (last online CPU, thread gone, CPU down)'),
+      row('jobs queued', counts.jobsQueued, 'jobs given to queueWork, of every placement'),
+      row('jobs completed', counts.jobsCompleted, 'jobs that ran once and resolved'),
+      row('jobs rejected', counts.jobsRejected, 'aborted, timed out, or strict to a CPU that went down, as the API promises'),
       row('violations', result.violations.length, 'invariant violations: must be 0'),
     ],
   );

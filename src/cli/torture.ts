@@ -48,7 +48,7 @@ export function registerTorture(program: Command): void {
   program
     .command('torture')
     .description(
-      'take random CPUs down and up while kthreads run, park, unpark, stop and create single threads, optionally inject faults, ' +
+      'take random CPUs down and up while kthreads run and jobs are queued, park, unpark, stop and create single threads, optionally inject faults, ' +
         'and check the invariants after every operation; print statistics, and on a violation the seed and the operations that led to it',
     )
     .addOption(new Option('--strategy <name>', 'how bound threads are quiesced for CPU down').choices(STRATEGIES).default('park'))
@@ -62,7 +62,7 @@ export function registerTorture(program: Command): void {
     .option('--ops <n>', 'stop after this many operations (with --duration, whichever comes first)', integerIn(1, MAX_OPS))
     .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(timeIn(0, HOUR_MS)).default(100, '100ms'))
     .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(timeIn(0, HOUR_MS)).default(0, '0'))
-    .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells and throwing kthreads', probability, 0)
+    .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells, throwing kthreads and jobs that kill their worker', probability, 0)
     .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
     .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(timeIn(1, HOUR_MS)).default(1000, '1000ms'))
     .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing')

@@ -217,6 +217,9 @@ export class KthreadRegistry {
         record.name,
       );
     }
+    // The worker may have died meanwhile, taking the thread with it (workerDied set EXITED).
+    const lost = this.lost.get(record.id);
+    if (lost !== undefined) throw new KthreadError(`${this.describe(record)} is gone: ${lost}`, record.name);
     const exit = await reap(record.slot);
     this.records.delete(record.id);
     this.free.push(record.slot);

@@ -586,10 +586,15 @@ export class Workqueue {
   }
 
   private describeOutstanding(): string {
-    const parts = [`${this.waiting} queued`, `${this.occupied} handed to CPUs`];
+    const parts = [`${this.waiting} queued (${this.shared.size} for any CPU)`, `${this.occupied} handed to CPUs`];
     for (let cpu = 0; cpu < this.ncpus; cpu++) {
-      const strict = this.local[cpu]!.size;
-      if (strict > 0 && !this.isUp(cpu)) parts.push(`CPU ${cpu} is ${this.stateName(cpu)} with jobs waiting for it: bring it up (rt.cpuUp(${cpu})) or abort them`);
+      const { handed, running, queued } = this.cpuStats(cpu);
+      if (handed + queued === 0) continue;
+      const offline = !this.isUp(cpu);
+      parts.push(
+        `CPU ${cpu} (${offline ? this.stateName(cpu) : 'online'}): ${handed} handed (${running} running), ${queued} waiting for it` +
+          (offline && queued > 0 ? `; bring it up (rt.cpuUp(${cpu})) or abort them` : ''),
+      );
     }
     return parts.join('; ');
   }

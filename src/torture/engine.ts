@@ -15,6 +15,7 @@ import { mulberry32, type Random } from '../cli/random.js';
 import { OpLog, type OpRecord } from './oplog.js';
 import { emptyCounts, Spread, type MinAvgMax, type TortureCounts } from './stats.js';
 import type { TortureData } from './kthreads.js';
+import { JobActor } from './job-actor.js';
 
 export interface TortureSettings {
   readonly strategy: StrategyName;
@@ -73,6 +74,10 @@ const STEPS = ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', TORTURE_STATE]
 /** Chance per 100 ms of running that a torture thread starts a deaf spell, per unit of failRate. */
 const DEAF_CHANCE_PER_FAIL_RATE = 0.01;
 const KTHREAD_ACTORS = 2;
+/** The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits. */
+const KWORKER_FN = 'cpuhp:kworker';
+/** With faults injected, a worker heap limit that a hoarding job reaches soon (the OOM fault). */
+const FAULT_HEAP_MB = 128;
 
 /** Runs one torture; never throws for what it finds (that is in the result), only for bad settings. */
 export async function runTorture(settings: TortureSettings, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
@@ -83,7 +88,8 @@ export async function runTorture(settings: TortureSettings, onProgress?: (progre
     strategy: settings.strategy,
     modules: [MODULE],
     hotplugTimeoutMs: settings.hotplugTimeoutMs,
-    maxKthreads: settings.cpus * (settings.threadsPerCpu + 1) + 64,
+    maxKthreads: settings.cpus * (settings.threadsPerCpu + 2) + 64,
+    ...(settings.failRate > 0 ? { resourceLimits: { maxOldGenerationSizeMb: FAULT_HEAP_MB } } : {}),
     ...(settings.plantedRace ? { plantedRace: 'dead-before-parked' as const } : {}),
   });
   try {
@@ -103,6 +109,7 @@ class TortureRun {
   private stopped = false;
   private seenViolations = 0;
   private nextSeed: number;
+  private readonly jobs: JobActor;
 
   constructor(
     private readonly settings: TortureSettings,
@@ -110,6 +117,14 @@ class TortureRun {
   ) {
     this.log = new OpLog(started);
     this.nextSeed = settings.seed;
+    this.jobs = new JobActor({
+      counts: this.counts,
+      failRate: settings.failRate,
+      pauseMs: Math.max(1, settings.onoffIntervalMs),
+      budgetLeft: () => this.budgetLeft(),
+      violation: (what) => this.violation(what),
+      operate: (rt, actor, op, body) => this.operate(rt, actor, op, body),
+    });
   }
 
   private now(): number {
@@ -145,12 +160,21 @@ class TortureRun {
     const report = setInterval(() => onProgress?.(this.progress()), 1000);
     let operations = 0;
     try {
-      await Promise.all([this.onoffActor(rt, mulberry32(this.seed())), ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreadActor(rt, mulberry32(this.seed()), `kthread-${i}`))]);
+      await Promise.all([
+        this.onoffActor(rt, mulberry32(this.seed())),
+        ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreadActor(rt, mulberry32(this.seed()), `kthread-${i}`)),
+        this.jobs.actor(rt, mulberry32(this.seed())),
+      ]);
       operations = this.log.count;
       if (this.violations.length === 0) await this.finalCheck(rt);
       if (this.violations.length === 0) await this.collectThreads(rt);
+      if (this.violations.length === 0) {
+        const patience = this.patience();
+        await this.operate(rt, 'final', 'every job settles, each run as its outcome says', () => this.jobs.finish(rt, patience), patience + 5000);
+      }
     } finally {
       clearInterval(report);
+      this.jobs.close();
     }
     onProgress?.(this.progress());
     return {
@@ -188,9 +212,8 @@ class TortureRun {
    * Runs one operation under a deadline (a hung operation is a violation), records it, and
    * checks the invariant the workers count after it.
    */
-  private async operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>): Promise<void> {
+  private async operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>, bound = this.settings.hotplugTimeoutMs * 4 + 5000): Promise<void> {
     const record = this.log.begin(actor, op);
-    const bound = this.settings.hotplugTimeoutMs * 4 + 5000;
     let outcome: string;
     try {
       outcome = await withDeadline(body(), bound, () => new Error(`hung: did not finish within ${bound} ms`));
@@ -245,9 +268,11 @@ class TortureRun {
         this.counts.refused++;
         return 'refused: last online CPU';
       }
+      if (/died during/.test(error.message)) return this.workerDiedMeanwhile(cpu, error.message);
       this.counts.rollbacks++;
       const after = rt.cpuState(cpu);
-      if (after !== before) {
+      // A failed CPU whose cpuUp rolled back is offline with a fresh, dormant worker: fine.
+      if (after !== before && !(before === 'failed' && after === 'offline')) {
         this.violation(`after a rolled-back ${wasOnline ? 'cpuDown' : 'cpuUp'}(${cpu}) the CPU is ${after}, not ${before} as it started: ${error.message}`);
         return `rolled back to ${after}`;
       }
@@ -262,21 +287,47 @@ class TortureRun {
       this.counts.onlineSuccesses++;
       this.online.record(ms);
     }
-    if (!wasOnline && rt.cpuState(cpu) !== 'online') this.violation(`cpuUp(${cpu}) resolved but the CPU is ${rt.cpuState(cpu)}`);
-    if (wasOnline && (rt.cpuState(cpu) !== 'offline' || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
-      this.violation(`cpuDown(${cpu}) resolved but the CPU is ${rt.cpuState(cpu)} and its worker is not blocked`);
+    const after = rt.cpuState(cpu);
+    if (after === 'failed') return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${wasOnline ? 'cpuDown' : 'cpuUp'} resolved`);
+    if (!wasOnline && after !== 'online') this.violation(`cpuUp(${cpu}) resolved but the CPU is ${after}`);
+    if (wasOnline && (after !== 'offline' || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
+      this.violation(`cpuDown(${cpu}) resolved but the CPU is ${after} and its worker is not blocked`);
     }
     return `ok in ${ms.toFixed(2)} ms`;
+  }
+
+  /**
+   * A hotplug operation met a worker that died (before it, or during it): an injected fault
+   * when faults are injected (the job actor kills workers), and a violation when not.
+   */
+  private workerDiedMeanwhile(cpu: number, what: string): string {
+    if (this.settings.failRate === 0) this.violation(`the worker of CPU ${cpu} died with no fault injected: ${what}`);
+    return `the worker of CPU ${cpu} died meanwhile (an injected fault): ${what}`;
+  }
+
+  /** The longest wait for something that must happen at the end of a run. */
+  private patience(): number {
+    return Math.max(20_000, this.settings.hotplugTimeoutMs * 4);
+  }
+
+  /** The threads torture picks for its operations: not the per-CPU ones, which follow their CPU. */
+  private tortureThreads(rt: Runtime): KthreadHandle[] {
+    return rt.kthreadList().filter((t) => t.fn !== 'tortureKworker' && t.fn !== KWORKER_FN);
   }
 
   private async kthreadActor(rt: Runtime, random: Random, actor: string): Promise<void> {
     const pause = Math.max(1, Math.round(this.settings.onoffIntervalMs / 4));
     while (this.budgetLeft()) {
-      const threads = rt.kthreadList().filter((t) => t.fn !== 'tortureKworker');
+      const threads = this.tortureThreads(rt);
       const roll = random.next();
       const thread = threads.length > 0 ? random.pick(threads) : undefined;
       if (thread === undefined || roll < 0.1) {
         const online = rt.onlineCpus();
+        if (online.length === 0) {
+          // Every CPU's worker died (injected): nothing to create a thread on until one is up.
+          await sleep(pause);
+          continue;
+        }
         const cpu = random.pick(online);
         const crash = this.settings.failRate > 0 && random.next() < this.settings.failRate;
         await this.operate(rt, actor, `create ${crash ? 'crasher' : 'torturer'} on CPU ${cpu}`, () => this.create(rt, cpu, crash));
@@ -387,9 +438,11 @@ class TortureRun {
   }
 
   /**
-   * The end state must be consistent: every CPU fully online or offline, its worker running
-   * exactly when online, and, once unparked, every thread on an online CPU making progress
-   * and every thread on an offline CPU still parked.
+   * The end state must be consistent: every CPU fully online or offline (or failed, its
+   * worker gone, after an injected worker death), its worker running exactly when online,
+   * and, once unparked, every thread on an online CPU making progress and every thread on an
+   * offline CPU still parked. The job kworkers are idle when no job waits: jobs are checked
+   * on their own at the end.
    */
   private async finalCheck(rt: Runtime): Promise<void> {
     const record = this.log.begin('final', 'final consistency check');
@@ -397,12 +450,13 @@ class TortureRun {
     for (let cpu = 0; cpu < this.settings.cpus; cpu++) {
       const up = online.includes(cpu);
       const state = rt.cpuState(cpu);
+      if (state === 'failed' && this.settings.failRate > 0 && !rt.hasWorker(cpu)) continue;
       if (state !== (up ? 'online' : 'offline')) this.violation(`CPU ${cpu} ended ${state}, neither fully online nor offline`);
       const quiet = rt.isDormant(cpu) || !rt.hasWorker(cpu);
       if (quiet === up) this.violation(`CPU ${cpu} is ${state} but its worker is ${quiet ? 'blocked' : 'running'}`);
     }
-    const patience = Math.max(20_000, this.settings.hotplugTimeoutMs * 4);
-    for (const thread of rt.kthreadList()) {
+    const patience = this.patience();
+    for (const thread of rt.kthreadList().filter((t) => t.fn !== KWORKER_FN)) {
       const info = rt.kthreadInfo(thread);
       if (info.state === 'exited') continue;
       await rt.kthreadUnpark(thread);
@@ -422,6 +476,6 @@ class TortureRun {
       // An injected failure whose operation was refused is still pending: it fires here once.
       await rt.cpuUp(cpu).catch(() => rt.cpuUp(cpu));
     }
-    await Promise.all(rt.kthreadList().map((thread) => this.stop(rt, thread)));
+    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_FN).map((thread) => this.stop(rt, thread)));
   }
 }

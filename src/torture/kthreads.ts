@@ -1,10 +1,10 @@
 /**
- * The kthread module `cpuhp torture` loads into its CPU workers. Faults the run injects
- * from inside the threads are decided here, from a seed in each thread's data, so that a
- * seed reproduces the same choices (though not the same timings).
+ * The module `cpuhp torture` loads into its CPU workers: its kthreads and its jobs. Faults
+ * the run injects from inside the threads are decided here, from a seed in each thread's
+ * data, so that a seed reproduces the same choices (though not the same timings).
  */
 
-import { defineKthread, definePerCpuThread } from '../kthread/define.js';
+import { defineJob, defineKthread, definePerCpuThread } from '../kthread/define.js';
 import { mulberry32 } from '../cli/random.js';
 
 export interface TortureData {
@@ -69,4 +69,38 @@ export const tortureKworker = definePerCpuThread<{ items: number }>({
   run: (kt) => {
     kt.data.items++;
   },
+});
+
+export interface TortureJobArgs {
+  /** One counter per job of the run, shared with the controller: exactly-once is checked on it. */
+  readonly runs: Int32Array;
+  readonly index: number;
+  /** Work to do, in trivial units. */
+  readonly units: number;
+  /** If above 0, the job awaits a timer this long: a CPU going down must wait for it. */
+  readonly sleepMs: number;
+}
+
+/** A torture job: counts its run first (so a second run would show), works, maybe awaits. */
+export const tortureJob = defineJob<TortureJobArgs, number>(async ({ runs, index, units, sleepMs }, ctx) => {
+  Atomics.add(runs, index, 1);
+  let x = index;
+  for (let i = 0; i < units; i++) x = (Math.imul(x, 1664525) + 1013904223) | 0;
+  if (sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, sleepMs));
+  return ctx.cpu + (x & 0); // x & 0 keeps the loop's result live, so the work is not optimised away
+});
+
+export type KillHow = 'exit' | 'uncaught' | 'oom';
+
+/** An injected fault: a job that kills the worker running it. */
+export const killWorker = defineJob<{ how: KillHow }, never>(({ how }) => {
+  if (how === 'exit') process.exit(70);
+  if (how === 'uncaught') {
+    setTimeout(() => {
+      throw new Error('torture: an uncaught error in a job (injected fault)');
+    }, 0);
+    return new Promise<never>(() => undefined);
+  }
+  const hoard: unknown[][] = [];
+  for (;;) hoard.push(new Array<unknown>(100_000).fill(hoard));
 });

@@ -45,6 +45,12 @@ export interface TortureCounts {
   faultsSurvived: number;
   /** Operations refused as expected (last online CPU, thread already stopped, ...). */
   refused: number;
+  jobsQueued: number;
+  jobsCompleted: number;
+  /** Jobs rejected as the API promises: aborted, timed out, or strict to a CPU that went down. */
+  jobsRejected: number;
+  /** Injected: a job that killed its worker (process.exit, an uncaught error, out of memory). */
+  workerDeaths: number;
 }
 
 export function emptyCounts(): TortureCounts {
@@ -64,5 +70,9 @@ export function emptyCounts(): TortureCounts {
     deafSpells: 0,
     faultsSurvived: 0,
     refused: 0,
+    jobsQueued: 0,
+    jobsCompleted: 0,
+    jobsRejected: 0,
+    workerDeaths: 0,
   };
 }
