@@ -15,7 +15,7 @@ import { Dormancy } from '../src/protocol/cpu-state.js';
 import { blockWhileWord } from '../src/protocol/wait.js';
 import { KtFlag } from '../src/protocol/kthread-state.js';
 import { KthreadTask } from './kthread-task.js';
-import { DEFINITION, definePerCpuThread, type Definition } from '../src/kthread/define.js';
+import { DEFINITION } from '../src/kthread/define.js';
 import { CpuScheduler } from './scheduler.js';
 import { loadModules, type LoadedModules } from './modules.js';
 import { JobQueue } from './job-queue.js';
@@ -38,8 +38,6 @@ const readSide: HotplugReadSide | undefined =
       ? { words, readLock: percpuReadLock(words, base + CPU_READERS) }
       : undefined;
 const scheduler = new CpuScheduler();
-/** Stands for the built-in kworker in createKthread; its hooks come from this CPU's JobQueue. */
-const KWORKER: Definition = definePerCpuThread({ shouldRun: () => false, run: () => undefined });
 const tasks = new Map<number, KthreadTask>();
 const exits = new Map<number, ExitRecord>();
 const loaded = loadModules(modules);
@@ -57,24 +55,35 @@ function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
+/** What a new thread runs: its module's thread function, or an smpboot loop around hooks. */
+type ThreadBody = (task: KthreadTask) => Promise<unknown>;
+
+function threadBody(exportName: string, definitions: LoadedModules['definitions']): ThreadBody {
+  // The built-in kworker is an smpboot thread whose hooks are this CPU's job queue.
+  if (exportName === KWORKER_EXPORT) return (task) => smpbootThreadFn(task, jobs.kworkerHooks(task), readSide);
+  const definition = definitions.get(exportName);
+  if (definition === undefined) throw new Error(`no cpuhp definition exported as '${exportName}'`);
+  switch (definition[DEFINITION]) {
+    case 'kthread':
+      return async (task) => definition.fn(task);
+    case 'percpu':
+      return (task) => smpbootThreadFn(task, definition.hooks, readSide);
+    case 'job':
+    case 'cpu-callback':
+      throw new Error(`export '${exportName}' is a ${definition[DEFINITION] === 'job' ? 'job' : 'CPU callback'}, not a kthread`);
+  }
+}
+
 async function createKthread(request: CreateKthreadRequest): Promise<void> {
-  const { definitions } = await loaded;
-  const definition = request.exportName === KWORKER_EXPORT ? KWORKER : definitions.get(request.exportName);
-  if (definition === undefined) throw new Error(`no cpuhp definition exported as '${request.exportName}'`);
+  const body = threadBody(request.exportName, (await loaded).definitions);
   const slotBase = ktBase(layout, request.slot);
   if (Atomics.load(words, slotBase + KT_BOUND_CPU) !== cpu) {
     throw new Error(`slot ${request.slot} is bound to CPU ${Atomics.load(words, slotBase + KT_BOUND_CPU)}, not CPU ${cpu}`);
   }
-  if (definition[DEFINITION] === 'cpu-callback' || definition[DEFINITION] === 'job') {
-    throw new Error(`export '${request.exportName}' is a ${definition[DEFINITION] === 'job' ? 'job' : 'CPU callback'}, not a kthread`);
-  }
   const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler);
   tasks.set(request.slot, task);
   task.markStarted();
-  const hooks = definition === KWORKER ? jobs.kworkerHooks(task) : definition[DEFINITION] === 'percpu' ? definition.hooks : undefined;
-  const body = async (): Promise<unknown> =>
-    definition[DEFINITION] === 'kthread' ? definition.fn(task) : smpbootThreadFn(task, hooks!, readSide);
-  body().then(
+  body(task).then(
     (value) => finish(request, task, { ok: true, value }),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),
   );

@@ -548,8 +548,7 @@ export class Workqueue {
     }
     for (let i = stay.length - 1; i >= 0; i--) this.enqueue(stay[i]!, this.local[cpu]!, true);
     for (let i = elsewhere.length - 1; i >= 0; i--) this.enqueue(elsewhere[i]!, this.shared, true);
-    const moved = revoked.filter((job) => !job.strict).length + waitingHere.filter((job) => !job.strict).length;
-    this.counts.migrated += moved;
+    this.counts.migrated += elsewhere.length;
     if (jobs.length > 0) this.host.trace({ type: 'jobs-moved', cpu, toAnyCpu: elsewhere.length, waitingForCpu: stay.length });
     this.schedulePump();
   }
