@@ -151,7 +151,9 @@ class TortureRun {
   }
 
   async execute(rt: Runtime, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
-    if (this.settings.keepTrace) rt.on('trace', (event) => this.events.push(event));
+    // Re-stamped on the run's own clock as they are emitted (the listener runs synchronously),
+    // so the runtime's events and the operations share one time axis in the timeline.
+    if (this.settings.keepTrace) rt.on('trace', (event) => this.events.push({ ...event, ts: this.now() }));
     await rt.setupState(TORTURE_STATE, { startup: () => undefined, teardown: () => undefined });
     await rt.registerPerCpuThread('tortureKworker', { name: 'tkworker/%u' });
     for (let cpu = 0; cpu < this.settings.cpus; cpu++) {

@@ -2,9 +2,11 @@
  * A torture run's timeline as a Chrome Trace Event Format file, which ui.perfetto.dev and
  * chrome://tracing open as-is. Three processes, one track per thing:
  *
- *   CPUs      two tracks per CPU: its state word over time (one span per state) and the
- *             hotplug steps run on it (one span per callback, failures and rollbacks marked);
- *   kthreads  one track per thread name: "parked" spans and instants for create, park,
+ *   CPUs      two tracks per CPU: its state word over time (one span per state, with
+ *             instants where its worker died and where its jobs moved) and the hotplug steps
+ *             run on it (one span per callback, failures and rollbacks marked);
+ *   kthreads  one track per thread name: "parked" spans for kthreadPark, "CPU n down" spans
+ *             from the CPU's park request to its return, and instants for create, park,
  *             unpark, stop and exit;
  *   torture   one track per actor: each operation as a span named after it.
  *
@@ -12,12 +14,8 @@
  * ph "X" is a complete event (ts + dur), "i" an instant, "M" metadata naming a pid or tid.
  * Times are in microseconds.
  *
- * Two clocks. Runtime trace events carry `ts` in ms since the Runtime was constructed; the
- * torture's operations carry `at`/`endedAt` in ms since runTorture() was called, which is
- * a few ms earlier (the run's clock starts before Runtime.start()). The timeline records
- * neither epoch, so both are drawn on one axis as they are: runtime events then show up to
- * that difference too early next to the operations. `runtimeOffsetMs` shifts them when the
- * offset is known.
+ * One clock: the torture re-stamps each runtime event with its own clock as the event is
+ * emitted, so events and operations (`at`/`endedAt`) are both in ms since runTorture() began.
  */
 
 import type { TraceEvent } from '../runtime.js';
@@ -30,10 +28,8 @@ export interface Timeline {
 
 export interface ChromeTraceOptions {
   readonly cpus: number;
-  /** End of the run (ms, the operations' clock): open spans are closed here. */
+  /** End of the run (ms, the run's clock): open spans are closed here. */
   readonly endMs: number;
-  /** Added to every runtime event's `ts` to put it on the operations' clock. Default 0. */
-  readonly runtimeOffsetMs?: number;
 }
 
 type Args = Readonly<Record<string, unknown>>;
@@ -100,8 +96,7 @@ export function toChromeTrace(timeline: Timeline, options: ChromeTraceOptions): 
   processName(out, PID.cpus, 'CPUs');
   processName(out, PID.kthreads, 'kthreads');
   processName(out, PID.torture, 'torture');
-  const offset = options.runtimeOffsetMs ?? 0;
-  const events = timeline.events.map((e) => ({ ...e, ts: e.ts + offset }));
+  const { events } = timeline;
   // Folded rather than spread into Math.min: a long run has more events than a call has room for arguments.
   let start = options.endMs;
   let end = options.endMs;
@@ -182,24 +177,31 @@ function hotplugSteps(tracks: Tracks, events: readonly TraceEvent[], end: number
     } else if (e.type === 'rollback') {
       const [track, sort] = hotplugTrack(e.cpu);
       tracks.instant(track, 'rolled back', 'hotplug', e.ts, { cpu: e.cpu, leftAtStep: e.step }, sort);
-    } else if (e.type === 'worker-error') {
+    } else if (CPU_INSTANTS.has(e.type)) {
       const [track, sort] = stateTrack(e.cpu);
-      tracks.instant(track, 'worker error', 'cpu', e.ts, { cpu: e.cpu, error: e.error }, sort);
+      const { ts, type, cpu, ...detail } = e;
+      tracks.instant(track, CPU_INSTANTS.get(type)!, 'cpu', ts, { cpu, ...detail }, sort);
     }
   }
   for (const cpu of [...open.keys()]) close(cpu, end, 'unfinished');
 }
 
+/** Runtime events drawn as instants on a CPU's state track, and their names there. */
+const CPU_INSTANTS = new Map([
+  ['worker-error', 'worker error'],
+  ['cpu-failed', 'worker died'],
+  ['jobs-moved', 'jobs moved'],
+]);
+
 const THREAD_INSTANTS = new Set(['create', 'park', 'unpark', 'stop', 'exit']);
 
 /**
- * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit). The runtime
- * traces single-thread parks (kthreadPark/kthreadUnpark) only: a thread parked because its
- * CPU went down shows no span here; the CPU's state track shows that window instead. An
- * 'unpark' of a thread whose CPU is down ends its span although the thread stays parked
- * until the CPU is up.
+ * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit): the parks
+ * of kthreadPark/kthreadUnpark. An 'unpark' of a thread whose CPU is down ends its span
+ * although the thread stays parked until the CPU is up; the "CPU n down" span shows that.
  */
 function kthreads(tracks: Tracks, events: readonly TraceEvent[], end: number): void {
+  cpuParks(tracks, events, end);
   const parkedSince = new Map<string, { at: number; cpu: number }>();
   const endPark = (thread: string, to: number, endedBy: string): void => {
     const since = parkedSince.get(thread);
@@ -228,4 +230,29 @@ function operations(tracks: Tracks, ops: readonly OpRecord[], end: number): void
   for (const op of ops) {
     tracks.span(op.actor, op.op, 'operation', op.at, op.endedAt ?? end, { seq: op.seq, outcome: op.outcome });
   }
+}
+
+/**
+ * "CPU n down" spans on each thread that a CPU going down asked to park ('park-cpu', which
+ * names them), from the request to the CPU's next 'online' (after its cpuUp, or a rollback),
+ * the thread's exit, or the end of the run.
+ */
+function cpuParks(tracks: Tracks, events: readonly TraceEvent[], end: number): void {
+  const open = new Map<string, { at: number; cpu: number }>();
+  const close = (thread: string, to: number, endedBy: string): void => {
+    const since = open.get(thread);
+    if (since === undefined) return;
+    open.delete(thread);
+    tracks.span(thread, `CPU ${since.cpu} down`, 'kthread', since.at, to, { cpu: since.cpu, endedBy });
+  };
+  for (const e of events) {
+    if (e.type === 'park-cpu' && Array.isArray(e.threads)) {
+      for (const thread of e.threads) if (typeof thread === 'string' && !open.has(thread)) open.set(thread, { at: e.ts, cpu: e.cpu });
+    } else if (e.type === 'cpu-state' && e.state === 'online') {
+      for (const [thread, since] of [...open]) if (since.cpu === e.cpu) close(thread, e.ts, 'CPU online');
+    } else if (e.type === 'exit' && e.thread !== undefined) {
+      close(e.thread, e.ts, 'exit');
+    }
+  }
+  for (const thread of [...open.keys()]) close(thread, end, 'end of run');
 }
