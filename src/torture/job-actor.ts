@@ -47,6 +47,8 @@ export class JobActor {
   private readonly startedThenRejected: number[] = [];
   /** Set once the run is over: the runtime's shutdown then rejects what is left, as it promises. */
   private closed = false;
+  /** CPUs a kill job was sent to and whose outcome has not come back. */
+  private readonly killsUnderWay = new Set<number>();
 
   constructor(private readonly run: ActorContext) {}
 
@@ -123,7 +125,13 @@ export class JobActor {
     (error.started ? this.startedThenRejected : this.neverStarted).push(index);
   }
 
+  /** Whether a kill job was sent to `cpu` and has not yet killed its worker (or been refused). */
+  killing(cpu: number): boolean {
+    return this.killsUnderWay.has(cpu);
+  }
+
   private async kill(rt: Runtime, cpu: number, how: KillHow): Promise<string> {
+    this.killsUnderWay.add(cpu);
     try {
       await rt.queueWork('killWorker', { how }, { cpu, affinity: 'strict' });
     } catch (error) {
@@ -137,6 +145,8 @@ export class JobActor {
         return `refused: ${error.message}`;
       }
       throw error;
+    } finally {
+      this.killsUnderWay.delete(cpu);
     }
     this.run.violation(`a job that kills its worker (${how}) on CPU ${cpu} resolved`);
     return 'resolved';
