@@ -169,7 +169,7 @@ export class KthreadRegistry {
     if (!(await waitForWord(this.words, flags, settled, timeoutMs))) {
       if (!(before & KtFlag.SHOULD_PARK)) clearFlags(this.words, flags, KtFlag.SHOULD_PARK);
       throw new KthreadError(
-        `${this.describe(record)} did not park within ${timeoutMs} ms; its loop must poll kt.boundShouldStop() and call kt.parkme()`,
+        `${this.describe(record)} did not park within ${timeoutMs} ms; its loop must poll kt.boundShouldStop() and call kt.parkme(), and no other thread or job of its CPU may hold the CPU that long without awaiting`,
         record.name,
       );
     }
@@ -213,7 +213,7 @@ export class KthreadRegistry {
     this.trace({ type: 'stop', cpu: record.cpu, thread: record.name });
     if (!(await waitForWord(this.words, flags, (v) => (v & KtFlag.EXITED) !== 0, timeoutMs))) {
       throw new KthreadError(
-        `${this.describe(record)} did not exit within ${timeoutMs} ms of kthreadStop(); its loop must check kt.shouldStop(). The stop request stays set`,
+        `${this.describe(record)} did not exit within ${timeoutMs} ms of kthreadStop(); its loop must check kt.shouldStop(), and no other thread or job of its CPU may hold the CPU that long without awaiting. The stop request stays set`,
         record.name,
       );
     }
