@@ -99,6 +99,8 @@ for (const strategy of STRATEGIES) {
         await Promise.all(callers.map(async (ops) => {
           for (const op of ops) await run.apply(op);
         }));
+        // A kill job may still be queued: let it kill (or be refused) before the CPUs come back.
+        const kills = await Promise.all(run.kills);
         // Every CPU back up, so jobs that wait for their CPU can run, then everything settles.
         for (let cpu = 0; cpu < CPUS; cpu++) await tolerate(rt.cpuUp(cpu));
         for (let cpu = 0; cpu < CPUS; cpu++) if (rt.cpuState(cpu) !== 'online') await rt.cpuUp(cpu);
@@ -112,7 +114,7 @@ for (const strategy of STRATEGIES) {
           if (!outcome.ok && outcome.error.started && runs !== 1) problems.push(`job ${job.index} was rejected after it started (${outcome.error.reason}) but ran ${runs} times`);
           if (!outcome.ok && !['aborted', 'cpu-offline'].includes(outcome.error.reason)) problems.push(`job ${job.index} rejected for an unexpected reason: ${outcome.error.message}`);
         }
-        for (const kill of await Promise.all(run.kills)) {
+        for (const kill of kills) {
           if (kill.ok) problems.push('a job that calls process.exit resolved');
           else if (!['worker-died', 'cpu-offline'].includes(kill.error.reason)) problems.push(`a kill job was rejected for an unexpected reason: ${kill.error.message}`);
         }
