@@ -401,6 +401,8 @@ export class Runtime extends EventEmitter {
    */
   private async hotplug(cpu: number, direction: HotplugDirection): Promise<void> {
     const started = performance.now();
+    // Traced as the writer side is asked for: begin() raises any flag it has before it first waits.
+    this.emitTrace({ type: 'hotplug-begin', cpu, direction });
     await this.strategy.begin(cpu, direction, this.options.hotplugTimeoutMs);
     let failed = false;
     let failure: unknown;
