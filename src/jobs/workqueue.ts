@@ -229,19 +229,22 @@ export class Workqueue {
 
   // ------------------------------------------------------------------ hand-over
 
+  private state(cpu: number): number {
+    return Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE);
+  }
+
   private isUp(cpu: number): boolean {
-    const state = Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE);
+    const state = this.state(cpu);
     return state === CpuState.ONLINE || state === CpuState.DOWN_PREPARE;
   }
 
   private stateName(cpu: number): string {
-    const state = Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE);
-    return state === CpuState.FAILED ? 'failed (its worker died)' : 'offline';
+    return this.state(cpu) === CpuState.FAILED ? 'failed (its worker died)' : 'offline';
   }
 
   /** Jobs go only to CPUs that are ONLINE (not already going down) and have a worker. */
   private accepting(cpu: number): boolean {
-    return this.ports[cpu] !== undefined && Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE) === CpuState.ONLINE;
+    return this.ports[cpu] !== undefined && this.state(cpu) === CpuState.ONLINE;
   }
 
   private window(cpu: number): number {
@@ -419,15 +422,17 @@ export class Workqueue {
     if (timedOut) this.counts.timedOut++;
     else this.counts.aborted++;
     const { words, layout } = this.host;
-    if (job.handedTo < 0) {
-      if (job.handedTo !== MOVING) this.waiting--;
-      this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, job.name, failure, false, job.id, undefined, { cause }));
+    const cpu = job.handedTo;
+    const notStarted = (on: number | undefined): JobError =>
+      new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, job.name, failure, false, job.id, on, { cause });
+    if (cpu < 0) {
+      if (cpu !== MOVING) this.waiting--;
+      this.settle(job, notStarted(undefined));
       return;
     }
-    const cpu = job.handedTo;
     if (revokeClaim(words, claimWord(layout, cpu, job.slot), job.ticket)) {
       this.release(job);
-      this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, job.name, failure, false, job.id, cpu, { cause }));
+      this.settle(job, notStarted(cpu));
       return;
     }
     const base = cpuBase(layout, cpu);

@@ -16,6 +16,8 @@ import { OpLog, type OpRecord } from './oplog.js';
 import { emptyCounts, Spread, type MinAvgMax, type TortureCounts } from './stats.js';
 import type { TortureData } from './kthreads.js';
 import { JobActor } from './job-actor.js';
+// The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits.
+import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 
 export interface TortureSettings {
   readonly strategy: StrategyName;
@@ -74,8 +76,6 @@ const STEPS = ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', TORTURE_STATE]
 /** Chance per 100 ms of running that a torture thread starts a deaf spell, per unit of failRate. */
 const DEAF_CHANCE_PER_FAIL_RATE = 0.01;
 const KTHREAD_ACTORS = 2;
-/** The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits. */
-const KWORKER_FN = 'cpuhp:kworker';
 /** With faults injected, a worker heap limit that a hoarding job reaches soon (the OOM fault). */
 const FAULT_HEAP_MB = 128;
 
@@ -314,7 +314,7 @@ class TortureRun {
 
   /** The threads torture picks for its operations: not the per-CPU ones, which follow their CPU. */
   private tortureThreads(rt: Runtime): KthreadHandle[] {
-    return rt.kthreadList().filter((t) => t.fn !== 'tortureKworker' && t.fn !== KWORKER_FN);
+    return rt.kthreadList().filter((t) => t.fn !== 'tortureKworker' && t.fn !== KWORKER_EXPORT);
   }
 
   private async kthreadActor(rt: Runtime, random: Random, actor: string): Promise<void> {
@@ -464,7 +464,7 @@ class TortureRun {
       if (quiet === up) this.violation(`CPU ${cpu} is ${state} but its worker is ${quiet ? 'blocked' : 'running'}`);
     }
     const patience = this.patience();
-    for (const thread of rt.kthreadList().filter((t) => t.fn !== KWORKER_FN)) {
+    for (const thread of rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT)) {
       const info = rt.kthreadInfo(thread);
       if (info.state === 'exited') continue;
       await rt.kthreadUnpark(thread);
@@ -484,6 +484,6 @@ class TortureRun {
       // An injected failure whose operation was refused is still pending: it fires here once.
       await rt.cpuUp(cpu).catch(() => rt.cpuUp(cpu));
     }
-    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_FN).map((thread) => this.stop(rt, thread)));
+    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT).map((thread) => this.stop(rt, thread)));
   }
 }

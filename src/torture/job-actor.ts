@@ -89,12 +89,11 @@ export class JobActor {
     for (let i = 0; i < count && this.next < MAX_JOBS; i++) {
       const index = this.next++;
       const args: TortureJobArgs = { runs: this.runs, index, units: random.below(2000), sleepMs: random.next() < 0.2 ? random.below(3) : 0 };
-      const options: QueueWorkOptions = { ...placement.options };
       let abort: AbortController | undefined;
       if (random.next() < ABORT_CHANCE) abort = new AbortController();
       const abortAfter = random.below(5);
       const timeoutMs = random.next() < TIMEOUT_CHANCE ? 1 + random.below(20) : undefined;
-      const job = rt.queueWork('tortureJob', args, { ...options, ...(abort ? { signal: abort.signal } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+      const job = rt.queueWork('tortureJob', args, { ...placement.options, ...(abort ? { signal: abort.signal } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
       if (abort !== undefined) setTimeout(() => abort.abort(), abortAfter);
       this.settled.push(job.then(() => this.resolved(index), (error: unknown) => this.rejected(index, error)));
       this.run.counts.jobsQueued++;
