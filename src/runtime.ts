@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
-import { KWORKER_EXPORT, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
+import { KWORKER_EXPORT, type CpuWorkerEvent, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
 import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
 import { dropDeadReaders } from './protocol/hotplug-lock.js';
 import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
@@ -88,6 +88,8 @@ export interface RuntimeStats {
   /** Invariant violations counted by the workers: must be 0. */
   readonly violations: number;
   readonly jobs: JobStats;
+  /** Errors thrown by 'trace' listeners: caught, reported once per listener as a process warning. */
+  readonly traceListenerErrors: number;
 }
 
 export interface TraceEvent {
@@ -107,6 +109,9 @@ interface CpuCounters {
 }
 
 const BOOT_TIMEOUT_MS = 30_000;
+/** A per-CPU thread that crashes this often within the window fails its CPU instead of being replaced again. */
+const CRASH_LOOP_LIMIT = 5;
+const CRASH_LOOP_WINDOW_MS = 10_000;
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
 
@@ -132,6 +137,13 @@ export class Runtime extends EventEmitter {
   /** Why each CPU's worker died, until the hotplug lock has reaped the CPU (reapFailedCpus). */
   private readonly dying = new Map<number, string>();
   private closed = false;
+  private pendingTraces: TraceEvent[] = [];
+  /** Per-CPU threads stopped by kthreadStop() or shutdown(): not replaced when they exit. */
+  private readonly stoppedByHand = new WeakSet<KthreadHandle>();
+  /** Recent crashes of each per-CPU thread group on each CPU, to stop a crash loop. */
+  private readonly crashes = new Map<string, number[]>();
+  private listenerErrors = 0;
+  private readonly warnedListeners = new WeakSet<object>();
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
@@ -196,7 +208,7 @@ export class Runtime extends EventEmitter {
       layout: this.layout,
       modules: this.options.modules,
       resourceLimits: this.options.resourceLimits,
-      onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
+      onEvent: (event) => this.threadExited(cpu, event),
       onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
       onOutcome: (outcome) => this.jobs?.outcome(cpu, outcome),
       onDeath: (death) => this.workerDied(cpu, worker, death),
@@ -224,6 +236,57 @@ export class Runtime extends EventEmitter {
     this.counters[cpu]!.failures++;
     this.emitTrace({ type: 'cpu-failed', cpu, error: why });
     void this.locked(async () => undefined).catch(() => undefined);
+  }
+
+  /**
+   * Fails a CPU whose worker cannot go on (it is stuck, or cannot keep its per-CPU threads):
+   * the worker is terminated, and its end is handled as a death (workerDied) with `why`.
+   */
+  private failCpu(cpu: number, why: string): void {
+    this.workers[cpu]?.kill(why);
+  }
+
+  /**
+   * A thread of `cpu` has exited. A plain kthread waits for kthreadStop() to collect its
+   * result, as kthread_stop() does. A per-CPU thread that no stop() is waiting for ended on
+   * its own (a hook threw) or after a stop that timed out (a CPU down that rolled back): it
+   * is reaped under the hotplug lock and, while its CPU's threads run, replaced, because an
+   * online CPU always has every per-CPU thread (replacePerCpuThread).
+   */
+  private threadExited(cpu: number, event: CpuWorkerEvent): void {
+    this.kthreads.exited(event.id, event.ok, event.error);
+    const thread = this.kthreads.byId(event.id);
+    if (thread === undefined || thread.group === undefined || this.closed) return;
+    void this.locked(() => this.replacePerCpuThread(cpu, event.id)).catch((error: unknown) => {
+      this.emitTrace({ type: 'percpu-replace-failed', cpu, thread: thread.name, error: describeError(error) });
+    });
+  }
+
+  /** Under the hotplug lock: reaps an exited per-CPU thread and starts its replacement. */
+  private async replacePerCpuThread(cpu: number, id: number): Promise<void> {
+    const thread = this.kthreads.byId(id);
+    if (thread === undefined || this.closed) return;
+    const exit = await this.kthreads.reapOrphan(id, (slot) => this.reap(cpu, slot));
+    if (exit === undefined) return; // a stop() reaps it, or it is gone already
+    const error = exit.ok ? undefined : exit.error;
+    this.emitTrace({ type: 'percpu-exit', cpu, thread: thread.name, ...(error === undefined ? {} : { error }) });
+    if (this.stoppedByHand.has(thread.handle)) return;
+    if (error !== undefined && this.crashLooping(cpu, thread.group!)) {
+      this.failCpu(cpu, `per-CPU thread '${thread.name}' exited ${CRASH_LOOP_LIMIT} times within ${CRASH_LOOP_WINDOW_MS} ms (last: ${error}); its CPU cannot keep it running`);
+      return;
+    }
+    // Made again only where the threads run; a CPU below smpboot:threads makes it when it comes up.
+    if (this.machine.passed(cpu, 'smpboot:threads') && this.workers[cpu]!.alive) await this.createMissingPerCpuThreads(cpu, false);
+  }
+
+  /** Counts a per-CPU thread's crash; true once its group's thread on `cpu` crashes too often. */
+  private crashLooping(cpu: number, group: string): boolean {
+    const key = `${cpu}\u0000${group}`;
+    const now = performance.now();
+    const recent = (this.crashes.get(key) ?? []).filter((at) => now - at < CRASH_LOOP_WINDOW_MS);
+    recent.push(now);
+    this.crashes.set(key, recent);
+    return recent.length >= CRASH_LOOP_LIMIT;
   }
 
   /**
@@ -331,32 +394,48 @@ export class Runtime extends EventEmitter {
         name: 'smpboot:threads',
         selfTimed: true,
         startup: async (cpu) => {
-          await this.createMissingPerCpuThreads(cpu);
+          // Made parked, and released with the others once the CPU is online.
+          await this.createMissingPerCpuThreads(cpu, true);
           this.setState(cpu, CpuState.ONLINE);
           this.strategy.release(cpu);
-          this.jobs.cpuOnline();
+          this.jobs.cpuOnline(cpu);
         },
         teardown: async (cpu) => {
           this.setState(cpu, CpuState.DOWN_PREPARE);
           const unresponsive = await this.strategy.quiesce(cpu, timeout);
-          if (unresponsive.length > 0) {
+          if (unresponsive.length === 0) return;
+          const threads = `${unresponsive.length === 1 ? 'thread' : 'threads'} ${unresponsive.join(', ')}`;
+          if (!this.strategy.recreatesWorkers) {
+            // quiesce() withdrew its park requests: every thread runs on as before.
             throw new HotplugError(
-              `${unresponsive.length === 1 ? 'thread' : 'threads'} ${unresponsive.join(', ')} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme()`,
+              `${threads} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme(), and no job or thread of its CPU may hold the CPU that long without awaiting`,
               cpu,
               'smpboot:threads',
               unresponsive,
             );
           }
+          // A stop cannot be withdrawn. The step undoes what it can before it fails: the
+          // per-CPU threads that did stop are made again (their setup runs again); one still
+          // stopping is replaced once it exits (threadExited). Plain kthreads that stopped are
+          // gone, as on every recreate CPU down.
+          await this.createMissingPerCpuThreads(cpu, true);
+          this.strategy.release(cpu);
+          throw new HotplugError(
+            `${threads} did not exit within ${timeout} ms of their stop (recreate stops every thread of a going-down CPU); a thread's loop must check kt.shouldStop(), and a job holding the kworker must end first. The CPU stays online: its per-CPU threads that had stopped were started again, and one still stopping is replaced once it exits`,
+            cpu,
+            'smpboot:threads',
+            unresponsive,
+          );
         },
       },
     ];
   }
 
-  private async createMissingPerCpuThreads(cpu: number): Promise<void> {
+  /** Makes the per-CPU threads `cpu` lacks; `parked`: they wait for the CPU's release. */
+  private async createMissingPerCpuThreads(cpu: number, parked: boolean): Promise<void> {
     for (const [group, spec] of this.groups) {
       if (this.kthreads.inGroup(group).some((t) => t.cpu === cpu)) continue;
-      // During bring-up the thread starts parked and is released with the others.
-      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, !this.machine.isUp(cpu));
+      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, parked);
     }
   }
 
@@ -432,18 +511,34 @@ export class Runtime extends EventEmitter {
       );
     }
     if (failed) {
-      this.afterRollback(cpu);
+      this.counters[cpu]!.rollbacks++;
+      this.settleState(cpu);
+      this.emitTrace({ type: 'rollback', cpu, step: this.machine.stepOf(cpu) });
       throw failure;
     }
+    // A CPU that a failed rollback had left part-way resumes from that step: whatever its
+    // state word said there, a completed operation leaves it wholly online or offline.
+    this.settleState(cpu);
     (direction === 'down' ? this.downLatency : this.upLatency).record(performance.now() - started);
     this.counters[cpu]![direction === 'down' ? 'downs' : 'ups']++;
   }
 
-  private afterRollback(cpu: number): void {
-    this.counters[cpu]!.rollbacks++;
-    if (this.machine.isUp(cpu)) this.setState(cpu, CpuState.ONLINE);
-    else if (this.machine.isDown(cpu)) this.setState(cpu, CpuState.OFFLINE);
-    this.emitTrace({ type: 'rollback', cpu, step: this.machine.stepOf(cpu) });
+  /**
+   * Makes the CPU state word say where the machine has left the CPU, once an operation has
+   * ended: ONLINE at the top (and jobs are handed to it again), OFFLINE at the bottom. A CPU
+   * that a failed rollback left between the two keeps the state its last step set
+   * (DOWN_PREPARE, or DEAD below smpboot:threads); it takes no jobs, so the jobs waiting
+   * for it in particular that may run elsewhere go elsewhere now.
+   */
+  private settleState(cpu: number): void {
+    if (this.machine.isUp(cpu)) {
+      this.setState(cpu, CpuState.ONLINE);
+      this.jobs.cpuOnline(cpu);
+    } else if (this.machine.isDown(cpu)) {
+      this.setState(cpu, CpuState.OFFLINE);
+    } else {
+      this.jobs.cpuUnavailable(cpu);
+    }
   }
 
   cpuState(cpu: number): CpuStateName {
@@ -482,8 +577,13 @@ export class Runtime extends EventEmitter {
     if (!this.machine.hasStep(name) || name.startsWith('cpuhp:') || name.startsWith('smpboot:')) {
       throw new ConfigError(`no removable hotplug state named '${name}'; states added with setupState are removable`);
     }
-    const errors = await this.locked(() => this.machine.removeStep(name, this.onlineCpus()));
-    if (errors.length > 0) this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors });
+    const errors = await this.locked(() => this.machine.removeStep(name));
+    if (errors.length > 0) {
+      const failed = errors.map((e) => `CPU ${e.cpu}: ${e.error}`);
+      this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors: failed });
+      // cpuhp_remove_state() cannot be refused: the state is gone, but its owner must hear of it.
+      throw new HotplugError(`state '${name}' was removed from every CPU, but its teardown failed on ${failed.join('; ')}`, errors[0]!.cpu, name);
+    }
   }
 
   private stateCallback(which: 'startup' | 'teardown', callback: StateCallback | undefined): Partial<Record<typeof which, HotplugCallback>> {
@@ -538,8 +638,10 @@ export class Runtime extends EventEmitter {
    * The built-in kworkers run the job queues: parking or stopping one by hand would strand
    * the jobs handed to its CPU. They park and stop with their CPU (cpuDown), like smpboot's.
    */
-  private assertNotKworker(thread: KthreadHandle, what: 'park' | 'stop'): void {
-    if (thread?.fn !== KWORKER_EXPORT) return;
+  private assertNotKworker(handle: KthreadHandle, what: 'park' | 'stop'): void {
+    // The registry's own record decides, not the fields of the object passed in.
+    const thread = this.kthreads.identify(handle);
+    if (thread.fn !== KWORKER_EXPORT) return;
     throw new KthreadError(
       `'${thread.name}' runs the job queue of CPU ${thread.cpu} and cannot be ${what === 'park' ? 'parked' : 'stopped'} by hand; take the CPU down instead (rt.cpuDown(${thread.cpu})), which moves its queued jobs to other CPUs`,
       thread.name,
@@ -566,13 +668,14 @@ export class Runtime extends EventEmitter {
     return this.locked(async () => {
       // Read under the lock: the CPU may have gone down, or the thread exited, meanwhile.
       const info = this.kthreads.info(thread);
-      if (!this.machine.isUp(info.cpu)) {
+      if (!this.machine.passed(info.cpu, 'smpboot:threads')) {
         const why = info.state === 'exited' ? 'has exited, and its result is held by' : 'is parked on';
         throw new KthreadError(
           `'${info.name}' ${why} CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
           info.name,
         );
       }
+      this.stoppedByHand.add(thread);
       return this.kthreads.stop(thread, this.options.hotplugTimeoutMs, (slot) => this.reap(info.cpu, slot));
     });
   }
@@ -609,7 +712,11 @@ export class Runtime extends EventEmitter {
     assertCloneable(options.data, `data of per-CPU threads '${name}'`);
     await this.locked(async () => {
       this.groups.set(name, { fn, name, data: options.data });
-      for (const cpu of this.onlineCpus()) await this.createMissingPerCpuThreads(cpu);
+      // Every CPU whose threads run gets one now (a CPU a failed rollback left above
+      // smpboot:threads included); the others make theirs when they come up.
+      for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+        if (this.machine.passed(cpu, 'smpboot:threads')) await this.createMissingPerCpuThreads(cpu, false);
+      }
     });
     return { name, fn, threads: () => this.kthreads.inGroup(name) };
   }
@@ -699,6 +806,7 @@ export class Runtime extends EventEmitter {
       latency: { cpuDown: this.downLatency.summary(), cpuUp: this.upLatency.summary(), park: this.kthreads.parkLatency.summary() },
       violations,
       jobs: this.jobs.stats(),
+      traceListenerErrors: this.listenerErrors,
     };
   }
 
@@ -707,8 +815,49 @@ export class Runtime extends EventEmitter {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 
+  /**
+   * Queues a trace event for the listeners. Events are stamped now and delivered in order on
+   * the next microtask, so no listener runs inside a transition: whatever it does (throw,
+   * call back into the runtime) happens once the change it reports is complete and the state
+   * consistent. Each listener is called on its own; one that throws is reported
+   * (reportListenerError) and the others still hear the event.
+   */
   private emitTrace(event: { type: string; cpu: number; [key: string]: unknown }): void {
-    if (this.listenerCount('trace') > 0) this.emit('trace', { ts: performance.now() - this.epoch, ...event });
+    if (this.listenerCount('trace') === 0) return;
+    this.pendingTraces.push({ ts: performance.now() - this.epoch, ...event });
+    if (this.pendingTraces.length === 1) queueMicrotask(this.deliverTraces);
+  }
+
+  private readonly deliverTraces = (): void => {
+    const events = this.pendingTraces;
+    this.pendingTraces = [];
+    for (const event of events) {
+      // rawListeners: a once() listener's wrapper removes itself when called.
+      for (const listener of this.rawListeners('trace') as Array<(event: TraceEvent) => void>) {
+        try {
+          listener.call(this, event);
+        } catch (error) {
+          this.reportListenerError(listener, event, error);
+        }
+      }
+    }
+  };
+
+  /**
+   * A trace listener threw. The runtime is unaffected; the error is counted and, the first
+   * time each listener throws, reported as a process warning (a listener that throws on
+   * every event would otherwise flood stderr).
+   */
+  private reportListenerError(listener: object, event: TraceEvent, error: unknown): void {
+    this.listenerErrors++;
+    if (this.warnedListeners.has(listener)) return;
+    this.warnedListeners.add(listener);
+    const warning = new Error(
+      `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
+      { cause: error },
+    );
+    warning.name = 'CpuhpWarning';
+    process.emitWarning(warning);
   }
 
   /**
@@ -725,11 +874,18 @@ export class Runtime extends EventEmitter {
       await Promise.all(
         this.kthreads
           .all()
-          .filter((t) => this.machine.isUp(t.cpu))
+          .filter((t) => this.machine.passed(t.cpu, 'smpboot:threads'))
           .map((t) => this.kthreads.stop(t, timeout, (slot) => this.reap(t.cpu, slot)).catch(() => undefined)),
       );
       await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
-      for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.workerGone(cpu, undefined);
+      // Nothing runs any more: every CPU is offline, and no thread is left, so what the
+      // runtime reports after shutdown is true.
+      for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+        this.jobs.workerGone(cpu, undefined);
+        this.kthreads.forgetCpu(cpu, 'the runtime was shut down');
+        this.machine.reset(cpu);
+        this.setState(cpu, CpuState.OFFLINE);
+      }
     });
   }
 
@@ -759,6 +915,15 @@ export class Runtime extends EventEmitter {
         `no kthread export named '${String(fn)}' in the runtime's modules; kthread exports are: ${this.exportsOf('kthread', 'percpu')} (define them with defineKthread or definePerCpuThread and pass the module in Runtime.start({ modules }))`,
       );
     }
+  }
+}
+
+/** An error's message for another message; never throws, whatever was thrown. */
+function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'a value that cannot be described';
   }
 }
 

@@ -8,7 +8,7 @@
 
 import type { Kthread } from '../src/kthread/define.js';
 import { CPU_STATE, CPU_VIOLATIONS, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS } from '../src/protocol/layout.js';
-import { mayRunBound } from '../src/protocol/cpu-state.js';
+import { CpuState, mayRunBound } from '../src/protocol/cpu-state.js';
 import { clearFlags, KtFlag, PARK_REQUESTS, setFlags } from '../src/protocol/kthread-state.js';
 import type { CpuScheduler } from './scheduler.js';
 
@@ -69,6 +69,11 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
     Atomics.store(words, slot + KT_ITERATIONS, n);
     if ((n & (NOTIFY_EVERY - 1)) === 0) Atomics.notify(words, slot + KT_ITERATIONS);
     this.checkBound();
+  }
+
+  /** cpu_online() of the bound CPU: ONLINE, not going down or down. */
+  cpuOnline(): boolean {
+    return Atomics.load(this.at.words, this.at.cpu + CPU_STATE) === CpuState.ONLINE;
   }
 
   /** Invariant 1 at this instant: counts a violation if the bound CPU is not online. */

@@ -152,6 +152,18 @@ export class CpuWorker {
     await this.exit;
   }
 
+  /**
+   * Ends a worker that cannot be asked to leave (it is stuck in synchronous code): it is
+   * terminated, and its end is reported as a death with `reason` as its error, so that its
+   * CPU is failed and its jobs recovered exactly as if it had crashed.
+   */
+  kill(reason: string): void {
+    if (this.exited || this.ending) return;
+    this.lastError = new Error(reason);
+    this.lastError.name = 'CpuKilled';
+    void this.worker.terminate();
+  }
+
   async terminate(): Promise<void> {
     this.ending = true;
     if (!this.exited) await this.worker.terminate();
