@@ -751,7 +751,7 @@ export class Runtime extends EventEmitter {
   // ---------------------------------------------------------------- observation
 
   /** Resolves true once the thread has done `atLeast` iterations, false on timeout. */
-  waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
+  async waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
     return waitForWord(this.words, this.kthreads.iterationsWord(thread), (v) => v >= atLeast, timeoutMs);
   }
 
