@@ -11,9 +11,10 @@ import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
 import { KWORKER_EXPORT, type CpuWorkerEvent, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
-import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
+import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_CURRENT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
 import { dropDeadReaders } from './protocol/hotplug-lock.js';
-import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { CpuState, cpuStateName, mayRunBound, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { SoftLockupWatchdog } from './controller/watchdog.js';
 import { waitForWord } from './protocol/wait.js';
 import { CpuWorker, type WorkerDeath } from './controller/cpu-worker.js';
 import { Workqueue, type CpuJobStats, type JobStats } from './jobs/workqueue.js';
@@ -73,8 +74,10 @@ export interface CpuStats {
   readonly ups: number;
   readonly downs: number;
   readonly rollbacks: number;
-  /** Times the CPU's worker died (an uncaught error, process.exit, out of memory). */
+  /** Times the CPU's worker died (an uncaught error, process.exit, out of memory, failed by the watchdog). */
   readonly failures: number;
+  /** Soft lockups the watchdog found on the CPU (its heartbeat stood still for watchdogMs). */
+  readonly lockups: number;
   readonly threads: number;
   readonly jobs: CpuJobStats;
 }
@@ -106,6 +109,7 @@ interface CpuCounters {
   downs: number;
   rollbacks: number;
   failures: number;
+  lockups: number;
 }
 
 const BOOT_TIMEOUT_MS = 30_000;
@@ -142,6 +146,9 @@ export class Runtime extends EventEmitter {
   private readonly stoppedByHand = new WeakSet<KthreadHandle>();
   /** Recent crashes of each per-CPU thread group on each CPU, to stop a crash loop. */
   private readonly crashes = new Map<string, number[]>();
+  /** The on-CPU hotplug callback each CPU is running, for the watchdog to name. */
+  private readonly cpuCallbacks = new Map<number, string>();
+  private readonly watchdog: SoftLockupWatchdog | undefined;
   private listenerErrors = 0;
   private readonly warnedListeners = new WeakSet<object>();
 
@@ -152,8 +159,20 @@ export class Runtime extends EventEmitter {
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
     this.kthreads.plantedRace = options.plantedRace;
     this.strategy = this.makeStrategy(options.strategy);
-    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0 }));
+    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0, lockups: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
+    this.watchdog =
+      options.watchdogMs > 0
+        ? new SoftLockupWatchdog(
+            {
+              ncpus: options.cpus,
+              heartbeat: (cpu) => Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT),
+              watched: (cpu) => mayRunBound(Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_STATE)) && this.workers[cpu]!.isAwake(),
+              lockup: (cpu, stuckMs) => this.softLockup(cpu, stuckMs),
+            },
+            options.watchdogMs,
+          )
+        : undefined;
   }
 
   /** Starts the CPU workers, loads the modules in each, and brings every CPU online. */
@@ -199,6 +218,7 @@ export class Runtime extends EventEmitter {
     // With jobs to run, every CPU has a kworker from its first bring-up on.
     if (jobNames.size > 0) this.groups.set(KWORKER_GROUP, { fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
     for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
+    this.watchdog?.start();
   }
 
   private newWorker(cpu: number): CpuWorker {
@@ -229,7 +249,7 @@ export class Runtime extends EventEmitter {
     const why = death.error !== undefined ? `${death.error.name}: ${death.error.message}` : `it exited with code ${death.code}`;
     const base = cpuBase(this.layout, cpu);
     dropDeadReaders(this.words, base + CPU_READ_HELD, base + CPU_READERS);
-    this.jobs.workerGone(cpu, why);
+    this.jobs.workerGone(cpu, why, death.error?.name === 'SoftLockup' ? 'soft-lockup' : 'worker-died');
     this.kthreads.workerDied(cpu, why);
     this.dying.set(cpu, why);
     this.setState(cpu, CpuState.FAILED);
@@ -242,8 +262,48 @@ export class Runtime extends EventEmitter {
    * Fails a CPU whose worker cannot go on (it is stuck, or cannot keep its per-CPU threads):
    * the worker is terminated, and its end is handled as a death (workerDied) with `why`.
    */
-  private failCpu(cpu: number, why: string): void {
-    this.workers[cpu]?.kill(why);
+  private failCpu(cpu: number, why: string, kind: 'SoftLockup' | 'CpuKilled' = 'CpuKilled'): void {
+    this.workers[cpu]?.kill(why, kind);
+  }
+
+  /**
+   * The watchdog found `cpu` stuck: its worker has run no event-loop turn for `stuckMs`.
+   * Traced and counted; then, with onLockup 'fail', the CPU is failed like a worker that
+   * died (the running job rejects with reason 'soft-lockup', the jobs handed to it move,
+   * its threads' handles say why), and cpuUp starts a fresh worker. With 'warn', a process
+   * warning says so and the CPU is left as it is.
+   */
+  private softLockup(cpu: number, stuckMs: number): void {
+    if (this.closed) return;
+    const culprit = this.lockupCulprit(cpu);
+    const action = this.options.onLockup;
+    this.counters[cpu]!.lockups++;
+    const what = `soft lockup: CPU ${cpu} stuck for ${Math.round(stuckMs)} ms (watchdogMs ${this.options.watchdogMs}) running ${culprit}`;
+    this.emitTrace({ type: 'soft-lockup', cpu, stuckMs: Math.round(stuckMs), culprit, action });
+    if (action === 'fail') {
+      this.failCpu(cpu, what, 'SoftLockup');
+      return;
+    }
+    const warning = new Error(`${what}; onLockup is 'warn', so the CPU is left as it is: it runs nothing else until that code returns`);
+    warning.name = 'CpuhpWarning';
+    process.emitWarning(warning);
+  }
+
+  /** What a stuck CPU was running, as well as the controller can tell from outside. */
+  private lockupCulprit(cpu: number): string {
+    const callback = this.cpuCallbacks.get(cpu);
+    if (callback !== undefined) return callback;
+    const job = this.jobs.runningOn(cpu);
+    if (job !== undefined) return `job '${job.name}' (id ${job.id}${job.settled ? ', aborted or timed out already' : ''})`;
+    const current = this.words[cpuBase(this.layout, cpu) + CPU_CURRENT]!;
+    const unit = current === 0 ? undefined : this.kthreads.byId(current);
+    if (unit !== undefined) return `a run() of per-CPU thread '${unit.name}'`;
+    const running = this.kthreads
+      .onCpu(cpu)
+      .map((handle) => this.kthreads.info(handle))
+      .filter((info) => info.state === 'running' || info.state === 'parking' || info.state === 'stopping');
+    if (running.length === 0) return 'code outside any thread or job (a module, or a timer it set)';
+    return `one of its threads: ${running.map((info) => `'${info.name}'`).join(', ')}`;
   }
 
   /**
@@ -567,8 +627,12 @@ export class Runtime extends EventEmitter {
     this.assertOpen();
     if (typeof name !== 'string' || name.length === 0) throw new ConfigError('setupState(name, callbacks): name must be a non-empty string such as "app:online"');
     if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
-    const step: HotplugStep = { name, ...this.stateCallback('startup', callbacks.startup), ...this.stateCallback('teardown', callbacks.teardown) };
-    await this.locked(() => this.machine.addStep(step, this.onlineCpus()));
+    const step: HotplugStep = { name, ...this.stateCallback(name, 'startup', callbacks.startup), ...this.stateCallback(name, 'teardown', callbacks.teardown) };
+    await this.locked(async () => {
+      // Again under the lock: a concurrent setupState of the same name may have won.
+      if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+      await this.machine.addStep(step, this.onlineCpus());
+    });
   }
 
   /** cpuhp_remove_state(): teardown runs on every online CPU, then the state is gone. */
@@ -586,13 +650,24 @@ export class Runtime extends EventEmitter {
     }
   }
 
-  private stateCallback(which: 'startup' | 'teardown', callback: StateCallback | undefined): Partial<Record<typeof which, HotplugCallback>> {
+  private stateCallback(state: string, which: 'startup' | 'teardown', callback: StateCallback | undefined): Partial<Record<typeof which, HotplugCallback>> {
     if (callback === undefined) return {};
     if (typeof callback === 'function') return { [which]: callback };
     if (typeof callback !== 'string' || this.catalogue[callback] !== 'cpu-callback') {
       throw new ConfigError(`${which} must be a function or the name of a defineCpuCallback export; ${String(callback)} is neither (exports: ${this.exportsOf('cpu-callback')})`);
     }
-    return { [which]: (cpu: number) => this.onCpu(cpu, (api) => api.runCpuCallback(callback)) };
+    const label = `the ${which} callback '${callback}' of state '${state}'`;
+    return {
+      [which]: async (cpu: number) => {
+        // What the watchdog names if the CPU is found stuck meanwhile.
+        this.cpuCallbacks.set(cpu, label);
+        try {
+          await this.onCpu(cpu, (api) => api.runCpuCallback(callback));
+        } finally {
+          this.cpuCallbacks.delete(cpu);
+        }
+      },
+    };
   }
 
   // ---------------------------------------------------------------- kthreads
@@ -867,6 +942,7 @@ export class Runtime extends EventEmitter {
    */
   async shutdown(): Promise<void> {
     if (this.closed) return;
+    this.watchdog?.stop();
     this.jobs.close();
     await this.locked(async () => {
       this.closed = true;

@@ -68,7 +68,15 @@ export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks,
       continue;
     }
     try {
-      const pending = hooks.run(self);
+      // Marked only while run() executes synchronously: that is when a CPU that stands still
+      // is stuck inside it. Once it awaits, the CPU runs other threads.
+      kt.enterUnit();
+      let pending: void | Promise<void>;
+      try {
+        pending = hooks.run(self);
+      } finally {
+        kt.leaveUnit();
+      }
       if (pending !== undefined) await pending;
     } finally {
       lock?.readLock.exit();

@@ -130,6 +130,11 @@ export class CpuWorker {
     return this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
   }
 
+  /** Awake in the dormancy handshake: neither asked to sleep, nor asleep, nor being woken. */
+  isAwake(): boolean {
+    return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.AWAKE;
+  }
+
   isDormant(): boolean {
     return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.DORMANT;
   }
@@ -157,10 +162,10 @@ export class CpuWorker {
    * terminated, and its end is reported as a death with `reason` as its error, so that its
    * CPU is failed and its jobs recovered exactly as if it had crashed.
    */
-  kill(reason: string): void {
+  kill(reason: string, name = 'CpuKilled'): void {
     if (this.exited || this.ending) return;
     this.lastError = new Error(reason);
-    this.lastError.name = 'CpuKilled';
+    this.lastError.name = name;
     void this.worker.terminate();
   }
 

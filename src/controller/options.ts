@@ -38,6 +38,14 @@ export interface RuntimeOptions {
    * bound thread has acknowledged its park (it breaks invariants 1 and 2 on purpose).
    */
   readonly plantedRace?: 'dead-before-parked';
+  /**
+   * The soft-lockup threshold (kernel/watchdog.c): a CPU whose worker has not run its event
+   * loop for this long, while online, is stuck in synchronous code. 0 or Infinity disables the
+   * watchdog. Default 10000.
+   */
+  readonly watchdogMs?: number;
+  /** What a soft lockup does: 'fail' the CPU (the default; cpuUp recovers it) or only 'warn'. */
+  readonly onLockup?: 'fail' | 'warn';
 }
 
 export interface ResolvedOptions {
@@ -50,6 +58,9 @@ export interface ResolvedOptions {
   readonly jobSlots: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly plantedRace: boolean;
+  /** 0 when the watchdog is off. */
+  readonly watchdogMs: number;
+  readonly onLockup: 'fail' | 'warn';
 }
 
 export function defaultCpuCount(): number {
@@ -93,7 +104,23 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
   }
   const maxQueue = options.maxQueue === undefined || options.maxQueue === Infinity ? Infinity : integerIn('maxQueue', options.maxQueue, 0, Number.MAX_SAFE_INTEGER, 'or Infinity for no limit');
   const jobSlots = integerIn('jobSlots', options.jobSlots ?? 64, 1, MAX_JOB_SLOTS, 'the most jobs handed to one CPU at once');
-  return { cpus, strategy, modules, hotplugTimeoutMs, maxKthreads, maxQueue, jobSlots, resourceLimits: checkResourceLimits(options.resourceLimits), plantedRace: options.plantedRace !== undefined };
+  const watchdogMs =
+    options.watchdogMs === undefined ? 10_000 : options.watchdogMs === Infinity || options.watchdogMs === 0 ? 0 : integerIn('watchdogMs', options.watchdogMs, 100, 3_600_000, 'or 0 (or Infinity) to turn the watchdog off');
+  const onLockup = options.onLockup ?? 'fail';
+  if (onLockup !== 'fail' && onLockup !== 'warn') throw new ConfigError(`onLockup must be 'fail' or 'warn', got ${String(onLockup)}`);
+  return {
+    cpus,
+    strategy,
+    modules,
+    hotplugTimeoutMs,
+    maxKthreads,
+    maxQueue,
+    jobSlots,
+    resourceLimits: checkResourceLimits(options.resourceLimits),
+    plantedRace: options.plantedRace !== undefined,
+    watchdogMs,
+    onLockup,
+  };
 }
 
 const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;

@@ -66,6 +66,8 @@ export interface JobCounts {
   migrated: number;
   /** Running when their CPU's worker died: rejected, the only jobs a death costs. */
   diedRunning: number;
+  /** Running when the watchdog failed their CPU as stuck (reason 'soft-lockup'). */
+  lockedUp: number;
   /** Transferred arguments lost with a worker that died before the job started. */
   argsLost: number;
   /** Rejected by shutdown(). */
@@ -101,7 +103,7 @@ export class Workqueue {
   private readonly avgUs: number[];
   private readonly ran: number[];
   private readonly byId = new Map<number, Job>();
-  private readonly counts: JobCounts = { submitted: 0, completed: 0, threw: 0, aborted: 0, timedOut: 0, refused: 0, migrated: 0, diedRunning: 0, argsLost: 0, shutdown: 0 };
+  private readonly counts: JobCounts = { submitted: 0, completed: 0, threw: 0, aborted: 0, timedOut: 0, refused: 0, migrated: 0, diedRunning: 0, lockedUp: 0, argsLost: 0, shutdown: 0 };
   private readonly latency = new Latency();
   private readonly ncpus: number;
   /** Unsettled jobs in the FIFOs (settled ones are dropped lazily when reached). */
@@ -532,13 +534,26 @@ export class Workqueue {
    * nothing of it should be left). Every outcome it posted has been taken already, so a job
    * it had taken without an outcome was running when it died: that one alone is rejected.
    */
-  workerGone(cpu: number, died: string | undefined): void {
+  workerGone(cpu: number, died: string | undefined, failure: 'worker-died' | 'soft-lockup' = 'worker-died'): void {
     this.ports[cpu] = undefined;
     const { unstarted, taken } = this.revokeHanded(cpu);
     for (const job of taken) {
       this.release(job);
       if (job.settled) continue;
-      if (died !== undefined) {
+      if (died !== undefined && failure === 'soft-lockup') {
+        this.counts.lockedUp++;
+        this.settle(
+          job,
+          new JobError(
+            `job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when the watchdog found the CPU stuck (${died}); it may have run in part. A job must await now and then (a loop that never awaits holds its CPU), or start the runtime with a larger watchdogMs. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`,
+            job.name,
+            'soft-lockup',
+            true,
+            job.id,
+            cpu,
+          ),
+        );
+      } else if (died !== undefined) {
         this.counts.diedRunning++;
         this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, job.name, 'worker-died', true, job.id, cpu));
       } else {
@@ -669,6 +684,14 @@ export class Workqueue {
 
   stats(): JobStats {
     return { ...this.counts, queued: this.waiting, handed: this.occupied, latency: this.latency.summary() };
+  }
+
+  /** The job CPU `cpu`'s kworker has taken and not reported yet (the one running), if any. */
+  runningOn(cpu: number): { readonly name: string; readonly id: number; readonly settled: boolean } | undefined {
+    for (const job of this.handed[cpu]!) {
+      if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) return job;
+    }
+    return undefined;
   }
 
   cpuStats(cpu: number): CpuJobStats {
