@@ -887,7 +887,27 @@ export class Runtime extends EventEmitter {
 
   override on(event: 'trace', listener: (event: TraceEvent) => void): this;
   override on(event: string | symbol, listener: (...args: never[]) => void): this {
-    return super.on(event, listener as (...args: unknown[]) => void);
+    return super.on(traceEventName(event, 'on'), traceListener(listener, 'on'));
+  }
+
+  override addListener(event: 'trace', listener: (event: TraceEvent) => void): this;
+  override addListener(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.addListener(traceEventName(event, 'addListener'), traceListener(listener, 'addListener'));
+  }
+
+  override once(event: 'trace', listener: (event: TraceEvent) => void): this;
+  override once(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.once(traceEventName(event, 'once'), traceListener(listener, 'once'));
+  }
+
+  override prependListener(event: 'trace', listener: (event: TraceEvent) => void): this;
+  override prependListener(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.prependListener(traceEventName(event, 'prependListener'), traceListener(listener, 'prependListener'));
+  }
+
+  override prependOnceListener(event: 'trace', listener: (event: TraceEvent) => void): this;
+  override prependOnceListener(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.prependOnceListener(traceEventName(event, 'prependOnceListener'), traceListener(listener, 'prependOnceListener'));
   }
 
   /**
@@ -992,6 +1012,17 @@ export class Runtime extends EventEmitter {
       );
     }
   }
+}
+
+/** The one event a runtime emits; any other name is a mistake worth hearing about. */
+function traceEventName(event: unknown, call: string): 'trace' {
+  if (event === 'trace') return event;
+  throw new ConfigError(`${call}(event, listener): a runtime emits only 'trace' events, got ${typeof event === 'string' ? `'${event.slice(0, 40)}'` : typeof event}; listen with rt.${call}('trace', (event) => ...)`);
+}
+
+function traceListener(listener: unknown, call: string): (...args: unknown[]) => void {
+  if (typeof listener === 'function') return listener as (...args: unknown[]) => void;
+  throw new ConfigError(`${call}('trace', listener): listener must be a function (event) => void, got ${listener === null ? 'null' : typeof listener}`);
 }
 
 /** An error's message for another message; never throws, whatever was thrown. */

@@ -151,3 +151,19 @@ t.test('a JobError from a hostile job is an ordinary JobError', async (t) => {
   t.match((error as JobError).message, /threw on CPU \d: hostile proxy trap/);
   t.equal(error instanceof KthreadError, false);
 });
+
+t.test('listening for anything but trace events, or with a non-function, is a ConfigError', async (t) => {
+  const rt = await startRuntime(t, { cpus: 1 });
+  const listen = rt.on.bind(rt) as (event: unknown, listener: unknown) => unknown;
+  t.throws(() => listen('trcae', () => undefined), { name: 'ConfigError', message: /emits only 'trace' events, got 'trcae'/ });
+  t.throws(() => listen(Symbol('trace'), () => undefined), { name: 'ConfigError', message: /got symbol/ });
+  t.throws(() => listen('trace', 5), { name: 'ConfigError', message: /listener must be a function/ });
+  t.throws(() => (rt.once.bind(rt) as (e: unknown, l: unknown) => unknown)('trace', null), { name: 'ConfigError' });
+  t.equal(rt.listenerCount('trace'), 0, 'nothing was added');
+  const heard: string[] = [];
+  rt.once('trace', (e) => void heard.push(e.type));
+  await rt.setupState('app:x', { startup: () => undefined });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(heard.length, 1, 'once() hears one event');
+  t.equal(rt.listenerCount('trace'), 0);
+});

@@ -1,7 +1,7 @@
 /**
  * What `cpuhp demo` does: start a runtime with the demo kthreads, take random CPUs down and
  * up under them, park single threads, and check after every step what the design promises
- * (DESIGN.md, invariants 1 to 3). It returns the figures and every failed check; it prints
+ * (the README's invariants 1 to 3). It returns the figures and every failed check; it prints
  * nothing, so the report can be rendered as tables or JSON.
  */
 
