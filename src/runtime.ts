@@ -500,7 +500,7 @@ export class Runtime extends EventEmitter {
     nonEmptyString(call, 'name', name, 'app:online');
     const removable = this.machine.stepNames().filter((step) => !RESERVED_STATE_PREFIXES.some((prefix) => step.startsWith(prefix)));
     if (!removable.includes(name) && this.machine.hasStep(name)) {
-      throw new ConfigError(`${call}: '${name}' is a built-in state and cannot be removed; only states added with setupState can`);
+      throw new ConfigError(`${call}: name '${name}' is a built-in state and cannot be removed; only states added with setupState can`);
     }
     knownName(call, 'name', name, removable, 'removable hotplug state', ' (the states added with setupState)');
     const errors = await this.locked(() => this.machine.removeStep(name, this.onlineCpus()));

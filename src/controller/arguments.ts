@@ -77,7 +77,7 @@ export function knownName(call: string, name: string, value: unknown, known: rea
   if (typeof value === 'string' && known.includes(value)) return value;
   const list = `${what}s are: ${known.length > 0 ? known.join(', ') : 'none'}${hint}`;
   if (typeof value !== 'string' || value === '') throw new ConfigError(`${call}: ${name} must be the name of a ${what}, got ${describeValue(value)}; ${list}`);
-  throw new ConfigError(`${call}: no ${what} named ${describeValue(value)}${didYouMean(value, known)}; ${list}`);
+  throw new ConfigError(`${call}: ${name}: no ${what} named ${describeValue(value)}${didYouMean(value, known)}; ${list}`);
 }
 
 /** "; did you mean 'x'?" when one of `known` is a plausible typo of `word`, else "". */

@@ -109,19 +109,26 @@ function integerOrInfinity(name: string, value: unknown, min: number, infinity: 
 function moduleUrl(entry: unknown, index: number): string {
   const name = `options.modules[${index}]`;
   const expected = 'the path or file: URL of a compiled .js module';
-  if (!(typeof entry === 'string' && entry.length > 0) && !(entry instanceof URL)) {
+  let isUrl = false;
+  try {
+    isUrl = entry instanceof URL;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not a URL.
+  }
+  if (!(typeof entry === 'string' && entry.length > 0) && !isUrl) {
     throw new ConfigError(`${START}: ${name} must be ${expected}, got ${describeValue(entry)}`);
   }
   let path: string;
   try {
-    path = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : isAbsolute(entry) ? entry : resolve(entry);
+    const text = entry as string | URL;
+    path = typeof text !== 'string' || text.startsWith('file:') ? fileURLToPath(text) : isAbsolute(text) ? text : resolve(text);
   } catch (error) {
     throw new ConfigError(`${START}: ${name} is not a file path or file: URL (${errorText(error)}); pass ${expected}`);
   }
   if (!existsSync(path)) {
-    throw new ConfigError(`${START}: module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
+    throw new ConfigError(`${START}: ${name}: module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
   }
-  if (!statSync(path).isFile()) throw new ConfigError(`${START}: module ${path} is a directory, not a file; pass the path of a compiled .js module`);
+  if (!statSync(path).isFile()) throw new ConfigError(`${START}: ${name}: ${path} is a directory, not a file; pass the path of a compiled .js module`);
   return pathToFileURL(path).href;
 }
 
@@ -140,7 +147,7 @@ function watchdogMs(value: unknown): number {
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const o = readOptions(START, 'options', options, OPTION_KEYS);
-  const cpus = integerIn('cpus', o.cpus ?? defaultCpuCount(), 1, MAX_CPUS, 'each CPU is one worker thread');
+  const cpus = integerIn('cpus', o.cpus === undefined ? defaultCpuCount() : o.cpus, 1, MAX_CPUS, 'each CPU is one worker thread');
   const strategy = o.strategy === undefined ? 'park' : oneOf(START, 'options.strategy', o.strategy, STRATEGIES);
   const hotplugTimeoutMs = o.hotplugTimeoutMs === undefined ? 5000 : integerOrInfinity('hotplugTimeoutMs', o.hotplugTimeoutMs, 1, 'no bound (a thread that never parks then holds cpuDown for ever)');
   const maxKthreads = o.maxKthreads === undefined ? 256 : integerIn('maxKthreads', o.maxKthreads, 1, MAX_KTHREADS, 'one slot per kthread');
@@ -169,16 +176,18 @@ export function resolveOptions(options: unknown): ResolvedOptions {
 /**
  * The bounds of each worker limit, in MB, found on Node 20 (x64 Linux) by starting a CPU
  * worker and running a trivial job with one limit set at a time (test/arguments.test.ts
- * checks the minimums still start):
+ * checks that the minimums together still start one, under tap's loaders):
  *
  *   stackSizeMb              0.26 works; 0.25 fails to load the modules; 0.2 and below
  *                            overflow the worker's stack while it starts and abort the
  *                            whole process (exit code 6). From about the machine's memory
  *                            size up the thread cannot be made (EAGAIN), and 1e14 aborts
  *                            the process again. Minimum 1 (4x headroom), maximum 1024.
- *   maxOldGenerationSizeMb   6 works; 5 works sometimes; 4 and below run out of memory
- *                            while loading. Minimum 16 (2.5x headroom). Huge values are
- *                            harmless (V8 never reaches them): no maximum.
+ *   maxOldGenerationSizeMb   plain node: 6 works, 5 sometimes, 4 and below run out of
+ *                            memory while loading. With loaders in the worker (tap's
+ *                            TypeScript and coverage hooks) 32 works and 24 does not.
+ *                            Minimum 64 (2x the loaded case). Huge values are harmless
+ *                            (V8 never reaches them): no maximum.
  *   maxYoungGenerationSizeMb any positive value works (V8 rounds it up to its own floor).
  *                            Minimum 1, as a floor against bytes-for-MB mistakes. No maximum.
  *   codeRangeSizeMb          any positive value works (V8 rounds it up). From 1e8 up the
@@ -187,7 +196,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
  */
 export const RESOURCE_LIMITS = {
   stackSizeMb: { min: 1, max: 1024 },
-  maxOldGenerationSizeMb: { min: 16, max: Number.MAX_VALUE },
+  maxOldGenerationSizeMb: { min: 64, max: Number.MAX_VALUE },
   maxYoungGenerationSizeMb: { min: 1, max: Number.MAX_VALUE },
   codeRangeSizeMb: { min: 1, max: 1024 },
 } as const satisfies Record<keyof ResourceLimits, { min: number; max: number }>;
