@@ -12,11 +12,12 @@ import { STRATEGIES, type StrategyName } from './strategies/strategy.js';
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;
 export const MAX_JOB_SLOTS = 1024;
-/** The soft-lockup watchdog's bounds, when it is on. */
+/** The soft-lockup watchdog's threshold: its default, and its bounds when it is on. */
+export const DEFAULT_WATCHDOG_MS = 10_000;
 export const MIN_WATCHDOG_MS = 100;
 export const MAX_WATCHDOG_MS = 3_600_000;
 
-/** What the soft-lockup watchdog does when a CPU's thread holds its worker too long. */
+/** What a soft lockup does (RuntimeOptions.onLockup). */
 export type LockupAction = 'fail' | 'warn';
 const LOCKUP_ACTIONS: readonly LockupAction[] = ['fail', 'warn'];
 
@@ -140,7 +141,7 @@ function moduleUrls(value: unknown): string[] {
 
 /** options.watchdogMs: 0 or Infinity turn the watchdog off (resolved as 0). */
 function watchdogMs(value: unknown): number {
-  if (value === undefined) return 10_000;
+  if (value === undefined) return DEFAULT_WATCHDOG_MS;
   if (value === 0 || value === Infinity) return 0;
   return wholeNumber(START, 'options.watchdogMs', value, MIN_WATCHDOG_MS, MAX_WATCHDOG_MS, ', or 0 or Infinity to turn the soft-lockup watchdog off');
 }

@@ -196,8 +196,15 @@ export class Workqueue {
     const affinity = o.affinity === undefined ? 'preferred' : oneOf(QUEUE_WORK, 'options.affinity', o.affinity, ['preferred', 'strict']);
     if (affinity === 'strict' && cpu === undefined) throw new ConfigError(`${QUEUE_WORK}: affinity 'strict' needs a cpu: name the CPU the job must run on (options.cpu)`);
     const whenOffline = o.whenOffline === undefined ? 'fail' : oneOf(QUEUE_WORK, 'options.whenOffline', o.whenOffline, ['fail', 'wait']);
-    const timeoutMs = o.timeoutMs === undefined ? undefined : timeoutArgument(QUEUE_WORK, 'options.timeoutMs', o.timeoutMs, false);
-    return { name: job, cpu, strict: affinity === 'strict', waitOffline: whenOffline === 'wait', signal: abortSignal(o.signal), timeoutMs, transfer: o.transfer === undefined ? undefined : transferList(QUEUE_WORK, 'options.transfer', o.transfer, 'args') };
+    return {
+      name: job,
+      cpu,
+      strict: affinity === 'strict',
+      waitOffline: whenOffline === 'wait',
+      signal: abortSignal(o.signal),
+      timeoutMs: o.timeoutMs === undefined ? undefined : timeoutArgument(QUEUE_WORK, 'options.timeoutMs', o.timeoutMs, false),
+      transfer: o.transfer === undefined ? undefined : transferList(QUEUE_WORK, 'options.transfer', o.transfer, 'args'),
+    };
   }
 
   /** Arms the job's timeout and abort listener, disarmed when it settles. */
@@ -576,8 +583,10 @@ export class Workqueue {
     for (const resolve of drainers) resolve();
   }
 
-  /** Resolves once every job submitted so far has settled and no job runs any more. */
-  /** `timeoutMs`: undefined or Infinity waits as long as it takes. */
+  /**
+   * Resolves once every job submitted so far has settled and no job runs any more; rejects
+   * after `timeoutMs` (undefined or Infinity: waits as long as it takes).
+   */
   drain(timeoutMs?: number): Promise<void> {
     if (this.idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -644,8 +653,6 @@ function freeSlots(count: number): number[] {
   return Array.from({ length: count }, (_, i) => count - 1 - i);
 }
 
-const QUEUE_WORK_SIGNAL = 'an AbortSignal (new AbortController().signal)';
-
 /** options.signal: a real AbortSignal, whose `aborted` can be read (a look-alike cannot). */
 function abortSignal(value: unknown): AbortSignal | undefined {
   if (value === undefined) return undefined;
@@ -657,5 +664,5 @@ function abortSignal(value: unknown): AbortSignal | undefined {
     // A Proxy trap, or AbortSignal's own getter refusing an object that only inherits from it.
   }
   const given = inherits ? 'an object that inherits from AbortSignal.prototype but is not an AbortSignal' : describeValue(value);
-  throw new ConfigError(`${QUEUE_WORK}: options.signal must be ${QUEUE_WORK_SIGNAL}, got ${given}`);
+  throw new ConfigError(`${QUEUE_WORK}: options.signal must be an AbortSignal (new AbortController().signal), got ${given}`);
 }
