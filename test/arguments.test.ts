@@ -21,7 +21,6 @@ import {
   definePerCpuThread,
   Runtime,
   transfer,
-  type KthreadHandle,
 } from '../src/index.js';
 import { describeValue } from '../src/controller/arguments.js';
 import { RESOURCE_LIMITS, resolveOptions } from '../src/controller/options.js';
