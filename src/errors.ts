@@ -50,8 +50,10 @@ export class ConfigError extends CpuhpError {
  *   queue-full   refused at submission: maxQueue jobs were waiting already
  *   cpu-offline  strict affinity to a CPU that is not online, with whenOffline 'fail'
  *   shutdown     the runtime shut down before it started, or before it finished
+ *   soft-lockup  it was running when the watchdog found its CPU stuck (the job, or something
+ *                else on its CPU, ran synchronously past watchdogMs) and failed the CPU
  */
-export type JobFailure = 'threw' | 'aborted' | 'timeout' | 'worker-died' | 'args-lost' | 'queue-full' | 'cpu-offline' | 'shutdown';
+export type JobFailure = 'threw' | 'aborted' | 'timeout' | 'worker-died' | 'args-lost' | 'queue-full' | 'cpu-offline' | 'shutdown' | 'soft-lockup';
 
 /** A job was refused, or ended without a result. Says whether the job ran (`started`). */
 export class JobError extends CpuhpError {

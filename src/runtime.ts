@@ -10,10 +10,11 @@ import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
-import { KWORKER_EXPORT, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
-import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
+import { KWORKER_EXPORT, type CpuWorkerEvent, type ExitRecord, type ModuleCatalogue } from './protocol/control-plane.js';
+import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_CURRENT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
 import { dropDeadReaders } from './protocol/hotplug-lock.js';
-import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { CpuState, cpuStateName, mayRunBound, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { SoftLockupWatchdog } from './controller/watchdog.js';
 import { waitForWord } from './protocol/wait.js';
 import { CpuWorker, type WorkerDeath } from './controller/cpu-worker.js';
 import { Workqueue, type CpuJobStats, type JobStats } from './jobs/workqueue.js';
@@ -74,8 +75,10 @@ export interface CpuStats {
   readonly ups: number;
   readonly downs: number;
   readonly rollbacks: number;
-  /** Times the CPU's worker died (an uncaught error, process.exit, out of memory). */
+  /** Times the CPU's worker died (an uncaught error, process.exit, out of memory, failed by the watchdog). */
   readonly failures: number;
+  /** Soft lockups the watchdog found on the CPU (its heartbeat stood still for watchdogMs). */
+  readonly lockups: number;
   readonly threads: number;
   readonly jobs: CpuJobStats;
 }
@@ -89,6 +92,8 @@ export interface RuntimeStats {
   /** Invariant violations counted by the workers: must be 0. */
   readonly violations: number;
   readonly jobs: JobStats;
+  /** Errors thrown by 'trace' listeners: caught, reported once per listener as a process warning. */
+  readonly traceListenerErrors: number;
 }
 
 export interface TraceEvent {
@@ -105,9 +110,13 @@ interface CpuCounters {
   downs: number;
   rollbacks: number;
   failures: number;
+  lockups: number;
 }
 
 const BOOT_TIMEOUT_MS = 30_000;
+/** A per-CPU thread that crashes this often within the window fails its CPU instead of being replaced again. */
+const CRASH_LOOP_LIMIT = 5;
+const CRASH_LOOP_WINDOW_MS = 10_000;
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
 /** Built-in hotplug states are named with these; setupState refuses them, removeState keeps them. */
@@ -145,6 +154,16 @@ export class Runtime extends EventEmitter {
   /** Why each CPU's worker died, until the hotplug lock has reaped the CPU (reapFailedCpus). */
   private readonly dying = new Map<number, string>();
   private closed = false;
+  private pendingTraces: TraceEvent[] = [];
+  /** Per-CPU threads stopped by kthreadStop() or shutdown(): not replaced when they exit. */
+  private readonly stoppedByHand = new WeakSet<KthreadHandle>();
+  /** Recent crashes of each per-CPU thread group on each CPU, to stop a crash loop. */
+  private readonly crashes = new Map<string, number[]>();
+  /** The on-CPU hotplug callback each CPU is running, for the watchdog to name. */
+  private readonly cpuCallbacks = new Map<number, string>();
+  private readonly watchdog: SoftLockupWatchdog | undefined;
+  private listenerErrors = 0;
+  private readonly warnedListeners = new WeakSet<object>();
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
@@ -153,8 +172,20 @@ export class Runtime extends EventEmitter {
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
     this.kthreads.plantedRace = options.plantedRace;
     this.strategy = this.makeStrategy(options.strategy);
-    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0 }));
+    this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0, lockups: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
+    this.watchdog =
+      options.watchdogMs > 0
+        ? new SoftLockupWatchdog(
+            {
+              ncpus: options.cpus,
+              heartbeat: (cpu) => Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT),
+              watched: (cpu) => mayRunBound(Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_STATE)) && this.workers[cpu]!.isAwake(),
+              lockup: (cpu, stuckMs) => this.softLockup(cpu, stuckMs),
+            },
+            options.watchdogMs,
+          )
+        : undefined;
   }
 
   /** Starts the CPU workers, loads the modules in each, and brings every CPU online. */
@@ -200,6 +231,7 @@ export class Runtime extends EventEmitter {
     // With jobs to run, every CPU has a kworker from its first bring-up on.
     if (jobNames.size > 0) this.groups.set(KWORKER_GROUP, { fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
     for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
+    this.watchdog?.start();
   }
 
   private newWorker(cpu: number): CpuWorker {
@@ -209,7 +241,7 @@ export class Runtime extends EventEmitter {
       layout: this.layout,
       modules: this.options.modules,
       resourceLimits: this.options.resourceLimits,
-      onEvent: (event) => this.kthreads.exited(event.id, event.ok, event.error),
+      onEvent: (event) => this.threadExited(cpu, event),
       onError: (error) => this.emitTrace({ type: 'worker-error', cpu, error: error.message }),
       onOutcome: (outcome) => this.jobs?.outcome(cpu, outcome),
       onDeath: (death) => this.workerDied(cpu, worker, death),
@@ -230,13 +262,104 @@ export class Runtime extends EventEmitter {
     const why = death.error !== undefined ? `${death.error.name}: ${death.error.message}` : `it exited with code ${death.code}`;
     const base = cpuBase(this.layout, cpu);
     dropDeadReaders(this.words, base + CPU_READ_HELD, base + CPU_READERS);
-    this.jobs.workerGone(cpu, why);
+    this.jobs.workerGone(cpu, why, death.error?.name === 'SoftLockup' ? 'soft-lockup' : 'worker-died');
     this.kthreads.workerDied(cpu, why);
     this.dying.set(cpu, why);
     this.setState(cpu, CpuState.FAILED);
     this.counters[cpu]!.failures++;
     this.emitTrace({ type: 'cpu-failed', cpu, error: why });
     void this.locked(async () => undefined).catch(() => undefined);
+  }
+
+  /**
+   * Fails a CPU whose worker cannot go on (it is stuck, or cannot keep its per-CPU threads):
+   * the worker is terminated, and its end is handled as a death (workerDied) with `why`.
+   */
+  private failCpu(cpu: number, why: string, kind: 'SoftLockup' | 'CpuKilled' = 'CpuKilled'): void {
+    this.workers[cpu]?.kill(why, kind);
+  }
+
+  /**
+   * The watchdog found `cpu` stuck: its worker has run no event-loop turn for `stuckMs`.
+   * Traced and counted; then, with onLockup 'fail', the CPU is failed like a worker that
+   * died (the running job rejects with reason 'soft-lockup', the jobs handed to it move,
+   * its threads' handles say why), and cpuUp starts a fresh worker. With 'warn', a process
+   * warning says so and the CPU is left as it is.
+   */
+  private softLockup(cpu: number, stuckMs: number): void {
+    if (this.closed) return;
+    const culprit = this.lockupCulprit(cpu);
+    const action = this.options.onLockup;
+    this.counters[cpu]!.lockups++;
+    const what = `soft lockup: CPU ${cpu} stuck for ${Math.round(stuckMs)} ms (watchdogMs ${this.options.watchdogMs}) running ${culprit}`;
+    this.emitTrace({ type: 'soft-lockup', cpu, stuckMs: Math.round(stuckMs), culprit, action });
+    if (action === 'fail') {
+      this.failCpu(cpu, what, 'SoftLockup');
+      return;
+    }
+    const warning = new Error(`${what}; onLockup is 'warn', so the CPU is left as it is: it runs nothing else until that code returns`);
+    warning.name = 'CpuhpWarning';
+    process.emitWarning(warning);
+  }
+
+  /** What a stuck CPU was running, as well as the controller can tell from outside. */
+  private lockupCulprit(cpu: number): string {
+    const callback = this.cpuCallbacks.get(cpu);
+    if (callback !== undefined) return callback;
+    const job = this.jobs.runningOn(cpu);
+    if (job !== undefined) return `job '${job.name}' (id ${job.id}${job.settled ? ', aborted or timed out already' : ''})`;
+    const current = this.words[cpuBase(this.layout, cpu) + CPU_CURRENT]!;
+    const unit = current === 0 ? undefined : this.kthreads.byId(current);
+    if (unit !== undefined) return `a run() of per-CPU thread '${unit.name}'`;
+    const running = this.kthreads
+      .onCpu(cpu)
+      .map((handle) => this.kthreads.info(handle))
+      .filter((info) => info.state === 'running' || info.state === 'parking' || info.state === 'stopping');
+    if (running.length === 0) return 'code outside any thread or job (a module, or a timer it set)';
+    return `one of its threads: ${running.map((info) => `'${info.name}'`).join(', ')}`;
+  }
+
+  /**
+   * A thread of `cpu` has exited. A plain kthread waits for kthreadStop() to collect its
+   * result, as kthread_stop() does. A per-CPU thread that no stop() is waiting for ended on
+   * its own (a hook threw) or after a stop that timed out (a CPU down that rolled back): it
+   * is reaped under the hotplug lock and, while its CPU's threads run, replaced, because an
+   * online CPU always has every per-CPU thread (replacePerCpuThread).
+   */
+  private threadExited(cpu: number, event: CpuWorkerEvent): void {
+    this.kthreads.exited(event.id, event.ok, event.error);
+    const thread = this.kthreads.byId(event.id);
+    if (thread === undefined || thread.group === undefined || this.closed) return;
+    void this.locked(() => this.replacePerCpuThread(cpu, event.id)).catch((error: unknown) => {
+      this.emitTrace({ type: 'percpu-replace-failed', cpu, thread: thread.name, error: describeError(error) });
+    });
+  }
+
+  /** Under the hotplug lock: reaps an exited per-CPU thread and starts its replacement. */
+  private async replacePerCpuThread(cpu: number, id: number): Promise<void> {
+    const thread = this.kthreads.byId(id);
+    if (thread === undefined || this.closed) return;
+    const exit = await this.kthreads.reapOrphan(id, (slot) => this.reap(cpu, slot));
+    if (exit === undefined) return; // a stop() reaps it, or it is gone already
+    const error = exit.ok ? undefined : exit.error;
+    this.emitTrace({ type: 'percpu-exit', cpu, thread: thread.name, ...(error === undefined ? {} : { error }) });
+    if (this.stoppedByHand.has(thread.handle)) return;
+    if (error !== undefined && this.crashLooping(cpu, thread.group!)) {
+      this.failCpu(cpu, `per-CPU thread '${thread.name}' exited ${CRASH_LOOP_LIMIT} times within ${CRASH_LOOP_WINDOW_MS} ms (last: ${error}); its CPU cannot keep it running`);
+      return;
+    }
+    // Made again only where the threads run; a CPU below smpboot:threads makes it when it comes up.
+    if (this.machine.passed(cpu, 'smpboot:threads') && this.workers[cpu]!.alive) await this.createMissingPerCpuThreads(cpu, false);
+  }
+
+  /** Counts a per-CPU thread's crash; true once its group's thread on `cpu` crashes too often. */
+  private crashLooping(cpu: number, group: string): boolean {
+    const key = `${cpu}\u0000${group}`;
+    const now = performance.now();
+    const recent = (this.crashes.get(key) ?? []).filter((at) => now - at < CRASH_LOOP_WINDOW_MS);
+    recent.push(now);
+    this.crashes.set(key, recent);
+    return recent.length >= CRASH_LOOP_LIMIT;
   }
 
   /**
@@ -344,32 +467,48 @@ export class Runtime extends EventEmitter {
         name: 'smpboot:threads',
         selfTimed: true,
         startup: async (cpu) => {
-          await this.createMissingPerCpuThreads(cpu);
+          // Made parked, and released with the others once the CPU is online.
+          await this.createMissingPerCpuThreads(cpu, true);
           this.setState(cpu, CpuState.ONLINE);
           this.strategy.release(cpu);
-          this.jobs.cpuOnline();
+          this.jobs.cpuOnline(cpu);
         },
         teardown: async (cpu) => {
           this.setState(cpu, CpuState.DOWN_PREPARE);
           const unresponsive = await this.strategy.quiesce(cpu, timeout);
-          if (unresponsive.length > 0) {
+          if (unresponsive.length === 0) return;
+          const threads = `${unresponsive.length === 1 ? 'thread' : 'threads'} ${unresponsive.join(', ')}`;
+          if (!this.strategy.recreatesWorkers) {
+            // quiesce() withdrew its park requests: every thread runs on as before.
             throw new HotplugError(
-              `${unresponsive.length === 1 ? 'thread' : 'threads'} ${unresponsive.join(', ')} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme()`,
+              `${threads} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme(), and no job or thread of its CPU may hold the CPU that long without awaiting`,
               cpu,
               'smpboot:threads',
               unresponsive,
             );
           }
+          // A stop cannot be withdrawn. The step undoes what it can before it fails: the
+          // per-CPU threads that did stop are made again (their setup runs again); one still
+          // stopping is replaced once it exits (threadExited). Plain kthreads that stopped are
+          // gone, as on every recreate CPU down.
+          await this.createMissingPerCpuThreads(cpu, true);
+          this.strategy.release(cpu);
+          throw new HotplugError(
+            `${threads} did not exit within ${timeout} ms of their stop (recreate stops every thread of a going-down CPU); a thread's loop must check kt.shouldStop(), and a job holding the kworker must end first. The CPU stays online: its per-CPU threads that had stopped were started again, and one still stopping is replaced once it exits`,
+            cpu,
+            'smpboot:threads',
+            unresponsive,
+          );
         },
       },
     ];
   }
 
-  private async createMissingPerCpuThreads(cpu: number): Promise<void> {
+  /** Makes the per-CPU threads `cpu` lacks; `parked`: they wait for the CPU's release. */
+  private async createMissingPerCpuThreads(cpu: number, parked: boolean): Promise<void> {
     for (const [group, spec] of this.groups) {
       if (this.kthreads.inGroup(group).some((t) => t.cpu === cpu)) continue;
-      // During bring-up the thread starts parked and is released with the others.
-      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, !this.machine.isUp(cpu));
+      await this.spawn(cpu, spec.fn, spec.name.replaceAll('%u', String(cpu)), spec.data, group, parked);
     }
   }
 
@@ -445,18 +584,34 @@ export class Runtime extends EventEmitter {
       );
     }
     if (failed) {
-      this.afterRollback(cpu);
+      this.counters[cpu]!.rollbacks++;
+      this.settleState(cpu);
+      this.emitTrace({ type: 'rollback', cpu, step: this.machine.stepOf(cpu) });
       throw failure;
     }
+    // A CPU that a failed rollback had left part-way resumes from that step: whatever its
+    // state word said there, a completed operation leaves it wholly online or offline.
+    this.settleState(cpu);
     (direction === 'down' ? this.downLatency : this.upLatency).record(performance.now() - started);
     this.counters[cpu]![direction === 'down' ? 'downs' : 'ups']++;
   }
 
-  private afterRollback(cpu: number): void {
-    this.counters[cpu]!.rollbacks++;
-    if (this.machine.isUp(cpu)) this.setState(cpu, CpuState.ONLINE);
-    else if (this.machine.isDown(cpu)) this.setState(cpu, CpuState.OFFLINE);
-    this.emitTrace({ type: 'rollback', cpu, step: this.machine.stepOf(cpu) });
+  /**
+   * Makes the CPU state word say where the machine has left the CPU, once an operation has
+   * ended: ONLINE at the top (and jobs are handed to it again), OFFLINE at the bottom. A CPU
+   * that a failed rollback left between the two keeps the state its last step set
+   * (DOWN_PREPARE, or DEAD below smpboot:threads); it takes no jobs, so the jobs waiting
+   * for it in particular that may run elsewhere go elsewhere now.
+   */
+  private settleState(cpu: number): void {
+    if (this.machine.isUp(cpu)) {
+      this.setState(cpu, CpuState.ONLINE);
+      this.jobs.cpuOnline(cpu);
+    } else if (this.machine.isDown(cpu)) {
+      this.setState(cpu, CpuState.OFFLINE);
+    } else {
+      this.jobs.cpuUnavailable(cpu);
+    }
   }
 
   cpuState(cpu: number): CpuStateName {
@@ -487,10 +642,15 @@ export class Runtime extends EventEmitter {
     if (RESERVED_STATE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
       throw new ConfigError(`${call}: names starting with ${RESERVED_STATE_PREFIXES.map((p) => `'${p}'`).join(' or ')} are reserved for the built-in states, got '${name}'; pick a name of your own such as 'app:online'`);
     }
-    if (this.machine.hasStep(name)) throw new ConfigError(`${call}: a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+    const exists = (): ConfigError => new ConfigError(`${call}: a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+    if (this.machine.hasStep(name)) throw exists();
     const { startup, teardown } = readOptions(call, 'callbacks', callbacks, STATE_CALLBACK_KEYS);
-    const step: HotplugStep = { name, ...this.stateCallback('startup', startup), ...this.stateCallback('teardown', teardown) };
-    await this.locked(() => this.machine.addStep(step, this.onlineCpus()));
+    const step: HotplugStep = { name, ...this.stateCallback(name, 'startup', startup), ...this.stateCallback(name, 'teardown', teardown) };
+    await this.locked(async () => {
+      // Again under the lock: a concurrent setupState of the same name may have won.
+      if (this.machine.hasStep(name)) throw exists();
+      await this.machine.addStep(step, this.onlineCpus());
+    });
   }
 
   /** cpuhp_remove_state(): teardown runs on every online CPU, then the state is gone. */
@@ -503,11 +663,16 @@ export class Runtime extends EventEmitter {
       throw new ConfigError(`${call}: name '${name}' is a built-in state and cannot be removed; only states added with setupState can`);
     }
     knownName(call, 'name', name, removable, 'removable hotplug state', ' (the states added with setupState)');
-    const errors = await this.locked(() => this.machine.removeStep(name, this.onlineCpus()));
-    if (errors.length > 0) this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors });
+    const errors = await this.locked(() => this.machine.removeStep(name));
+    if (errors.length > 0) {
+      const failed = errors.map((e) => `CPU ${e.cpu}: ${e.error}`);
+      this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors: failed });
+      // cpuhp_remove_state() cannot be refused: the state is gone, but its owner must hear of it.
+      throw new HotplugError(`state '${name}' was removed from every CPU, but its teardown failed on ${failed.join('; ')}`, errors[0]!.cpu, name);
+    }
   }
 
-  private stateCallback(which: 'startup' | 'teardown', callback: unknown): Partial<Record<typeof which, HotplugCallback>> {
+  private stateCallback(state: string, which: 'startup' | 'teardown', callback: unknown): Partial<Record<typeof which, HotplugCallback>> {
     const call = 'setupState(name, callbacks)';
     if (callback === undefined) return {};
     if (typeof callback === 'function') return { [which]: callback as HotplugCallback };
@@ -515,7 +680,18 @@ export class Runtime extends EventEmitter {
       throw new ConfigError(`${call}: callbacks.${which} must be a function or the name of a defineCpuCallback export, got ${describeValue(callback)}`);
     }
     const name = knownName(call, `callbacks.${which}`, callback, this.exportsOf('cpu-callback'), 'defineCpuCallback export', '');
-    return { [which]: (cpu: number) => this.onCpu(cpu, (api) => api.runCpuCallback(name)) };
+    const label = `the ${which} callback '${name}' of state '${state}'`;
+    return {
+      [which]: async (cpu: number) => {
+        // What the watchdog names if the CPU is found stuck meanwhile.
+        this.cpuCallbacks.set(cpu, label);
+        try {
+          await this.onCpu(cpu, (api) => api.runCpuCallback(name));
+        } finally {
+          this.cpuCallbacks.delete(cpu);
+        }
+      },
+    };
   }
 
   // ---------------------------------------------------------------- kthreads
@@ -564,8 +740,10 @@ export class Runtime extends EventEmitter {
    * The built-in kworkers run the job queues: parking or stopping one by hand would strand
    * the jobs handed to its CPU. They park and stop with their CPU (cpuDown), like smpboot's.
    */
-  private assertNotKworker(thread: KthreadHandle, what: 'park' | 'stop'): void {
-    if (thread?.fn !== KWORKER_EXPORT) return;
+  private assertNotKworker(handle: KthreadHandle, what: 'park' | 'stop'): void {
+    // The registry's own record decides, not the fields of the object passed in.
+    const thread = this.kthreads.identify(handle);
+    if (thread.fn !== KWORKER_EXPORT) return;
     throw new KthreadError(
       `'${thread.name}' runs the job queue of CPU ${thread.cpu} and cannot be ${what === 'park' ? 'parked' : 'stopped'} by hand; take the CPU down instead (rt.cpuDown(${thread.cpu})), which moves its queued jobs to other CPUs`,
       thread.name,
@@ -592,13 +770,14 @@ export class Runtime extends EventEmitter {
     return this.locked(async () => {
       // Read under the lock: the CPU may have gone down, or the thread exited, meanwhile.
       const info = this.kthreads.info(thread);
-      if (!this.machine.isUp(info.cpu)) {
+      if (!this.machine.passed(info.cpu, 'smpboot:threads')) {
         const why = info.state === 'exited' ? 'has exited, and its result is held by' : 'is parked on';
         throw new KthreadError(
           `'${info.name}' ${why} CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
           info.name,
         );
       }
+      this.stoppedByHand.add(thread);
       return this.kthreads.stop(thread, this.options.hotplugTimeoutMs, (slot) => this.reap(info.cpu, slot));
     });
   }
@@ -638,7 +817,11 @@ export class Runtime extends EventEmitter {
     assertCloneable(data, `data of per-CPU threads '${name}'`);
     await this.locked(async () => {
       this.groups.set(name, { fn, name, data });
-      for (const cpu of this.onlineCpus()) await this.createMissingPerCpuThreads(cpu);
+      // Every CPU whose threads run gets one now (a CPU a failed rollback left above
+      // smpboot:threads included); the others make theirs when they come up.
+      for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+        if (this.machine.passed(cpu, 'smpboot:threads')) await this.createMissingPerCpuThreads(cpu, false);
+      }
     });
     return { name, fn, threads: () => this.kthreads.inGroup(name) };
   }
@@ -740,6 +923,7 @@ export class Runtime extends EventEmitter {
       latency: { cpuDown: this.downLatency.summary(), cpuUp: this.upLatency.summary(), park: this.kthreads.parkLatency.summary() },
       violations,
       jobs: this.jobs.stats(),
+      traceListenerErrors: this.listenerErrors,
     };
   }
 
@@ -748,8 +932,49 @@ export class Runtime extends EventEmitter {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 
+  /**
+   * Queues a trace event for the listeners. Events are stamped now and delivered in order on
+   * the next microtask, so no listener runs inside a transition: whatever it does (throw,
+   * call back into the runtime) happens once the change it reports is complete and the state
+   * consistent. Each listener is called on its own; one that throws is reported
+   * (reportListenerError) and the others still hear the event.
+   */
   private emitTrace(event: { type: string; cpu: number; [key: string]: unknown }): void {
-    if (this.listenerCount('trace') > 0) this.emit('trace', { ts: performance.now() - this.epoch, ...event });
+    if (this.listenerCount('trace') === 0) return;
+    this.pendingTraces.push({ ts: performance.now() - this.epoch, ...event });
+    if (this.pendingTraces.length === 1) queueMicrotask(this.deliverTraces);
+  }
+
+  private readonly deliverTraces = (): void => {
+    const events = this.pendingTraces;
+    this.pendingTraces = [];
+    for (const event of events) {
+      // rawListeners: a once() listener's wrapper removes itself when called.
+      for (const listener of this.rawListeners('trace') as Array<(event: TraceEvent) => void>) {
+        try {
+          listener.call(this, event);
+        } catch (error) {
+          this.reportListenerError(listener, event, error);
+        }
+      }
+    }
+  };
+
+  /**
+   * A trace listener threw. The runtime is unaffected; the error is counted and, the first
+   * time each listener throws, reported as a process warning (a listener that throws on
+   * every event would otherwise flood stderr).
+   */
+  private reportListenerError(listener: object, event: TraceEvent, error: unknown): void {
+    this.listenerErrors++;
+    if (this.warnedListeners.has(listener)) return;
+    this.warnedListeners.add(listener);
+    const warning = new Error(
+      `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
+      { cause: error },
+    );
+    warning.name = 'CpuhpWarning';
+    process.emitWarning(warning);
   }
 
   /**
@@ -759,6 +984,7 @@ export class Runtime extends EventEmitter {
    */
   async shutdown(): Promise<void> {
     if (this.closed) return;
+    this.watchdog?.stop();
     this.jobs.close();
     await this.locked(async () => {
       this.closed = true;
@@ -766,11 +992,18 @@ export class Runtime extends EventEmitter {
       await Promise.all(
         this.kthreads
           .all()
-          .filter((t) => this.machine.isUp(t.cpu))
+          .filter((t) => this.machine.passed(t.cpu, 'smpboot:threads'))
           .map((t) => this.kthreads.stop(t, timeout, (slot) => this.reap(t.cpu, slot)).catch(() => undefined)),
       );
       await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
-      for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.workerGone(cpu, undefined);
+      // Nothing runs any more: every CPU is offline, and no thread is left, so what the
+      // runtime reports after shutdown is true.
+      for (let cpu = 0; cpu < this.options.cpus; cpu++) {
+        this.jobs.workerGone(cpu, undefined);
+        this.kthreads.forgetCpu(cpu, 'the runtime was shut down');
+        this.machine.reset(cpu);
+        this.setState(cpu, CpuState.OFFLINE);
+      }
     });
   }
 
@@ -793,6 +1026,15 @@ export class Runtime extends EventEmitter {
 
   private assertThreadExport(call: string, fn: unknown): asserts fn is string {
     knownName(call, 'fn', fn, this.exportsOf('kthread', 'percpu'), 'kthread export', ' (define them with defineKthread or definePerCpuThread and pass the module in Runtime.start({ modules }))');
+  }
+}
+
+/** An error's message for another message; never throws, whatever was thrown. */
+function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'a value that cannot be described';
   }
 }
 

@@ -52,3 +52,15 @@ t.test('the runtime refuses work after shutdown', async (t) => {
   await rt.shutdown();
   await t.rejects(rt.cpuUp(0), /shut down/);
 });
+
+t.test('after shutdown the runtime says what is true: every CPU offline, no thread', async (t) => {
+  const rt = await Runtime.start({ cpus: 2, modules: [FIXTURES] });
+  await rt.kthreadCreateOnCpu(1, 'spinner');
+  await rt.cpuDown(1);
+  await rt.shutdown();
+  t.same(rt.onlineCpus(), [], 'no CPU is online');
+  t.same([rt.cpuState(0), rt.cpuState(1)], ['offline', 'offline']);
+  t.same(rt.stats().cpus.map((c) => [c.state, c.step, c.threads]), [['offline', 'offline', 0], ['offline', 'offline', 0]]);
+  t.same(rt.kthreadList(), [], 'no thread is listed');
+  t.same([rt.hasWorker(0), rt.hasWorker(1)], [false, false], 'no worker is left');
+});

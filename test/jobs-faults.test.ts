@@ -108,6 +108,23 @@ t.test('an aborted queued job never runs; an aborted running job sees its signal
   t.equal(rt.stats().jobs.aborted, 3);
 });
 
+t.test('aborted jobs leave the queued counts at once', async (t) => {
+  const rt = await startJobRuntime(t, { cpus: 2 });
+  await rt.cpuDown(1);
+  const aborts = Array.from({ length: 4 }, () => new AbortController());
+  const jobs = aborts.map((abort, i) => settle(rt.queueWork('increment', i, { cpu: 1, affinity: 'strict', whenOffline: 'wait', signal: abort.signal })));
+  t.equal(rt.stats().cpus[1]!.jobs.queued, 4, 'four jobs wait for CPU 1');
+  t.equal(rt.stats().jobs.queued, 4);
+  aborts[0]!.abort();
+  aborts[2]!.abort();
+  t.equal(rt.stats().cpus[1]!.jobs.queued, 2, 'the two aborted ones are no longer counted');
+  t.equal(rt.stats().jobs.queued, 2);
+  await rt.cpuUp(1);
+  const outcomes = await Promise.all(jobs);
+  t.same(outcomes.map((o) => o.ok), [false, true, false, true]);
+  t.equal(rt.stats().cpus[1]!.jobs.queued, 0);
+});
+
 t.test('a signal aborted before queueWork is refused at once', async (t) => {
   const rt = await startJobRuntime(t);
   await t.rejects(rt.queueWork('increment', 1, { signal: AbortSignal.abort() }), { name: 'JobError', reason: 'aborted', started: false });

@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { HotplugError } from '../src/index.js';
-import { groupThread, PATIENCE_MS, RETAINING, STRATEGIES, startRuntime, workerIsQuiet } from './helpers.js';
+import { FIXTURES, Gate, groupThread, JOB_FIXTURES, PATIENCE_MS, RETAINING, STRATEGIES, startRuntime, workerIsQuiet } from './helpers.js';
 
 for (const strategy of RETAINING) {
 
@@ -94,7 +94,8 @@ t.test(`${strategy}: a failing state callback rolls back like an injected one; o
   await rt.setupState('app:refuses-down', { teardown: 'failOnCpu' });
   await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:refuses-down', message: /refusing on CPU 1/ });
   t.equal(rt.cpuState(1), 'online');
-  await rt.removeState('app:refuses-down');
+  // Its teardown refuses on both CPUs: removeState removes it anyway and says so.
+  await t.rejects(rt.removeState('app:refuses-down'), { name: 'HotplugError', message: /was removed from every CPU, but its teardown failed on CPU 0: refusing on CPU 0; CPU 1: refusing on CPU 1/ });
   await rt.cpuDown(1);
   t.equal(rt.cpuState(1), 'offline');
 
@@ -113,4 +114,34 @@ t.test(`${strategy}: a callback that hangs times out and rolls back`, async (t) 
   await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:hangs', message: /did not finish within 300 ms/ });
   t.equal(rt.cpuState(1), 'online');
 });
+}
+
+for (const strategy of STRATEGIES) {
+  t.test(`${strategy}: a job running past the hotplug timeout fails cpuDown, and the CPU comes back with every per-CPU thread running`, async (t) => {
+    const rt = await startRuntime(t, { cpus: 2, strategy, hotplugTimeoutMs: 300, modules: [JOB_FIXTURES, FIXTURES] });
+    await rt.registerPerCpuThread('counter');
+    const gate = new Gate();
+    const long = rt.queueWork('gate', gate.args, { cpu: 1, affinity: 'strict' });
+    t.ok(await gate.started(), 'the long job runs on CPU 1');
+    const queued = Array.from({ length: 5 }, (_, i) => rt.queueWork('increment', i, { cpu: 1, affinity: 'strict', whenOffline: 'wait' }));
+    const error = await rt.cpuDown(1).then(() => undefined, (e: unknown) => e);
+    t.type(error, HotplugError, 'cpuDown fails: the job holds the CPU past the timeout');
+    if (strategy === 'recreate') t.match((error as HotplugError).message, /kworker\/1.* did not exit within 300 ms of their stop/, 'recreate says the kworker did not exit, not park');
+    t.equal(rt.cpuState(1), 'online', 'the CPU is online again');
+    gate.open();
+    t.equal(await long, 1, 'the long job finished on CPU 1');
+    t.same(await Promise.all(queued), [1, 2, 3, 4, 5], 'the jobs queued behind it ran');
+    await rt.drain({ timeoutMs: PATIENCE_MS });
+    t.equal(await rt.queueWork('increment', 9, { cpu: 1, affinity: 'strict' }), 10, 'CPU 1 still runs jobs');
+    for (const fn of ['cpuhp:kworker', 'counter']) {
+      const threads = rt.kthreadList(1).filter((h) => h.fn === fn);
+      t.equal(threads.length, 1, `CPU 1 has one ${fn} thread`);
+      t.not(rt.kthreadInfo(threads[0]!).state, 'exited', `and it has not exited`);
+    }
+    const counter = groupThread(rt, 'counter', 1);
+    t.ok(await rt.waitForIterations(counter, rt.kthreadInfo(counter).iterations + 256, PATIENCE_MS), 'the per-CPU thread runs');
+    t.equal(rt.stats().violations, 0);
+    await rt.cpuDown(1);
+    t.equal(rt.cpuState(1), 'offline', 'with the job done, the CPU goes down');
+  });
 }

@@ -51,8 +51,13 @@ function post(event: CpuWorkerEvent): void {
   port.postMessage(event);
 }
 
+/** A thrown value as text; never throws itself, whatever was thrown. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'a value that cannot be described';
+  }
 }
 
 /** What a new thread runs: its module's thread function, or an smpboot loop around hooks. */
@@ -81,12 +86,29 @@ async function createKthread(request: CreateKthreadRequest): Promise<void> {
     throw new Error(`slot ${request.slot} is bound to CPU ${Atomics.load(words, slotBase + KT_BOUND_CPU)}, not CPU ${cpu}`);
   }
   const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler);
+  // A slot is reused only after the controller forgot its last thread; an exit record it
+  // never collected (a reap that timed out) must not be taken for the new thread's.
+  exits.delete(request.slot);
   tasks.set(request.slot, task);
   task.markStarted();
   body(task).then(
-    (value) => finish(request, task, { ok: true, value }),
+    (value) => finish(request, task, exitRecord(value)),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),
   );
+}
+
+/**
+ * What a thread returned, as kthreadStop() will collect it. The record crosses to the
+ * controller by structured clone, so a value that cannot be cloned becomes an error now, at
+ * exit, rather than failing the reap and leaving the thread's slot held.
+ */
+function exitRecord(value: unknown): ExitRecord {
+  try {
+    structuredClone(value);
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: `it returned a value that cannot be sent to the controller (${describe(error)}); return structured-cloneable data` };
+  }
 }
 
 function finish(request: CreateKthreadRequest, task: KthreadTask, record: ExitRecord): void {

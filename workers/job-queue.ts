@@ -83,14 +83,21 @@ export class JobQueue {
     const fn = this.jobFn(job.name);
     const ctx = new RunningJob(job.id, job.name, this.cpu, this.words, this.base + CPU_JOB_ABORT);
     const started = performance.now();
+    // Everything that touches what the job returned is inside its error handling: a result
+    // whose `then` getter throws, or a Proxy whose traps throw, is the job throwing (its
+    // outcome), never the kworker. The kworker's run() therefore never throws or rejects.
     let value: unknown;
+    let thenable: boolean;
     try {
       value = fn(job.args, ctx);
+      thenable = isThenable(value);
     } catch (error) {
       return this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) });
     }
-    if (!isThenable(value)) return this.finish(ctx, { id: job.id, ok: true, value, us: elapsedUs(started) });
-    return Promise.resolve(value).then(
+    if (!thenable) return this.finish(ctx, { id: job.id, ok: true, value, us: elapsedUs(started) });
+    // new Promise(resolve => resolve(value)) reads `then` once more, inside the promise: a
+    // getter that throws now rejects it instead of throwing here.
+    return new Promise<unknown>((resolve) => resolve(value)).then(
       (result: unknown) => this.finish(ctx, { id: job.id, ok: true, value: result, us: elapsedUs(started) }),
       (error: unknown) => this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) }),
     );
@@ -110,18 +117,18 @@ export class JobQueue {
    */
   private finish(ctx: RunningJob, outcome: JobOutcome): void {
     ctx.end();
-    const moved = outcome.ok ? asTransfer(outcome.value) : undefined;
     try {
+      const moved = outcome.ok ? asTransfer(outcome.value) : undefined;
       if (moved !== undefined) this.port.postMessage({ ...outcome, value: moved.value }, [...moved.transfer] as never);
       else this.port.postMessage(outcome);
     } catch (error) {
-      // The result (or the error thrown) cannot be cloned: report that, still as this job's outcome.
+      // The result (or the error thrown) cannot be cloned, or inspecting it threw: report
+      // that, still as this job's outcome.
       const what = outcome.ok ? 'returned a value' : 'threw a value';
-      const why = error instanceof Error ? error.message : String(error);
       this.port.postMessage({
         id: outcome.id,
         ok: false,
-        error: new Error(`job '${ctx.name}' ${what} that cannot be sent back to the controller (${why}); return structured-cloneable data`),
+        error: new Error(`job '${ctx.name}' ${what} that cannot be sent back to the controller (${describe(error)}); return structured-cloneable data`),
         us: outcome.us,
       } satisfies JobOutcome);
     }
@@ -145,6 +152,15 @@ export class JobQueue {
     this.entries = this.entries.slice(this.head).filter((job) => !wanted.has(job.id));
     this.head = 0;
     return { jobs, transfer };
+  }
+}
+
+/** A thrown value's message; never throws itself, whatever was thrown. */
+function describe(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'a value that cannot be described';
   }
 }
 

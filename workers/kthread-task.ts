@@ -7,8 +7,8 @@
  */
 
 import type { Kthread } from '../src/kthread/define.js';
-import { CPU_STATE, CPU_VIOLATIONS, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS } from '../src/protocol/layout.js';
-import { mayRunBound } from '../src/protocol/cpu-state.js';
+import { CPU_CURRENT, CPU_STATE, CPU_VIOLATIONS, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS } from '../src/protocol/layout.js';
+import { CpuState, mayRunBound } from '../src/protocol/cpu-state.js';
 import { clearFlags, KtFlag, PARK_REQUESTS, setFlags } from '../src/protocol/kthread-state.js';
 import type { CpuScheduler } from './scheduler.js';
 
@@ -69,6 +69,23 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
     Atomics.store(words, slot + KT_ITERATIONS, n);
     if ((n & (NOTIFY_EVERY - 1)) === 0) Atomics.notify(words, slot + KT_ITERATIONS);
     this.checkBound();
+  }
+
+  /**
+   * Marks this thread as inside a unit of work on its CPU (CPU_CURRENT), or not: what the
+   * watchdog names if the CPU is found stuck. Two plain stores per unit, on the worker's own line.
+   */
+  enterUnit(): void {
+    this.at.words[this.at.cpu + CPU_CURRENT] = this.id;
+  }
+
+  leaveUnit(): void {
+    this.at.words[this.at.cpu + CPU_CURRENT] = 0;
+  }
+
+  /** cpu_online() of the bound CPU: ONLINE, not going down or down. */
+  cpuOnline(): boolean {
+    return Atomics.load(this.at.words, this.at.cpu + CPU_STATE) === CpuState.ONLINE;
   }
 
   /** Invariant 1 at this instant: counts a violation if the bound CPU is not online. */

@@ -31,12 +31,18 @@ export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks,
   let status = Status.NONE;
   for (;;) {
     if (kt.shouldStop()) {
-      if (hooks.cleanup && status !== Status.NONE) await hooks.cleanup(self, true);
+      // cleanup mirrors setup; `online` is cpu_online(): false when the stop is part of the
+      // CPU going down (recreate), true when the thread alone is stopped.
+      if (hooks.cleanup && status !== Status.NONE) await hooks.cleanup(self, kt.cpuOnline());
       return kt.data;
     }
     if (kt.shouldPark()) {
-      if (hooks.park && status === Status.ACTIVE) await hooks.park(self);
-      if (status === Status.ACTIVE) status = Status.PARKED;
+      // As in smpboot_thread_fn, the thread is marked parked only when a park hook ran, so an
+      // unpark hook follows only a park hook, never a bare park.
+      if (hooks.park && status === Status.ACTIVE) {
+        await hooks.park(self);
+        status = Status.PARKED;
+      }
       await kt.parkme();
       continue;
     }
@@ -62,7 +68,15 @@ export async function smpbootThreadFn(kt: KthreadTask, hooks: PerCpuThreadHooks,
       continue;
     }
     try {
-      const pending = hooks.run(self);
+      // Marked only while run() executes synchronously: that is when a CPU that stands still
+      // is stuck inside it. Once it awaits, the CPU runs other threads.
+      kt.enterUnit();
+      let pending: void | Promise<void>;
+      try {
+        pending = hooks.run(self);
+      } finally {
+        kt.leaveUnit();
+      }
       if (pending !== undefined) await pending;
     } finally {
       lock?.readLock.exit();

@@ -6,7 +6,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Runtime, type CpuStateName, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
+import { Runtime, type CpuStateName, type KthreadHandle, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
 import { plural } from './format.js';
 import { mulberry32, type Random } from './random.js';
 import type { SpinnerData } from './demo-kthreads.js';
@@ -222,6 +222,13 @@ class DemoRun {
     this.singleParks++;
   }
 
+  /** The handle of the thread an info snapshot describes: only handles name threads. */
+  private handleOf(info: KthreadInfo): KthreadHandle {
+    const handle = this.rt.kthreadList(info.cpu).find((t) => t.id === info.id);
+    if (handle === undefined) throw new Error(`${info.name} (id ${info.id}) is no longer listed on CPU ${info.cpu}`);
+    return handle;
+  }
+
   /** Each thread was parked at the first snapshot and did no work up to the second. */
   private expectFrozen(first: readonly KthreadInfo[], second: readonly KthreadInfo[], when: string): void {
     first.forEach((a, i) => {
@@ -237,8 +244,9 @@ class DemoRun {
   private async expectRunning(from: readonly KthreadInfo[], when: string): Promise<void> {
     await Promise.all(
       from.map(async (thread) => {
-        if (await this.rt.waitForIterations(thread, thread.iterations + 1, RESUME_TIMEOUT_MS)) return;
-        this.fail(`${thread.name} did not run within ${RESUME_TIMEOUT_MS} ms ${when} (it is ${this.rt.kthreadInfo(thread).state})`);
+        const handle = this.handleOf(thread);
+        if (await this.rt.waitForIterations(handle, thread.iterations + 1, RESUME_TIMEOUT_MS)) return;
+        this.fail(`${thread.name} did not run within ${RESUME_TIMEOUT_MS} ms ${when} (it is ${this.rt.kthreadInfo(handle).state})`);
       }),
     );
   }
@@ -251,7 +259,7 @@ class DemoRun {
   private async stopAll(threads: readonly KthreadInfo[]): Promise<ThreadRow[]> {
     const rows: ThreadRow[] = [];
     for (const info of threads) {
-      const result = await this.rt.kthreadStop(info);
+      const result = await this.rt.kthreadStop(this.handleOf(info));
       if (info.violations > 0) this.fail(`${info.name} did ${info.violations} units of work while CPU ${info.cpu} was not online`);
       if (info.lastCpu !== info.cpu) this.fail(`${info.name} is bound to CPU ${info.cpu} but last ran on CPU ${info.lastCpu}`);
       if (info.fn === 'spinner' && !(isSpinnerData(result) && result.units >= info.iterations)) {

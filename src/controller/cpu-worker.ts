@@ -131,6 +131,11 @@ export class CpuWorker {
     return this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
   }
 
+  /** Awake in the dormancy handshake: neither asked to sleep, nor asleep, nor being woken. */
+  isAwake(): boolean {
+    return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.AWAKE;
+  }
+
   isDormant(): boolean {
     return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.DORMANT;
   }
@@ -151,6 +156,18 @@ export class CpuWorker {
     this.api[Comlink.releaseProxy]();
     if (outcome === 'late') await this.worker.terminate();
     await this.exit;
+  }
+
+  /**
+   * Ends a worker that cannot be asked to leave (it is stuck in synchronous code): it is
+   * terminated, and its end is reported as a death with `reason` as its error, so that its
+   * CPU is failed and its jobs recovered exactly as if it had crashed.
+   */
+  kill(reason: string, name = 'CpuKilled'): void {
+    if (this.exited || this.ending) return;
+    this.lastError = new Error(reason);
+    this.lastError.name = name;
+    void this.worker.terminate();
   }
 
   async terminate(): Promise<void> {

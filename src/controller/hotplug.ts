@@ -66,7 +66,13 @@ export class HotplugMachine {
   /** The last step whose startup has run for `cpu`, or 'offline'. */
   stepOf(cpu: number): string {
     const at = this.position[cpu]!;
-    return at === 0 ? 'offline' : this.steps[at - 1]!.name;
+    return at === 0 ? 'offline' : this.steps[Math.min(at, this.steps.length) - 1]!.name;
+  }
+
+  /** Whether the CPU stands above step `name`: its startup has run and its teardown has not. */
+  passed(cpu: number, name: string): boolean {
+    const index = this.steps.findIndex((s) => s.name === name);
+    return index >= 0 && this.position[cpu]! > index;
   }
 
   /** Like the sysfs `fail` file: the next invocation of `step` on `cpu`, either way, fails once. */
@@ -112,33 +118,57 @@ export class HotplugMachine {
   }
 
   /**
-   * cpuhp_setup_state(): appends a step and runs its startup on every CPU that is up; if one
-   * fails, its teardown runs on those already done and the step is removed again.
+   * cpuhp_setup_state(): runs the new step's startup on every CPU that is up, then appends
+   * it. If one fails, its teardown runs on the CPUs where the startup had run (the kernel's
+   * cpuhp_rollback_install()) and the step is never appended: every CPU's position stays
+   * as it was. The step is appended only once it has started everywhere, so while the
+   * startups run, every CPU that was up still counts as up (isUp, stepOf).
    */
   async addStep(step: HotplugStep, cpus: readonly number[]): Promise<void> {
     const up = cpus.filter((cpu) => this.isUp(cpu));
-    this.steps.push(step);
     const done: number[] = [];
     for (const cpu of up) {
       try {
         await this.invoke(step, 'startup', cpu);
       } catch (error) {
-        for (const back of done.reverse()) await this.invoke(step, 'teardown', back, true).catch(() => undefined);
-        this.steps.pop();
-        throw this.failure(cpu, step, 'setup', error, []);
+        const undone = await this.rollbackInstall(step, done);
+        throw this.failure(cpu, step, 'setup', error, undone);
       }
       done.push(cpu);
-      this.position[cpu] = this.steps.length;
     }
+    this.steps.push(step);
+    // Only the CPUs that were up have run the startup; a CPU whose rollback stopped part-way
+    // (below the top) has not, and stays where it is: it runs the startup when it comes up.
+    for (const cpu of up) this.position[cpu] = this.steps.length;
   }
 
-  /** cpuhp_remove_state(): runs the step's teardown on every CPU that is up, then drops it. */
-  async removeStep(name: string, cpus: readonly number[]): Promise<string[]> {
+  /**
+   * cpuhp_rollback_install(): tears a step that failed to install down again on the CPUs
+   * whose startup ran, in CPU order as the kernel does. In the kernel these teardowns may not fail; here a
+   * failure is reported (the CPU's state is then whatever the teardown left) but does not
+   * stop the others. Returns the failures, as "CPU n: message".
+   */
+  private async rollbackInstall(step: HotplugStep, done: readonly number[]): Promise<string[]> {
+    const errors: string[] = [];
+    for (const cpu of done) {
+      await this.invoke(step, 'teardown', cpu, true).catch((error: unknown) => errors.push(`CPU ${cpu}: ${message(error)}`));
+    }
+    return errors;
+  }
+
+  /**
+   * cpuhp_remove_state(): runs the step's teardown on every CPU whose startup of it has run
+   * (fully up, or stopped above it by a rollback that failed), then drops the step. As in the
+   * kernel, a teardown here cannot be refused: the step goes whatever its teardowns do, and
+   * their failures are returned.
+   */
+  async removeStep(name: string): Promise<Array<{ cpu: number; error: string }>> {
     const index = this.steps.findIndex((s) => s.name === name);
     const step = this.steps[index]!;
-    const errors: string[] = [];
-    for (const cpu of cpus.filter((c) => this.isUp(c))) {
-      await this.invoke(step, 'teardown', cpu, true).catch((e: unknown) => errors.push(`CPU ${cpu}: ${message(e)}`));
+    const errors: Array<{ cpu: number; error: string }> = [];
+    for (let cpu = 0; cpu < this.position.length; cpu++) {
+      if (this.position[cpu]! <= index) continue;
+      await this.invoke(step, 'teardown', cpu, true).catch((e: unknown) => errors.push({ cpu, error: message(e) }));
     }
     this.steps.splice(index, 1);
     for (let cpu = 0; cpu < this.position.length; cpu++) {
@@ -207,7 +237,9 @@ export class HotplugMachine {
     const where = operation === 'up' ? 'offline' : 'online';
     const restored =
       operation === 'setup'
-        ? `the state was removed again from the CPUs it had started on`
+        ? rollback.length === 0
+          ? `the state was not added, and its teardown ran on the CPUs where its startup had run`
+          : `the state was not added; its teardown, run again on the CPUs where its startup had run, failed on ${rollback.join('; ')}`
         : rollback.length === 0
           ? `CPU ${cpu} was rolled back and is ${where} again`
           : `rollback was incomplete (${rollback.join('; ')}); CPU ${cpu} stopped at step '${this.stepOf(cpu)}'`;

@@ -12,8 +12,12 @@ import { clearFlags, KtFlag, kthreadStateName, parkAcknowledged, setFlags, type 
 import { waitForWord } from '../protocol/wait.js';
 import { Latency } from './latency.js';
 
-/** What the API hands out for a kthread; plain data, safe to log or send anywhere. */
-export interface KthreadHandle {
+/** Marks the handles a runtime issued: a copy or a look-alike object does not type-check as one. */
+declare const ISSUED: unique symbol;
+
+/** What a kthread is named by, in a handle and in its info. */
+export interface KthreadIdentity {
+  /** Runtime-wide id of the thread (ids restart at 1 in each runtime). */
   readonly id: number;
   readonly name: string;
   readonly cpu: number;
@@ -21,7 +25,17 @@ export interface KthreadHandle {
   readonly fn: string;
 }
 
-export interface KthreadInfo extends KthreadHandle {
+/**
+ * What the API hands out for a kthread: a frozen object whose identity names exactly one
+ * thread of one runtime, like a task_struct pointer. Its fields are plain data, safe to log;
+ * but only the object the runtime issued is accepted back: a copy, an object with the same
+ * id, a handle of another runtime or a kthreadInfo() snapshot is refused with a KthreadError.
+ */
+export interface KthreadHandle extends KthreadIdentity {
+  readonly [ISSUED]: true;
+}
+
+export interface KthreadInfo extends KthreadIdentity {
   readonly state: KthreadStateName;
   readonly iterations: number;
   readonly parks: number;
@@ -31,10 +45,19 @@ export interface KthreadInfo extends KthreadHandle {
   readonly group: string | undefined;
 }
 
-interface KthreadRecord extends KthreadHandle {
+interface KthreadRecord extends KthreadIdentity {
   readonly slot: number;
   readonly base: number;
   readonly group: string | undefined;
+  /** The one handle issued for it. */
+  readonly handle: KthreadHandle;
+  /** A stop() is waiting for it to exit and will reap it. */
+  stopping: boolean;
+  /**
+   * Why it is gone, once its record is dropped: its handle's error from then on. Set when
+   * it is stopped, reaped as an orphan, or lost with its worker.
+   */
+  gone: string | undefined;
 }
 
 export type Trace = (event: { type: string; cpu: number; thread?: string; [key: string]: unknown }) => void;
@@ -47,8 +70,8 @@ export class KthreadRegistry {
   /** Test-only (RuntimeOptions.plantedRace): CPU down declares the CPU dead too early. */
   plantedRace = false;
   private readonly heldBack = new Map<number, KthreadRecord>();
-  /** Threads lost with a worker that died, and how, so that their handles get a clear error. */
-  private readonly lost = new Map<number, string>();
+  /** Every handle this registry issued, live or gone: the only objects lookup() accepts. */
+  private readonly issued = new WeakMap<object, KthreadRecord>();
 
   constructor(
     private readonly words: Int32Array,
@@ -75,35 +98,53 @@ export class KthreadRegistry {
     this.words.fill(0, base, base + KT_LINES * LINE_WORDS);
     Atomics.store(this.words, base + KT_BOUND_CPU, cpu);
     if (startParked) Atomics.store(this.words, base + KT_FLAGS, KtFlag.CPU_PARK);
-    const record: KthreadRecord = { id: this.nextId++, name, cpu, fn, slot, base, group };
-    this.records.set(record.id, record);
-    return { record: this.handle(record), request: { slot, id: record.id, exportName: fn, name } };
+    const id = this.nextId++;
+    const handle = Object.freeze({ id, name, cpu, fn }) as KthreadHandle;
+    const record: KthreadRecord = { id, name, cpu, fn, slot, base, group, handle, stopping: false, gone: undefined };
+    this.records.set(id, record);
+    this.issued.set(handle, record);
+    return { record: handle, request: { slot, id, exportName: fn, name } };
   }
 
-  discard(handle: KthreadHandle): void {
-    const record = this.records.get(handle.id);
-    if (record === undefined) return;
+  /** Drops a thread's record and frees its slot; its handle says `why` from then on. */
+  private forget(record: KthreadRecord, why: string): void {
+    if (this.records.get(record.id) !== record) return;
     this.records.delete(record.id);
     this.free.push(record.slot);
+    record.gone = why;
   }
 
-  /** The live record behind a handle; a KthreadError for a stopped or foreign handle. */
+  /** Releases a reserved thread the worker could not start. */
+  discard(handle: KthreadHandle): void {
+    const record = this.issued.get(handle);
+    if (record !== undefined) this.forget(record, 'its CPU could not start it');
+  }
+
+  /**
+   * The live record behind a handle. Only a handle this registry issued is accepted (by
+   * identity, not by id), so nothing a caller makes up can name a thread; a KthreadError
+   * says why anything else is refused.
+   */
   private lookup(handle: KthreadHandle): KthreadRecord {
-    const id = typeof handle?.id === 'number' ? handle.id : undefined;
-    const record = id === undefined ? undefined : this.records.get(id);
-    const lost = id === undefined || record !== undefined ? undefined : this.lost.get(id);
-    if (lost !== undefined) throw new KthreadError(`'${handle.name}' (id ${id}) is gone: ${lost}`, handle.name);
+    const record = typeof handle === 'object' && handle !== null ? this.issued.get(handle) : undefined;
     if (record === undefined) {
       throw new KthreadError(
-        `no kthread with id ${String(handle?.id)}${handle?.name ? ` ('${handle.name}')` : ''}: it was stopped already or belongs to another runtime`,
-        handle?.name,
+        `${describeHandle(handle)} is not a kthread handle of this runtime; pass the handle that kthreadCreateOnCpu(), kthreadList() or a per-CPU group's threads() of this runtime returned (copies, look-alike objects, handles of another runtime and kthreadInfo() snapshots are refused)`,
       );
     }
+    if (record.gone !== undefined) throw new KthreadError(`'${record.name}' (id ${record.id}) is gone: ${record.gone}`, record.name);
     return record;
   }
 
-  private handle(record: KthreadRecord): KthreadHandle {
-    return { id: record.id, name: record.name, cpu: record.cpu, fn: record.fn };
+  /** The live thread behind a handle, as data; a KthreadError for a handle that names none. */
+  identify(handle: KthreadHandle): KthreadIdentity & { readonly group: string | undefined } {
+    const { id, name, cpu, fn, group } = this.lookup(handle);
+    return { id, name, cpu, fn, group };
+  }
+
+  /** The live record of thread `id`, if any (for worker events, which carry ids). */
+  byId(id: number): (KthreadIdentity & { readonly group: string | undefined; readonly handle: KthreadHandle }) | undefined {
+    return this.records.get(id);
   }
 
   flags(handle: KthreadHandle): number {
@@ -117,25 +158,28 @@ export class KthreadRegistry {
 
   onCpu(cpu: number): KthreadHandle[] {
     const out: KthreadHandle[] = [];
-    for (const record of this.records.values()) if (record.cpu === cpu) out.push(this.handle(record));
+    for (const record of this.records.values()) if (record.cpu === cpu) out.push(record.handle);
     return out;
   }
 
   inGroup(group: string): KthreadHandle[] {
     const out: KthreadHandle[] = [];
-    for (const record of this.records.values()) if (record.group === group) out.push(this.handle(record));
+    for (const record of this.records.values()) if (record.group === group) out.push(record.handle);
     return out;
   }
 
   all(): KthreadHandle[] {
-    return [...this.records.values()].map((record) => this.handle(record));
+    return [...this.records.values()].map((record) => record.handle);
   }
 
   info(handle: KthreadHandle): KthreadInfo {
     const record = this.lookup(handle);
     const w = this.words;
     return {
-      ...this.handle(record),
+      id: record.id,
+      name: record.name,
+      cpu: record.cpu,
+      fn: record.fn,
       state: kthreadStateName(Atomics.load(w, record.base + KT_FLAGS)),
       iterations: Atomics.load(w, record.base + KT_ITERATIONS),
       parks: Atomics.load(w, record.base + KT_PARKS),
@@ -204,27 +248,57 @@ export class KthreadRegistry {
   /**
    * kthread_stop(): set SHOULD_STOP (which also releases parkme) and wait for EXITED, then
    * collect the exit record through `reap` and free the slot. The thread's CPU must be
-   * online; the caller checks that under the hotplug lock.
+   * online; the caller checks that under the hotplug lock. Once the thread has exited it is
+   * forgotten whatever the reap brings back, so an exited thread never holds a slot.
    */
   async stop(handle: KthreadHandle, timeoutMs: number, reap: (slot: number) => Promise<ExitRecord>): Promise<unknown> {
     const record = this.lookup(handle);
     const flags = record.base + KT_FLAGS;
     setFlags(this.words, flags, KtFlag.SHOULD_STOP);
     this.trace({ type: 'stop', cpu: record.cpu, thread: record.name });
-    if (!(await waitForWord(this.words, flags, (v) => (v & KtFlag.EXITED) !== 0, timeoutMs))) {
+    record.stopping = true;
+    let exited: boolean;
+    try {
+      exited = await waitForWord(this.words, flags, (v) => (v & KtFlag.EXITED) !== 0, timeoutMs);
+    } finally {
+      record.stopping = false;
+    }
+    if (!exited) {
       throw new KthreadError(
         `${this.describe(record)} did not exit within ${timeoutMs} ms of kthreadStop(); its loop must check kt.shouldStop(), and no other thread or job of its CPU may hold the CPU that long without awaiting. The stop request stays set`,
         record.name,
       );
     }
     // The worker may have died meanwhile, taking the thread with it (workerDied set EXITED).
-    const lost = this.lost.get(record.id);
-    if (lost !== undefined) throw new KthreadError(`${this.describe(record)} is gone: ${lost}`, record.name);
-    const exit = await reap(record.slot);
-    this.records.delete(record.id);
-    this.free.push(record.slot);
+    if (record.gone !== undefined) throw new KthreadError(`${this.describe(record)} is gone: ${record.gone}`, record.name);
+    let exit: ExitRecord;
+    try {
+      exit = await reap(record.slot);
+    } catch (error) {
+      this.forget(record, 'it exited, and its exit record was lost');
+      throw new KthreadError(`${this.describe(record)} exited, but its result could not be collected: ${errorMessage(error)}`, record.name, { cause: error });
+    }
+    this.forget(record, 'it was stopped already');
     if (!exit.ok) throw new KthreadError(`${this.describe(record)} threw: ${exit.error}`, record.name);
     return exit.value;
+  }
+
+  /**
+   * A thread that exited with no stop() waiting for it (its function returned or threw, or a
+   * stop timed out and it exited later): reaps it and forgets it. Returns how it ended, or
+   * undefined if it is not such a thread (gone already, or a stop() will reap it).
+   */
+  async reapOrphan(id: number, reap: (slot: number) => Promise<ExitRecord>): Promise<ExitRecord | undefined> {
+    const record = this.records.get(id);
+    if (record === undefined || record.stopping || !(Atomics.load(this.words, record.base + KT_FLAGS) & KtFlag.EXITED)) return undefined;
+    let exit: ExitRecord;
+    try {
+      exit = await reap(record.slot);
+    } catch (error) {
+      exit = { ok: false, error: `its exit record was lost: ${errorMessage(error)}` };
+    }
+    this.forget(record, exit.ok ? 'it exited on its own and was reaped' : `it threw (${exit.error}) and was reaped`);
+    return exit;
   }
 
   /** The thread is known to have exited (worker event); for traces only, the record stays until reaped. */
@@ -271,7 +345,7 @@ export class KthreadRegistry {
     const record = this.heldBack.get(cpu);
     if (record === undefined) return;
     this.heldBack.delete(cpu);
-    if (!this.records.has(record.id)) return;
+    if (record.gone !== undefined) return;
     // Let it run on the dead CPU until its next iteration notification (every 256), so the
     // race shows every time rather than only when the window happens to be hit.
     const iterations = record.base + KT_ITERATIONS;
@@ -292,8 +366,8 @@ export class KthreadRegistry {
         .filter((record) => record.cpu === cpu)
         .map(async (record) => {
           // A thread that threw was still reaped (its record is gone); one that did not exit is not.
-          await this.stop(record, timeoutMs, reap).catch(() => undefined);
-          if (this.records.has(record.id)) unresponsive.push(this.describe(record));
+          await this.stop(record.handle, timeoutMs, reap).catch(() => undefined);
+          if (record.gone === undefined) unresponsive.push(this.describe(record));
         }),
     );
     return unresponsive;
@@ -312,19 +386,45 @@ export class KthreadRegistry {
    * and slots are freed. Per-CPU threads are made afresh when the CPU comes up again.
    */
   workerDied(cpu: number, why: string): void {
+    this.forgetCpu(cpu, `it was lost when the worker of CPU ${cpu} died (${why})`, `worker died: ${why}`);
+  }
+
+  /**
+   * Every thread bound to `cpu` is gone with its worker (it died, or the runtime shut down):
+   * EXITED is set for them, which ends every wait on their words at once, and their records
+   * and slots are freed. Their handles say `why` from then on.
+   */
+  forgetCpu(cpu: number, why: string, traced = why): void {
     this.heldBack.delete(cpu);
     for (const record of [...this.records.values()]) {
       if (record.cpu !== cpu) continue;
       setFlags(this.words, record.base + KT_FLAGS, KtFlag.EXITED);
-      this.records.delete(record.id);
-      this.free.push(record.slot);
-      this.lost.set(record.id, `it was lost when the worker of CPU ${cpu} died (${why})`);
-      this.trace({ type: 'exit', cpu, thread: record.name, ok: false, error: `worker died: ${why}` });
+      this.forget(record, why);
+      this.trace({ type: 'exit', cpu, thread: record.name, ok: false, error: traced });
     }
   }
 
   /** Makes the worker-side request for a reserved thread. */
   static request(reserved: { request: Omit<CreateKthreadRequest, 'data'> }, data: unknown): CreateKthreadRequest {
     return { ...reserved.request, data };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'an error that cannot be described';
+  }
+}
+
+/** Names what a caller passed as a handle, for an error; never throws. */
+function describeHandle(value: unknown): string {
+  try {
+    if (value === null || typeof value !== 'object') return typeof value === 'symbol' ? value.toString() : `${typeof value} ${String(value)}`.slice(0, 80);
+    const id = (value as { id?: unknown }).id;
+    return typeof id === 'number' ? `an object with id ${id}` : 'this object';
+  } catch {
+    return 'this value';
   }
 }

@@ -50,18 +50,19 @@ export interface RuntimeOptions {
    */
   readonly resourceLimits?: ResourceLimits;
   /**
-   * The soft-lockup watchdog's threshold, in ms: a whole number from 100 to 3_600_000, or 0
-   * or Infinity to turn the watchdog off. Default 10_000.
-   */
-  readonly watchdogMs?: number;
-  /** What a soft lockup does: 'fail' (the default) or 'warn'. */
-  readonly onLockup?: LockupAction;
-  /**
    * Test-only: plant a known race to prove that the torture checks find it. With
    * 'dead-before-parked', CPU down marks the CPU DYING and DEAD before the last running
    * bound thread has acknowledged its park (it breaks invariants 1 and 2 on purpose).
    */
   readonly plantedRace?: 'dead-before-parked';
+  /**
+   * The soft-lockup threshold (kernel/watchdog.c): a CPU whose worker has not run its event
+   * loop for this long, while online, is stuck in synchronous code. A whole number of ms from
+   * 100 to 3_600_000; 0 or Infinity disables the watchdog. Default 10000.
+   */
+  readonly watchdogMs?: number;
+  /** What a soft lockup does: 'fail' the CPU (the default; cpuUp recovers it) or only 'warn'. */
+  readonly onLockup?: LockupAction;
 }
 
 export interface ResolvedOptions {

@@ -35,6 +35,8 @@ export class Job {
   handedTo = -1;
   /** The CPU's claim slot deciding it while handed over (job-claim.ts). */
   slot = -1;
+  /** The controller FIFO it waits in (a CPU's, or ncpus for the shared one); -1 when in none. */
+  queuedIn = -1;
   settled = false;
   private cleanup: (() => void) | undefined;
 

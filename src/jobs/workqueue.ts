@@ -83,6 +83,8 @@ export interface JobCounts {
   migrated: number;
   /** Running when their CPU's worker died: rejected, the only jobs a death costs. */
   diedRunning: number;
+  /** Running when the watchdog failed their CPU as stuck (reason 'soft-lockup'). */
+  lockedUp: number;
   /** Transferred arguments lost with a worker that died before the job started. */
   argsLost: number;
   /** Rejected by shutdown(). */
@@ -118,11 +120,15 @@ export class Workqueue {
   private readonly avgUs: number[];
   private readonly ran: number[];
   private readonly byId = new Map<number, Job>();
-  private readonly counts: JobCounts = { submitted: 0, completed: 0, threw: 0, aborted: 0, timedOut: 0, refused: 0, migrated: 0, diedRunning: 0, argsLost: 0, shutdown: 0 };
+  private readonly counts: JobCounts = { submitted: 0, completed: 0, threw: 0, aborted: 0, timedOut: 0, refused: 0, migrated: 0, diedRunning: 0, lockedUp: 0, argsLost: 0, shutdown: 0 };
   private readonly latency = new Latency();
   private readonly ncpus: number;
   /** Unsettled jobs in the FIFOs (settled ones are dropped lazily when reached). */
   private waiting = 0;
+  /** Of those, per FIFO: index `cpu` is local[cpu], index `ncpus` the shared FIFO. */
+  private readonly waitingIn: number[];
+  /** CPUs a failed rollback left between online and offline: not up for placement. */
+  private readonly partWay: boolean[];
   private unsettled = 0;
   private occupied = 0;
   private nextId = 1;
@@ -134,6 +140,8 @@ export class Workqueue {
     const { ncpus, jobSlots } = host.layout;
     this.ncpus = ncpus;
     this.local = Array.from({ length: ncpus }, () => new Fifo<Job>());
+    this.waitingIn = new Array<number>(ncpus + 1).fill(0);
+    this.partWay = new Array<boolean>(ncpus).fill(false);
     this.handed = Array.from({ length: ncpus }, () => new Array<Job | undefined>(jobSlots).fill(undefined));
     this.free = Array.from({ length: ncpus }, () => freeSlots(jobSlots));
     this.ports = new Array<MessagePort | undefined>(ncpus).fill(undefined);
@@ -183,7 +191,7 @@ export class Workqueue {
       const job = new Job(this.nextId++, name, args, checked.transfer, cpu, strict, waitOffline, resolve, reject);
       this.unsettled++;
       this.counts.submitted++;
-      this.enqueue(job, cpu !== undefined && (strict || online) ? this.local[cpu]! : this.shared, false);
+      this.enqueue(job, cpu !== undefined && (strict || online) ? cpu : this.ncpus, false);
       this.arm(job, checked);
       this.schedulePump();
     });
@@ -220,23 +228,48 @@ export class Workqueue {
     });
   }
 
-  private enqueue(job: Job, fifo: Fifo<Job>, front: boolean): void {
+  /** The FIFO at `where`: local[where] for a CPU, or the shared one at index ncpus. */
+  private fifo(where: number): Fifo<Job> {
+    return where === this.ncpus ? this.shared : this.local[where]!;
+  }
+
+  private enqueue(job: Job, where: number, front: boolean): void {
     job.handedTo = -1;
     job.slot = -1;
+    job.queuedIn = where;
     this.waiting++;
-    if (front) fifo.unshift(job);
-    else fifo.push(job);
+    this.waitingIn[where]!++;
+    if (front) this.fifo(where).unshift(job);
+    else this.fifo(where).push(job);
+  }
+
+  /** A queued job leaves its FIFO's count: it was taken from it, or settled (aborted) in it. */
+  private unqueue(job: Job): void {
+    if (job.queuedIn < 0) return;
+    this.waiting--;
+    this.waitingIn[job.queuedIn]!--;
+    job.queuedIn = -1;
   }
 
   /** The next unsettled job of a FIFO; jobs settled while queued (aborted) are dropped here. */
-  private next(fifo: Fifo<Job>): Job | undefined {
+  private next(where: number): Job | undefined {
+    const fifo = this.fifo(where);
     for (let job = fifo.shift(); job !== undefined; job = fifo.shift()) {
       if (!job.settled) {
-        this.waiting--;
+        this.unqueue(job);
         return job;
       }
     }
     return undefined;
+  }
+
+  /** Empties a FIFO, returning its unsettled jobs in order. */
+  private takeAll(where: number): Job[] {
+    const jobs = this.fifo(where)
+      .takeAll()
+      .filter((job) => !job.settled);
+    for (const job of jobs) this.unqueue(job);
+    return jobs;
   }
 
   // ------------------------------------------------------------------ hand-over
@@ -245,9 +278,13 @@ export class Workqueue {
     return Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE);
   }
 
+  /**
+   * Online for a job's placement: ONLINE, or DOWN_PREPARE while a cpuDown is under way (it may
+   * yet roll back); not a CPU a failed rollback left part-way (cpuUnavailable).
+   */
   private isUp(cpu: number): boolean {
     const state = this.state(cpu);
-    return state === CpuState.ONLINE || state === CpuState.DOWN_PREPARE;
+    return state === CpuState.ONLINE || (state === CpuState.DOWN_PREPARE && !this.partWay[cpu]);
   }
 
   private stateName(cpu: number): string {
@@ -301,22 +338,21 @@ export class Workqueue {
     for (let cpu = 0; cpu < this.ncpus; cpu++) {
       if (!this.accepting(cpu) || !this.wantsMore(cpu)) continue;
       const window = this.window(cpu);
-      const local = this.local[cpu]!;
       while (this.inflight(cpu) < window) {
-        const job = this.next(local);
+        const job = this.next(cpu);
         if (job === undefined) break;
         this.handOver(cpu, job, batches);
       }
       if (this.inflight(cpu) < window) open.push(cpu);
     }
     if (open.length > 0 && this.shared.size > 0) {
-      const load = (cpu: number): number => this.inflight(cpu) + this.local[cpu]!.size;
+      const load = (cpu: number): number => this.inflight(cpu) + this.waitingIn[cpu]!;
       open.sort((a, b) => load(a) - load(b));
       for (let progress = true; progress; ) {
         progress = false;
         for (const cpu of open) {
           if (this.inflight(cpu) >= this.window(cpu)) continue;
-          const job = this.next(this.shared);
+          const job = this.next(this.ncpus);
           if (job === undefined) break;
           this.handOver(cpu, job, batches);
           progress = true;
@@ -438,7 +474,7 @@ export class Workqueue {
     const notStarted = (on: number | undefined): JobError =>
       new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, job.name, failure, false, job.id, on, { cause });
     if (cpu < 0) {
-      if (cpu !== MOVING) this.waiting--;
+      this.unqueue(job);
       this.settle(job, notStarted(undefined));
       return;
     }
@@ -465,8 +501,21 @@ export class Workqueue {
   }
 
   /** A CPU is ONLINE (up, or rolled back to online): hand it work. */
-  cpuOnline(): void {
+  cpuOnline(cpu: number): void {
+    this.partWay[cpu] = false;
     this.schedulePump();
+  }
+
+  /**
+   * A CPU was left between online and offline by a rollback that failed part-way: it takes
+   * no jobs until an operation completes it. The jobs handed to it run there (its kworker
+   * runs while its threads do); the ones waiting for it are treated as for a CPU that went
+   * down: those that may run elsewhere go to the front of the shared queue, strict ones wait
+   * for it or fail, as their caller chose.
+   */
+  cpuUnavailable(cpu: number): void {
+    this.partWay[cpu] = true;
+    this.requeue(cpu, [], 'was left part-way by a failed rollback');
   }
 
   /**
@@ -497,13 +546,26 @@ export class Workqueue {
    * nothing of it should be left). Every outcome it posted has been taken already, so a job
    * it had taken without an outcome was running when it died: that one alone is rejected.
    */
-  workerGone(cpu: number, died: string | undefined): void {
+  workerGone(cpu: number, died: string | undefined, failure: 'worker-died' | 'soft-lockup' = 'worker-died'): void {
     this.ports[cpu] = undefined;
     const { unstarted, taken } = this.revokeHanded(cpu);
     for (const job of taken) {
       this.release(job);
       if (job.settled) continue;
-      if (died !== undefined) {
+      if (died !== undefined && failure === 'soft-lockup') {
+        this.counts.lockedUp++;
+        this.settle(
+          job,
+          new JobError(
+            `job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when the watchdog found the CPU stuck (${died}); it may have run in part. A job must await now and then (a loop that never awaits holds its CPU), or start the runtime with a larger watchdogMs. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`,
+            job.name,
+            'soft-lockup',
+            true,
+            job.id,
+            cpu,
+          ),
+        );
+      } else if (died !== undefined) {
         this.counts.diedRunning++;
         this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, job.name, 'worker-died', true, job.id, cpu));
       } else {
@@ -550,8 +612,7 @@ export class Workqueue {
 
   /** Queues revoked jobs of `cpu` again, ahead of the rest, with the jobs that waited for it. */
   private requeue(cpu: number, revoked: Job[], what: string): void {
-    const waitingHere = this.local[cpu]!.takeAll().filter((job) => !job.settled);
-    this.waiting -= waitingHere.length;
+    const waitingHere = this.takeAll(cpu);
     const jobs = [...revoked, ...waitingHere];
     const elsewhere: Job[] = [];
     const stay: Job[] = [];
@@ -563,8 +624,8 @@ export class Workqueue {
         this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) needs CPU ${cpu} (affinity 'strict', whenOffline 'fail'), which ${what} before the job started; it did not run`, job.name, 'cpu-offline', false, job.id, cpu));
       }
     }
-    for (let i = stay.length - 1; i >= 0; i--) this.enqueue(stay[i]!, this.local[cpu]!, true);
-    for (let i = elsewhere.length - 1; i >= 0; i--) this.enqueue(elsewhere[i]!, this.shared, true);
+    for (let i = stay.length - 1; i >= 0; i--) this.enqueue(stay[i]!, cpu, true);
+    for (let i = elsewhere.length - 1; i >= 0; i--) this.enqueue(elsewhere[i]!, this.ncpus, true);
     this.counts.migrated += elsewhere.length;
     if (jobs.length > 0) this.host.trace({ type: 'jobs-moved', cpu, toAnyCpu: elsewhere.length, waitingForCpu: stay.length });
     this.schedulePump();
@@ -603,7 +664,7 @@ export class Workqueue {
   }
 
   private describeOutstanding(): string {
-    const parts = [`${this.waiting} queued (${this.shared.size} for any CPU)`, `${this.occupied} handed to CPUs`];
+    const parts = [`${this.waiting} queued (${this.waitingIn[this.ncpus]} for any CPU)`, `${this.occupied} handed to CPUs`];
     for (let cpu = 0; cpu < this.ncpus; cpu++) {
       const { handed, running, queued } = this.cpuStats(cpu);
       if (handed + queued === 0) continue;
@@ -623,8 +684,7 @@ export class Workqueue {
   close(): void {
     this.closed = true;
     const notStarted: Job[] = [];
-    for (const fifo of [this.shared, ...this.local]) notStarted.push(...fifo.takeAll().filter((job) => !job.settled));
-    this.waiting = 0;
+    for (let where = 0; where <= this.ncpus; where++) notStarted.push(...this.takeAll(where));
     for (let cpu = 0; cpu < this.ncpus; cpu++) notStarted.push(...this.revokeHanded(cpu).unstarted);
     notStarted.sort((a, b) => a.id - b.id);
     for (const job of notStarted) {
@@ -639,12 +699,20 @@ export class Workqueue {
     return { ...this.counts, queued: this.waiting, handed: this.occupied, latency: this.latency.summary() };
   }
 
+  /** The job CPU `cpu`'s kworker has taken and not reported yet (the one running), if any. */
+  runningOn(cpu: number): { readonly name: string; readonly id: number; readonly settled: boolean } | undefined {
+    for (const job of this.handed[cpu]!) {
+      if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) return job;
+    }
+    return undefined;
+  }
+
   cpuStats(cpu: number): CpuJobStats {
     let running = 0;
     for (const job of this.handed[cpu]!) {
       if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) running++;
     }
-    return { ran: this.ran[cpu]!, handed: this.inflight(cpu), running, queued: this.local[cpu]!.size };
+    return { ran: this.ran[cpu]!, handed: this.inflight(cpu), running, queued: this.waitingIn[cpu]! };
   }
 }
 

@@ -51,11 +51,14 @@ export interface PerCpuThreadHooks<Data = unknown> {
   run(kt: Kthread<Data>): void | Promise<void>;
   /** Runs once when the thread first starts on its CPU. */
   setup?(kt: Kthread<Data>): void | Promise<void>;
-  /** Runs when the thread is stopped. */
+  /**
+   * Runs when the thread is stopped, if setup ran. `online` is whether its CPU is online
+   * (false when the thread is stopped because its CPU is going down, under `recreate`).
+   */
   cleanup?(kt: Kthread<Data>, online: boolean): void | Promise<void>;
   /** Runs on the thread before it parks. */
   park?(kt: Kthread<Data>): void | Promise<void>;
-  /** Runs on the thread after it is unparked. */
+  /** Runs on the thread after it is unparked, if `park` ran before that park (as smpboot). */
   unpark?(kt: Kthread<Data>): void | Promise<void>;
 }
 

@@ -53,6 +53,13 @@ export const CPU_VIOLATIONS = CPU_STATS + 1; // invariant breaches seen by the w
 export const CPU_DORMANCIES = CPU_STATS + 2; // times the worker blocked in Atomics.wait
 export const CPU_JOBS_RUN = CPU_STATS + 3; // jobs the CPU's kworker has started
 export const CPU_READ_HELD = CPU_STATS + 4; // refcount read sections this worker is inside (hotplug-lock.ts)
+/**
+ * Id of the per-CPU thread whose run() is executing synchronously (for the kworker, the
+ * synchronous part of a job), 0 otherwise. Plain stores by the CPU's own worker, on its own line; the controller
+ * reads it only when the CPU's heartbeat has stood still (the soft-lockup watchdog), when
+ * the worker is stuck and the word with it, to name the thread that holds the CPU.
+ */
+export const CPU_CURRENT = CPU_STATS + 5;
 /** percpu-rwsem reader count of this CPU: written by the CPU's worker on its hot path. */
 export const CPU_READERS = 3 * LINE_WORDS;
 /**
