@@ -3,6 +3,7 @@
 export { Runtime } from './runtime.js';
 export type {
   CpuStats,
+  DrainOptions,
   KthreadCreateOptions,
   PerCpuThreadGroup,
   PerCpuThreadOptions,
@@ -11,7 +12,7 @@ export type {
   StateCallbacks,
   TraceEvent,
 } from './runtime.js';
-export type { RuntimeOptions } from './controller/options.js';
+export type { LockupAction, RuntimeOptions } from './controller/options.js';
 export type { StrategyName } from './controller/strategies/strategy.js';
 export type { KthreadHandle, KthreadInfo } from './controller/kthreads.js';
 export type { LatencySummary } from './controller/latency.js';

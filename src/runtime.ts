@@ -21,6 +21,7 @@ import { Workqueue, type CpuJobStats, type JobStats } from './jobs/workqueue.js'
 import type { QueueWorkOptions } from './jobs/job.js';
 import type { JobDefinition } from './kthread/define.js';
 import { withDeadline } from './controller/deadline.js';
+import { allKeys, cpuNumber, describeValue, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
 import { HotplugMachine, type HotplugCallback, type HotplugStep } from './controller/hotplug.js';
 import { KthreadRegistry, type KthreadHandle, type KthreadInfo } from './controller/kthreads.js';
 import { Latency, type LatencySummary } from './controller/latency.js';
@@ -118,6 +119,18 @@ const CRASH_LOOP_LIMIT = 5;
 const CRASH_LOOP_WINDOW_MS = 10_000;
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
+/** Built-in hotplug states are named with these; setupState refuses them, removeState keeps them. */
+const RESERVED_STATE_PREFIXES = ['cpuhp:', 'smpboot:'] as const;
+
+export interface DrainOptions {
+  /** Reject after this many ms, saying what is still outstanding; Infinity (or none) waits as long as it takes. */
+  readonly timeoutMs?: number;
+}
+
+// Every key of each options type: any other key is refused, so a typo cannot pass unnoticed.
+const THREAD_OPTION_KEYS = allKeys<KthreadCreateOptions & PerCpuThreadOptions>()(['name', 'data']);
+const STATE_CALLBACK_KEYS = allKeys<StateCallbacks>()(['startup', 'teardown']);
+const DRAIN_OPTION_KEYS = allKeys<DrainOptions>()(['timeoutMs']);
 
 /** The arguments a JobDefinition takes and the result it resolves with, for typed queueWork(). */
 type JobArgs<J> = J extends JobDefinition<infer A, unknown> ? A : unknown;
@@ -512,7 +525,7 @@ export class Runtime extends EventEmitter {
   /** cpu_down(): park every thread bound to `cpu` and make its worker dormant. */
   async cpuDown(cpu: number): Promise<void> {
     this.assertOpen();
-    this.assertCpu(cpu);
+    this.assertCpu('cpuDown(cpu)', cpu);
     await this.locked(async () => {
       if (this.machine.isDown(cpu)) return;
       const others = this.onlineCpus().filter((c) => c !== cpu);
@@ -526,7 +539,7 @@ export class Runtime extends EventEmitter {
   /** cpu_up(): wake the worker of `cpu`, run the startup steps and unpark its threads. */
   async cpuUp(cpu: number): Promise<void> {
     this.assertOpen();
-    this.assertCpu(cpu);
+    this.assertCpu('cpuUp(cpu)', cpu);
     await this.locked(async () => {
       if (this.machine.isUp(cpu)) return;
       await this.hotplug(cpu, 'up');
@@ -602,7 +615,7 @@ export class Runtime extends EventEmitter {
   }
 
   cpuState(cpu: number): CpuStateName {
-    this.assertCpu(cpu);
+    this.assertCpu('cpuState(cpu)', cpu);
     return cpuStateName(Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_STATE));
   }
 
@@ -614,33 +627,42 @@ export class Runtime extends EventEmitter {
 
   /** Like writing a state to /sys/devices/system/cpu/cpuN/hotplug/fail: the step fails once. */
   injectFailure(cpu: number, step: string): void {
+    const call = 'injectFailure(cpu, step)';
     this.assertOpen();
-    this.assertCpu(cpu);
-    if (!this.machine.hasStep(step)) {
-      throw new ConfigError(`no hotplug state named '${step}'; states are: ${this.machine.stepNames().join(', ')}`);
-    }
+    this.assertCpu(call, cpu);
+    knownName(call, 'step', step, this.machine.stepNames(), 'hotplug state', '');
     this.machine.injectFailure(cpu, step);
   }
 
   /** cpuhp_setup_state(): a named step above the built-in ones; startup runs now on online CPUs. */
-  async setupState(name: string, callbacks: StateCallbacks): Promise<void> {
+  async setupState(name: string, callbacks?: StateCallbacks): Promise<void> {
+    const call = 'setupState(name, callbacks)';
     this.assertOpen();
-    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('setupState(name, callbacks): name must be a non-empty string such as "app:online"');
-    if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
-    const step: HotplugStep = { name, ...this.stateCallback(name, 'startup', callbacks.startup), ...this.stateCallback(name, 'teardown', callbacks.teardown) };
+    nonEmptyString(call, 'name', name, 'app:online');
+    if (RESERVED_STATE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+      throw new ConfigError(`${call}: names starting with ${RESERVED_STATE_PREFIXES.map((p) => `'${p}'`).join(' or ')} are reserved for the built-in states, got '${name}'; pick a name of your own such as 'app:online'`);
+    }
+    const exists = (): ConfigError => new ConfigError(`${call}: a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+    if (this.machine.hasStep(name)) throw exists();
+    const { startup, teardown } = readOptions(call, 'callbacks', callbacks, STATE_CALLBACK_KEYS);
+    const step: HotplugStep = { name, ...this.stateCallback(name, 'startup', startup), ...this.stateCallback(name, 'teardown', teardown) };
     await this.locked(async () => {
       // Again under the lock: a concurrent setupState of the same name may have won.
-      if (this.machine.hasStep(name)) throw new ConfigError(`a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
+      if (this.machine.hasStep(name)) throw exists();
       await this.machine.addStep(step, this.onlineCpus());
     });
   }
 
   /** cpuhp_remove_state(): teardown runs on every online CPU, then the state is gone. */
   async removeState(name: string): Promise<void> {
+    const call = 'removeState(name)';
     this.assertOpen();
-    if (!this.machine.hasStep(name) || name.startsWith('cpuhp:') || name.startsWith('smpboot:')) {
-      throw new ConfigError(`no removable hotplug state named '${name}'; states added with setupState are removable`);
+    nonEmptyString(call, 'name', name, 'app:online');
+    const removable = this.machine.stepNames().filter((step) => !RESERVED_STATE_PREFIXES.some((prefix) => step.startsWith(prefix)));
+    if (!removable.includes(name) && this.machine.hasStep(name)) {
+      throw new ConfigError(`${call}: name '${name}' is a built-in state and cannot be removed; only states added with setupState can`);
     }
+    knownName(call, 'name', name, removable, 'removable hotplug state', ' (the states added with setupState)');
     const errors = await this.locked(() => this.machine.removeStep(name));
     if (errors.length > 0) {
       const failed = errors.map((e) => `CPU ${e.cpu}: ${e.error}`);
@@ -650,19 +672,21 @@ export class Runtime extends EventEmitter {
     }
   }
 
-  private stateCallback(state: string, which: 'startup' | 'teardown', callback: StateCallback | undefined): Partial<Record<typeof which, HotplugCallback>> {
+  private stateCallback(state: string, which: 'startup' | 'teardown', callback: unknown): Partial<Record<typeof which, HotplugCallback>> {
+    const call = 'setupState(name, callbacks)';
     if (callback === undefined) return {};
-    if (typeof callback === 'function') return { [which]: callback };
-    if (typeof callback !== 'string' || this.catalogue[callback] !== 'cpu-callback') {
-      throw new ConfigError(`${which} must be a function or the name of a defineCpuCallback export; ${String(callback)} is neither (exports: ${this.exportsOf('cpu-callback')})`);
+    if (typeof callback === 'function') return { [which]: callback as HotplugCallback };
+    if (typeof callback !== 'string') {
+      throw new ConfigError(`${call}: callbacks.${which} must be a function or the name of a defineCpuCallback export, got ${describeValue(callback)}`);
     }
-    const label = `the ${which} callback '${callback}' of state '${state}'`;
+    const name = knownName(call, `callbacks.${which}`, callback, this.exportsOf('cpu-callback'), 'defineCpuCallback export', '');
+    const label = `the ${which} callback '${name}' of state '${state}'`;
     return {
       [which]: async (cpu: number) => {
         // What the watchdog names if the CPU is found stuck meanwhile.
         this.cpuCallbacks.set(cpu, label);
         try {
-          await this.onCpu(cpu, (api) => api.runCpuCallback(callback));
+          await this.onCpu(cpu, (api) => api.runCpuCallback(name));
         } finally {
           this.cpuCallbacks.delete(cpu);
         }
@@ -673,15 +697,18 @@ export class Runtime extends EventEmitter {
   // ---------------------------------------------------------------- kthreads
 
   /** kthread_create_on_cpu() + wake_up_process(): a thread bound to an online CPU, running. */
-  async kthreadCreateOnCpu(cpu: number, fn: string, options: KthreadCreateOptions = {}): Promise<KthreadHandle> {
+  async kthreadCreateOnCpu(cpu: number, fn: string, options?: KthreadCreateOptions): Promise<KthreadHandle> {
+    const call = 'kthreadCreateOnCpu(cpu, fn, options)';
     this.assertOpen();
-    this.assertCpu(cpu);
-    this.assertThreadExport(fn);
+    this.assertCpu(call, cpu);
+    this.assertThreadExport(call, fn);
+    const { name, data } = readOptions(call, 'options', options, THREAD_OPTION_KEYS);
+    const threadName = name === undefined ? `${fn}/${cpu}` : nonEmptyString(call, 'options.name', name, `${fn}/${cpu}`);
     return this.locked(async () => {
       if (!this.machine.isUp(cpu)) {
         throw new HotplugError(`CPU ${cpu} is ${this.cpuState(cpu)}; kthreads are created on online CPUs: bring it up first (rt.cpuUp(${cpu}))`, cpu);
       }
-      return this.spawn(cpu, fn, options.name ?? `${fn}/${cpu}`, options.data, undefined, false);
+      return this.spawn(cpu, fn, threadName, data, undefined, false);
     });
   }
 
@@ -771,7 +798,7 @@ export class Runtime extends EventEmitter {
   /** Threads bound to `cpu`, or all threads. */
   kthreadList(cpu?: number): KthreadHandle[] {
     if (cpu === undefined) return this.kthreads.all();
-    this.assertCpu(cpu);
+    this.assertCpu('kthreadList(cpu)', cpu);
     return this.kthreads.onCpu(cpu);
   }
 
@@ -779,14 +806,17 @@ export class Runtime extends EventEmitter {
    * smpboot_register_percpu_thread(): one thread per online CPU now, and one for every CPU
    * that comes up later; parked with their CPU on down, unparked on up.
    */
-  async registerPerCpuThread(fn: string, options: PerCpuThreadOptions = {}): Promise<PerCpuThreadGroup> {
+  async registerPerCpuThread(fn: string, options?: PerCpuThreadOptions): Promise<PerCpuThreadGroup> {
+    const call = 'registerPerCpuThread(fn, options)';
     this.assertOpen();
-    this.assertThreadExport(fn);
-    const name = options.name ?? `${fn}/%u`;
-    if (this.groups.has(name)) throw new ConfigError(`per-CPU threads named '${name}' are registered already; pass another name pattern`);
-    assertCloneable(options.data, `data of per-CPU threads '${name}'`);
+    this.assertThreadExport(call, fn);
+    const o = readOptions(call, 'options', options, THREAD_OPTION_KEYS);
+    const name = o.name === undefined ? `${fn}/%u` : nonEmptyString(call, 'options.name', o.name, `${fn}/%u`);
+    const data = o.data;
+    if (this.groups.has(name)) throw new ConfigError(`${call}: per-CPU threads named '${name}' are registered already; pass another name pattern`);
+    assertCloneable(data, `data of per-CPU threads '${name}'`);
     await this.locked(async () => {
-      this.groups.set(name, { fn, name, data: options.data });
+      this.groups.set(name, { fn, name, data });
       // Every CPU whose threads run gets one now (a CPU a failed rollback left above
       // smpboot:threads included); the others make theirs when they come up.
       for (let cpu = 0; cpu < this.options.cpus; cpu++) {
@@ -805,7 +835,7 @@ export class Runtime extends EventEmitter {
    * CPU that goes down move to other CPUs (or, for strict affinity, wait or fail); a running
    * job finishes before its CPU's kworker parks.
    */
-  queueWork<J = unknown>(name: string, args?: JobArgs<J>, options: QueueWorkOptions = {}): Promise<JobResult<J>> {
+  queueWork<J = unknown>(name: string, args?: JobArgs<J>, options?: QueueWorkOptions): Promise<JobResult<J>> {
     try {
       this.assertOpen();
       return this.jobs.submit(name, args, options) as Promise<JobResult<J>>;
@@ -815,42 +845,54 @@ export class Runtime extends EventEmitter {
   }
 
   /** Resolves once every job submitted so far has settled and none is running. */
-  drain(options: { timeoutMs?: number } = {}): Promise<void> {
-    const { timeoutMs } = options;
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0))) {
-      return Promise.reject(new ConfigError(`drain({ timeoutMs }): timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`));
-    }
-    return this.jobs.drain(timeoutMs);
+  drain(options?: DrainOptions): Promise<void> {
+    return rejecting(async () => {
+      const call = 'drain(options)';
+      const { timeoutMs } = readOptions(call, 'options', options, DRAIN_OPTION_KEYS);
+      return this.jobs.drain(timeoutMs === undefined ? undefined : timeoutArgument(call, 'options.timeoutMs', timeoutMs, false));
+    });
   }
 
   // ---------------------------------------------------------------- observation
 
   /** Resolves true once the thread has done `atLeast` iterations, false on timeout. */
-  async waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
-    return waitForWord(this.words, this.kthreads.iterationsWord(thread), (v) => v >= atLeast, timeoutMs);
+  waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
+    return rejecting(async () => {
+      const call = 'waitForIterations(thread, atLeast, timeoutMs)';
+      const target = wholeNumber(call, 'atLeast', atLeast, 0, MAX_WORD);
+      const timeout = timeoutArgument(call, 'timeoutMs', timeoutMs, true);
+      return waitForWord(this.words, this.kthreads.iterationsWord(thread), (v) => v >= target, timeout);
+    });
   }
 
   /** Ticks of the worker's own interval timer: it stands still while the CPU is dormant. */
   heartbeat(cpu: number): number {
-    this.assertCpu(cpu);
+    this.assertCpu('heartbeat(cpu)', cpu);
     return Atomics.load(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT);
   }
 
   /** Resolves true once `cpu`'s worker timer has ticked `ticks` more times, false on timeout. */
   waitForHeartbeat(cpu: number, ticks: number, timeoutMs: number): Promise<boolean> {
-    const target = this.heartbeat(cpu) + ticks;
-    return waitForWord(this.words, cpuBase(this.layout, cpu) + CPU_HEARTBEAT, (v) => v >= target, timeoutMs);
+    return rejecting(async () => {
+      const call = 'waitForHeartbeat(cpu, ticks, timeoutMs)';
+      this.assertCpu(call, cpu);
+      const more = wholeNumber(call, 'ticks', ticks, 0, MAX_WORD);
+      const timeout = timeoutArgument(call, 'timeoutMs', timeoutMs, true);
+      const word = cpuBase(this.layout, cpu) + CPU_HEARTBEAT;
+      const target = Atomics.load(this.words, word) + more;
+      return waitForWord(this.words, word, (v) => v >= target, timeout);
+    });
   }
 
   /** Whether `cpu`'s worker is blocked in Atomics.wait (acknowledged DORMANT). */
   isDormant(cpu: number): boolean {
-    this.assertCpu(cpu);
+    this.assertCpu('isDormant(cpu)', cpu);
     return this.workers[cpu]!.isDormant();
   }
 
   /** Whether `cpu` has a worker thread at all (the recreate strategy ends it on CPU down). */
   hasWorker(cpu: number): boolean {
-    this.assertCpu(cpu);
+    this.assertCpu('hasWorker(cpu)', cpu);
     return this.workers[cpu]!.alive;
   }
 
@@ -991,26 +1033,19 @@ export class Runtime extends EventEmitter {
     if (this.closed) throw new CpuhpError('this runtime has been shut down; start a new one with Runtime.start()');
   }
 
-  private assertCpu(cpu: number): void {
-    if (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= this.options.cpus) {
-      throw new ConfigError(`no CPU ${String(cpu)}: this runtime has CPUs 0 to ${this.options.cpus - 1}`);
-    }
+  /** `call` is the public call's signature, for the message: "cpuDown(cpu)". */
+  private assertCpu(call: string, cpu: unknown): asserts cpu is number {
+    cpuNumber(call, 'cpu', cpu, this.options.cpus);
   }
 
-  private exportsOf(...kinds: string[]): string {
-    const names = Object.entries(this.catalogue)
+  private exportsOf(...kinds: string[]): string[] {
+    return Object.entries(this.catalogue)
       .filter(([, kind]) => kinds.includes(kind))
       .map(([name]) => name);
-    return names.length > 0 ? names.join(', ') : 'none';
   }
 
-  private assertThreadExport(fn: string): void {
-    const kind = this.catalogue[fn];
-    if (kind !== 'kthread' && kind !== 'percpu') {
-      throw new ConfigError(
-        `no kthread export named '${String(fn)}' in the runtime's modules; kthread exports are: ${this.exportsOf('kthread', 'percpu')} (define them with defineKthread or definePerCpuThread and pass the module in Runtime.start({ modules }))`,
-      );
-    }
+  private assertThreadExport(call: string, fn: unknown): asserts fn is string {
+    knownName(call, 'fn', fn, this.exportsOf('kthread', 'percpu'), 'kthread export', ' (define them with defineKthread or definePerCpuThread and pass the module in Runtime.start({ modules }))');
   }
 }
 

@@ -30,7 +30,7 @@ t.test('jobs without a CPU are spread over the online CPUs', async (t) => {
 t.test('bad requests are refused with a ConfigError, and change nothing', async (t) => {
   const rt = await startJobRuntime(t);
   await t.rejects(rt.queueWork('nope'), { name: 'ConfigError', message: /no job named 'nope'.*increment/ });
-  await t.rejects(rt.queueWork('increment', 1, { cpu: 9 }), { name: 'ConfigError', message: /no CPU 9/ });
+  await t.rejects(rt.queueWork('increment', 1, { cpu: 9 }), { name: 'ConfigError', message: /options\.cpu must be a whole number from 0 to 1 .*got 9/ });
   await t.rejects(rt.queueWork('increment', 1, { affinity: 'strict' }), { name: 'ConfigError', message: /needs a cpu/ });
   await t.rejects(rt.queueWork('increment', 1, { affinity: 'sometimes' as never }), ConfigError);
   await t.rejects(rt.queueWork('increment', 1, { whenOffline: 'later' as never }), ConfigError);

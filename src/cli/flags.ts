@@ -3,7 +3,7 @@
  * InvalidArgumentError, which commander prints as a usage error naming the flag.
  */
 
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from './exit.js';
@@ -22,12 +22,19 @@ export function integerIn(min: number, max: number, why?: string): (value: strin
   };
 }
 
-/** Refuses an output path whose directory is missing or read-only before a long run starts. */
+/**
+ * Refuses an output path that cannot be written before a long run starts, rather than
+ * failing at its end: an empty name, a directory, a file or directory that is read-only.
+ */
 export function assertWritable(command: Command, flag: string, file: string): void {
-  const dir = dirname(resolve(file));
+  const refuse = (why: string): never => command.error(`error: ${flag} ${JSON.stringify(file)}: ${why}`, { exitCode: ExitCode.ERROR });
+  if (file.trim() === '') refuse('give the name of a file to write');
+  const path = resolve(file);
+  if (/[\\/]$/.test(file) || (existsSync(path) && statSync(path).isDirectory())) refuse(`it names a directory (${path}); give the name of a file to write`);
+  const dir = dirname(path);
   try {
-    accessSync(dir, constants.W_OK);
+    accessSync(existsSync(path) ? path : dir, constants.W_OK);
   } catch {
-    command.error(`error: ${flag} ${file}: the directory ${dir} does not exist or is not writable`, { exitCode: ExitCode.ERROR });
+    refuse(existsSync(path) ? `${path} is not writable` : `the directory ${dir} does not exist or is not writable`);
   }
 }

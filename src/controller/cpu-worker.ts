@@ -13,6 +13,7 @@ import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
+import { setLongTimeout, type LongTimer } from './timer.js';
 
 const WORKER_ENTRY = new URL('../../workers/cpu.js', import.meta.url);
 
@@ -146,12 +147,12 @@ export class CpuWorker {
     const { words } = this.options;
     Atomics.store(words, this.dormant, Dormancy.SHUTDOWN);
     Atomics.notify(words, this.dormant);
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), timeoutMs);
+      timer = setLongTimeout(() => resolve('late'), timeoutMs);
     });
     const outcome = await Promise.race([this.exit, late]);
-    clearTimeout(timer);
+    timer?.clear();
     this.api[Comlink.releaseProxy]();
     if (outcome === 'late') await this.worker.terminate();
     await this.exit;

@@ -1,16 +1,25 @@
 /** Runtime.start() options: defaults and validation, before anything is started. */
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { ResourceLimits } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { allKeys, describeValue, errorText, oneOf, readArray, readOptions, wholeNumber, wholeNumberOrInfinity } from './arguments.js';
 import { STRATEGIES, type StrategyName } from './strategies/strategy.js';
 
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;
 export const MAX_JOB_SLOTS = 1024;
+/** The soft-lockup watchdog's threshold: its default, and its bounds when it is on. */
+export const DEFAULT_WATCHDOG_MS = 10_000;
+export const MIN_WATCHDOG_MS = 100;
+export const MAX_WATCHDOG_MS = 3_600_000;
+
+/** What a soft lockup does (RuntimeOptions.onLockup). */
+export type LockupAction = 'fail' | 'warn';
+const LOCKUP_ACTIONS: readonly LockupAction[] = ['fail', 'warn'];
 
 export interface RuntimeOptions {
   /** Number of CPUs (worker threads). Default: available parallelism, at least 2. */
@@ -19,7 +28,10 @@ export interface RuntimeOptions {
   readonly strategy?: StrategyName;
   /** Kthread modules: paths or file: URLs of compiled JavaScript modules. */
   readonly modules?: ReadonlyArray<string | URL>;
-  /** Bound on every hotplug step and kthread wait, in ms. Default 5000. */
+  /**
+   * Bound on every hotplug step and kthread wait, in ms: a whole number from 1 up, or
+   * Infinity for no bound (then a thread that never parks holds cpuDown for ever). Default 5000.
+   */
   readonly hotplugTimeoutMs?: number;
   /** Kthread slots in shared memory. Default 256. */
   readonly maxKthreads?: number;
@@ -30,7 +42,12 @@ export interface RuntimeOptions {
   readonly maxQueue?: number;
   /** The most jobs handed to one CPU at once (its claim slots in shared memory). Default 64. */
   readonly jobSlots?: number;
-  /** Limits of each CPU worker's JavaScript heap and stack (worker_threads resourceLimits). */
+  /**
+   * Limits of each CPU worker's JavaScript heap and stack (worker_threads resourceLimits),
+   * each a finite number of MB at or above the minimum a CPU worker needs (see
+   * RESOURCE_LIMITS). They do not bound ArrayBuffer or SharedArrayBuffer memory, whose
+   * backing stores live outside the V8 heap.
+   */
   readonly resourceLimits?: ResourceLimits;
   /**
    * Test-only: plant a known race to prove that the torture checks find it. With
@@ -40,12 +57,12 @@ export interface RuntimeOptions {
   readonly plantedRace?: 'dead-before-parked';
   /**
    * The soft-lockup threshold (kernel/watchdog.c): a CPU whose worker has not run its event
-   * loop for this long, while online, is stuck in synchronous code. 0 or Infinity disables the
-   * watchdog. Default 10000.
+   * loop for this long, while online, is stuck in synchronous code. A whole number of ms from
+   * 100 to 3_600_000; 0 or Infinity disables the watchdog. Default 10000.
    */
   readonly watchdogMs?: number;
   /** What a soft lockup does: 'fail' the CPU (the default; cpuUp recovers it) or only 'warn'. */
-  readonly onLockup?: 'fail' | 'warn';
+  readonly onLockup?: LockupAction;
 }
 
 export interface ResolvedOptions {
@@ -58,56 +75,91 @@ export interface ResolvedOptions {
   readonly jobSlots: number;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly plantedRace: boolean;
-  /** 0 when the watchdog is off. */
+  /** The soft-lockup threshold in ms; 0 when the watchdog is off (watchdogMs 0 or Infinity). */
   readonly watchdogMs: number;
-  readonly onLockup: 'fail' | 'warn';
+  readonly onLockup: LockupAction;
 }
 
 export function defaultCpuCount(): number {
   return Math.min(MAX_CPUS, Math.max(2, availableParallelism()));
 }
 
-function integerIn(name: string, value: unknown, min: number, max: number, hint: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${String(value)}; ${hint}`);
-  }
-  return value;
+const START = 'Runtime.start(options)';
+/** Every key of RuntimeOptions: any other key is refused (a typo would otherwise change nothing). */
+const OPTION_KEYS = allKeys<RuntimeOptions>()([
+  'cpus',
+  'strategy',
+  'modules',
+  'hotplugTimeoutMs',
+  'maxKthreads',
+  'maxQueue',
+  'jobSlots',
+  'resourceLimits',
+  'watchdogMs',
+  'onLockup',
+  'plantedRace',
+]);
+
+function integerIn(name: string, value: unknown, min: number, max: number, why: string): number {
+  return wholeNumber(START, `options.${name}`, value, min, max, ` (${why})`);
 }
 
-function moduleUrl(entry: string | URL): string {
+function integerOrInfinity(name: string, value: unknown, min: number, infinity: string): number {
+  return wholeNumberOrInfinity(START, `options.${name}`, value, min, infinity);
+}
+
+function moduleUrl(entry: unknown, index: number): string {
+  const name = `options.modules[${index}]`;
+  const expected = 'the path or file: URL of a compiled .js module';
+  let isUrl = false;
+  try {
+    isUrl = entry instanceof URL;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not a URL.
+  }
+  if (!(typeof entry === 'string' && entry.length > 0) && !isUrl) {
+    throw new ConfigError(`${START}: ${name} must be ${expected}, got ${describeValue(entry)}`);
+  }
   let path: string;
   try {
-    path = entry instanceof URL || entry.startsWith('file:') ? fileURLToPath(entry) : isAbsolute(entry) ? entry : resolve(entry);
-  } catch {
-    throw new ConfigError(`module ${String(entry)} is not a file path or file: URL; pass the path of a compiled .js module`);
+    const text = entry as string | URL;
+    path = typeof text !== 'string' || text.startsWith('file:') ? fileURLToPath(text) : isAbsolute(text) ? text : resolve(text);
+  } catch (error) {
+    throw new ConfigError(`${START}: ${name} is not a file path or file: URL (${errorText(error)}); pass ${expected}`);
   }
   if (!existsSync(path)) {
-    throw new ConfigError(`module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
+    throw new ConfigError(`${START}: ${name}: module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
   }
+  if (!statSync(path).isFile()) throw new ConfigError(`${START}: ${name}: ${path} is a directory, not a file; pass the path of a compiled .js module`);
   return pathToFileURL(path).href;
 }
 
-export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
-  const cpus = integerIn('cpus', options.cpus ?? defaultCpuCount(), 1, MAX_CPUS, 'each CPU is one worker thread');
-  const strategy = options.strategy ?? 'park';
-  if (!STRATEGIES.includes(strategy)) {
-    throw new ConfigError(`unknown strategy '${String(strategy)}'; choose one of: ${STRATEGIES.join(', ')}`);
+/** options.modules: an array, each entry read once. */
+function moduleUrls(value: unknown): string[] {
+  if (value === undefined) return [];
+  return readArray(START, 'options.modules', value, 'an array of paths or file: URLs of compiled .js modules').map(moduleUrl);
+}
+
+/** options.watchdogMs: 0 or Infinity turn the watchdog off (resolved as 0). */
+function watchdogMs(value: unknown): number {
+  if (value === undefined) return DEFAULT_WATCHDOG_MS;
+  if (value === 0 || value === Infinity) return 0;
+  return wholeNumber(START, 'options.watchdogMs', value, MIN_WATCHDOG_MS, MAX_WATCHDOG_MS, ', or 0 or Infinity to turn the soft-lockup watchdog off');
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const o = readOptions(START, 'options', options, OPTION_KEYS);
+  const cpus = integerIn('cpus', o.cpus === undefined ? defaultCpuCount() : o.cpus, 1, MAX_CPUS, 'each CPU is one worker thread');
+  const strategy = o.strategy === undefined ? 'park' : oneOf(START, 'options.strategy', o.strategy, STRATEGIES);
+  const hotplugTimeoutMs = o.hotplugTimeoutMs === undefined ? 5000 : integerOrInfinity('hotplugTimeoutMs', o.hotplugTimeoutMs, 1, 'no bound (a thread that never parks then holds cpuDown for ever)');
+  const maxKthreads = o.maxKthreads === undefined ? 256 : integerIn('maxKthreads', o.maxKthreads, 1, MAX_KTHREADS, 'one slot per kthread');
+  const modules = moduleUrls(o.modules);
+  if (o.plantedRace !== undefined && o.plantedRace !== 'dead-before-parked') {
+    throw new ConfigError(`${START}: options.plantedRace must be 'dead-before-parked' or left out (it is for testing torture), got ${describeValue(o.plantedRace)}`);
   }
-  const hotplugTimeoutMs = integerIn('hotplugTimeoutMs', options.hotplugTimeoutMs ?? 5000, 1, 3_600_000, 'it bounds every hotplug step');
-  const maxKthreads = integerIn('maxKthreads', options.maxKthreads ?? 256, 1, MAX_KTHREADS, 'one slot per kthread');
-  if (options.modules !== undefined && !Array.isArray(options.modules)) {
-    throw new ConfigError('modules must be an array of paths or file: URLs');
-  }
-  const modules = (options.modules ?? []).map(moduleUrl);
-  if (options.plantedRace !== undefined && options.plantedRace !== 'dead-before-parked') {
-    throw new ConfigError(`plantedRace must be 'dead-before-parked' or left out, got ${String(options.plantedRace)}`);
-  }
-  const maxQueue = options.maxQueue === undefined || options.maxQueue === Infinity ? Infinity : integerIn('maxQueue', options.maxQueue, 0, Number.MAX_SAFE_INTEGER, 'or Infinity for no limit');
-  const jobSlots = integerIn('jobSlots', options.jobSlots ?? 64, 1, MAX_JOB_SLOTS, 'the most jobs handed to one CPU at once');
-  const watchdogMs =
-    options.watchdogMs === undefined ? 10_000 : options.watchdogMs === Infinity || options.watchdogMs === 0 ? 0 : integerIn('watchdogMs', options.watchdogMs, 100, 3_600_000, 'or 0 (or Infinity) to turn the watchdog off');
-  const onLockup = options.onLockup ?? 'fail';
-  if (onLockup !== 'fail' && onLockup !== 'warn') throw new ConfigError(`onLockup must be 'fail' or 'warn', got ${String(onLockup)}`);
+  const maxQueue = o.maxQueue === undefined ? Infinity : integerOrInfinity('maxQueue', o.maxQueue, 0, 'no limit');
+  const jobSlots = o.jobSlots === undefined ? 64 : integerIn('jobSlots', o.jobSlots, 1, MAX_JOB_SLOTS, 'the most jobs handed to one CPU at once');
+  const onLockup = o.onLockup === undefined ? 'fail' : oneOf(START, 'options.onLockup', o.onLockup, LOCKUP_ACTIONS);
   return {
     cpus,
     strategy,
@@ -116,21 +168,58 @@ export function resolveOptions(options: RuntimeOptions): ResolvedOptions {
     maxKthreads,
     maxQueue,
     jobSlots,
-    resourceLimits: checkResourceLimits(options.resourceLimits),
-    plantedRace: options.plantedRace !== undefined,
-    watchdogMs,
+    resourceLimits: checkResourceLimits(o.resourceLimits),
+    plantedRace: o.plantedRace !== undefined,
+    watchdogMs: watchdogMs(o.watchdogMs),
     onLockup,
   };
 }
 
-const LIMITS = ['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb'] as const;
+/**
+ * The bounds of each worker limit, in MB, found on Node 20 (x64 Linux) by starting a CPU
+ * worker and running a trivial job with one limit set at a time (test/arguments.test.ts
+ * checks that the minimums together still start one, under tap's loaders):
+ *
+ *   stackSizeMb              0.26 works; 0.25 fails to load the modules; 0.2 and below
+ *                            overflow the worker's stack while it starts and abort the
+ *                            whole process (exit code 6). From about the machine's memory
+ *                            size up the thread cannot be made (EAGAIN), and 1e14 aborts
+ *                            the process again. Minimum 1 (4x headroom), maximum 1024.
+ *   maxOldGenerationSizeMb   plain node: 6 works, 5 sometimes, 4 and below run out of
+ *                            memory while loading. With loaders in the worker (tap's
+ *                            TypeScript and coverage hooks) 32 works and 24 does not.
+ *                            Minimum 64 (2x the loaded case). Huge values are harmless
+ *                            (V8 never reaches them): no maximum.
+ *   maxYoungGenerationSizeMb any positive value works (V8 rounds it up to its own floor).
+ *                            Minimum 1, as a floor against bytes-for-MB mistakes. No maximum.
+ *   codeRangeSizeMb          any positive value works (V8 rounds it up). From 1e8 up the
+ *                            process dies (SIGTRAP). Minimum 1, maximum 1024 (V8's own
+ *                            code range is far smaller).
+ */
+export const RESOURCE_LIMITS = {
+  stackSizeMb: { min: 1, max: 1024 },
+  maxOldGenerationSizeMb: { min: 64, max: Number.MAX_VALUE },
+  maxYoungGenerationSizeMb: { min: 1, max: Number.MAX_VALUE },
+  codeRangeSizeMb: { min: 1, max: 1024 },
+} as const satisfies Record<keyof ResourceLimits, { min: number; max: number }>;
 
-function checkResourceLimits(limits: ResourceLimits | undefined): ResourceLimits | undefined {
+const LIMIT_KEYS = allKeys<ResourceLimits>()(['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']);
+
+function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
   if (limits === undefined) return undefined;
-  if (typeof limits !== 'object' || limits === null) throw new ConfigError(`resourceLimits must be an object with any of: ${LIMITS.join(', ')}`);
-  for (const [key, value] of Object.entries(limits)) {
-    if (!(LIMITS as readonly string[]).includes(key)) throw new ConfigError(`resourceLimits.${key} is not a worker limit; use any of: ${LIMITS.join(', ')}`);
-    if (typeof value !== 'number' || !(value > 0)) throw new ConfigError(`resourceLimits.${key} must be a positive number of MB, got ${String(value)}`);
+  const o = readOptions(START, 'options.resourceLimits', limits, LIMIT_KEYS);
+  const out: { -readonly [K in keyof ResourceLimits]: number } = {};
+  for (const key of LIMIT_KEYS) {
+    const value = o[key];
+    if (value === undefined) continue;
+    const { min, max } = RESOURCE_LIMITS[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      const range = max === Number.MAX_VALUE ? `a finite number of MB from ${min} up` : `a number of MB from ${min} to ${max}`;
+      throw new ConfigError(
+        `${START}: options.resourceLimits.${key} must be ${range} (a CPU worker needs at least ${min} MB to start and run its jobs), got ${describeValue(value)}`,
+      );
+    }
+    out[key] = value;
   }
-  return { ...limits };
+  return out;
 }

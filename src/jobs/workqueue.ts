@@ -23,6 +23,8 @@
 
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { ConfigError, CpuhpError, JobError, type JobFailure } from '../errors.js';
+import { allKeys, cpuNumber, describeValue, knownName, oneOf, readOptions, timeoutMs as timeoutArgument, transferList } from '../controller/arguments.js';
+import { setLongTimeout } from '../controller/timer.js';
 import { Latency, type LatencySummary } from '../controller/latency.js';
 import { CpuState } from '../protocol/cpu-state.js';
 import { AbortReason, Claim, offerClaim, releaseClaim, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
@@ -38,6 +40,21 @@ const TARGET_HANDED_US = 2000;
 const MIN_WINDOW = 2;
 /** Weight of the newest job time in a CPU's running average. */
 const EWMA_WEIGHT = 0.1;
+const QUEUE_WORK = 'queueWork(name, args, options)';
+/** Every key of QueueWorkOptions: any other key of a queueWork options object is refused. */
+const QUEUE_WORK_KEYS = allKeys<QueueWorkOptions>()(['cpu', 'affinity', 'whenOffline', 'signal', 'timeoutMs', 'transfer']);
+
+/** A queueWork request's name and options, each checked and read once. */
+interface CheckedRequest {
+  readonly name: string;
+  readonly cpu: number | undefined;
+  readonly strict: boolean;
+  readonly waitOffline: boolean;
+  readonly signal: AbortSignal | undefined;
+  /** Undefined or Infinity: no timeout. */
+  readonly timeoutMs: number | undefined;
+  readonly transfer: readonly TransferListItem[] | undefined;
+}
 
 export interface WorkqueueHost {
   readonly words: Int32Array;
@@ -134,14 +151,16 @@ export class Workqueue {
 
   // ------------------------------------------------------------------ submission
 
-  submit(name: string, args: unknown, options: QueueWorkOptions): Promise<unknown> {
+  /** Throws a ConfigError for a bad name or options; every other refusal is a rejected promise. */
+  submit(rawName: unknown, args: unknown, options: unknown): Promise<unknown> {
     if (this.closed) {
-      return Promise.reject(new JobError(`job '${String(name)}' refused: the runtime is shutting down and takes no new jobs`, String(name), 'shutdown', false));
+      const shown = typeof rawName === 'string' ? rawName : describeValue(rawName);
+      return Promise.reject(new JobError(`job '${shown}' refused: the runtime is shutting down and takes no new jobs`, shown, 'shutdown', false));
     }
-    const checked = this.check(name, options);
-    const { cpu, strict, waitOffline } = checked;
-    if (options.signal?.aborted) {
-      return Promise.reject(new JobError(`job '${name}' was not queued: its AbortSignal had fired already`, name, 'aborted', false, undefined, cpu, { cause: options.signal.reason }));
+    const checked = this.check(rawName, options);
+    const { name, cpu, strict, waitOffline, signal } = checked;
+    if (signal?.aborted) {
+      return Promise.reject(new JobError(`job '${name}' was not queued: its AbortSignal had fired already`, name, 'aborted', false, undefined, cpu, { cause: signal.reason }));
     }
     const online = cpu !== undefined && this.isUp(cpu);
     if (strict && !online && !waitOffline) {
@@ -169,49 +188,42 @@ export class Workqueue {
       );
     }
     return new Promise((resolve, reject) => {
-      const job = new Job(this.nextId++, name, args, options.transfer, cpu, strict, waitOffline, resolve, reject);
+      const job = new Job(this.nextId++, name, args, checked.transfer, cpu, strict, waitOffline, resolve, reject);
       this.unsettled++;
       this.counts.submitted++;
       this.enqueue(job, cpu !== undefined && (strict || online) ? cpu : this.ncpus, false);
-      this.arm(job, options);
+      this.arm(job, checked);
       this.schedulePump();
     });
   }
 
-  private check(name: string, options: QueueWorkOptions): { cpu: number | undefined; strict: boolean; waitOffline: boolean } {
-    if (typeof name !== 'string' || !this.host.jobNames.has(name)) {
-      const names = [...this.host.jobNames].join(', ') || 'none';
-      throw new ConfigError(`no job named '${String(name)}' in the runtime's modules; jobs are: ${names} (define them with defineJob and pass the module in Runtime.start({ modules }))`);
-    }
-    if (typeof options !== 'object' || options === null) throw new ConfigError(`queueWork('${name}', args, options): options must be an object`);
-    const { cpu, affinity, whenOffline, timeoutMs, signal, transfer } = options;
-    if (cpu !== undefined && (typeof cpu !== 'number' || !Number.isInteger(cpu) || cpu < 0 || cpu >= this.ncpus)) {
-      throw new ConfigError(`no CPU ${String(cpu)} for job '${name}': this runtime has CPUs 0 to ${this.ncpus - 1}; leave cpu out to run on any online CPU`);
-    }
-    if (affinity !== undefined && affinity !== 'strict' && affinity !== 'preferred') {
-      throw new ConfigError(`affinity must be 'strict' or 'preferred', got ${String(affinity)}`);
-    }
-    if (affinity === 'strict' && cpu === undefined) throw new ConfigError(`affinity 'strict' needs a cpu: name the CPU the job must run on`);
-    if (whenOffline !== undefined && whenOffline !== 'wait' && whenOffline !== 'fail') {
-      throw new ConfigError(`whenOffline must be 'wait' or 'fail', got ${String(whenOffline)}`);
-    }
-    if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs))) {
-      throw new ConfigError(`timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ConfigError('signal must be an AbortSignal (new AbortController().signal)');
-    if (transfer !== undefined && !Array.isArray(transfer)) throw new ConfigError('transfer must be an array of the ArrayBuffers (or ports) inside args to move');
-    return { cpu, strict: affinity === 'strict', waitOffline: whenOffline === 'wait' };
+  private check(name: unknown, options: unknown): CheckedRequest {
+    const job = knownName(QUEUE_WORK, 'name', name, [...this.host.jobNames], 'job', ' (define them with defineJob and pass the module in Runtime.start({ modules }))');
+    const o = readOptions(QUEUE_WORK, 'options', options, QUEUE_WORK_KEYS);
+    const cpu = o.cpu === undefined ? undefined : cpuNumber(QUEUE_WORK, 'options.cpu', o.cpu, this.ncpus);
+    const affinity = o.affinity === undefined ? 'preferred' : oneOf(QUEUE_WORK, 'options.affinity', o.affinity, ['preferred', 'strict']);
+    if (affinity === 'strict' && cpu === undefined) throw new ConfigError(`${QUEUE_WORK}: affinity 'strict' needs a cpu: name the CPU the job must run on (options.cpu)`);
+    const whenOffline = o.whenOffline === undefined ? 'fail' : oneOf(QUEUE_WORK, 'options.whenOffline', o.whenOffline, ['fail', 'wait']);
+    return {
+      name: job,
+      cpu,
+      strict: affinity === 'strict',
+      waitOffline: whenOffline === 'wait',
+      signal: abortSignal(o.signal),
+      timeoutMs: o.timeoutMs === undefined ? undefined : timeoutArgument(QUEUE_WORK, 'options.timeoutMs', o.timeoutMs, false),
+      transfer: o.transfer === undefined ? undefined : transferList(QUEUE_WORK, 'options.transfer', o.transfer, 'args'),
+    };
   }
 
   /** Arms the job's timeout and abort listener, disarmed when it settles. */
-  private arm(job: Job, options: QueueWorkOptions): void {
-    const { signal, timeoutMs } = options;
-    if (signal === undefined && timeoutMs === undefined) return;
+  private arm(job: Job, { signal, timeoutMs }: CheckedRequest): void {
+    const timed = timeoutMs !== undefined && timeoutMs !== Infinity;
+    if (signal === undefined && !timed) return;
     const onAbort = (): void => this.cancel(job, AbortReason.ABORTED, signal?.reason);
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => this.cancel(job, AbortReason.TIMED_OUT, undefined), timeoutMs);
+    const timer = timed ? setLongTimeout(() => this.cancel(job, AbortReason.TIMED_OUT, undefined), timeoutMs) : undefined;
     signal?.addEventListener('abort', onAbort, { once: true });
     job.arm(() => {
-      clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', onAbort);
     });
   }
@@ -632,21 +644,22 @@ export class Workqueue {
     for (const resolve of drainers) resolve();
   }
 
-  /** Resolves once every job submitted so far has settled and no job runs any more. */
+  /**
+   * Resolves once every job submitted so far has settled and no job runs any more; rejects
+   * after `timeoutMs` (undefined or Infinity: waits as long as it takes).
+   */
   drain(timeoutMs?: number): Promise<void> {
     if (this.idle()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      const timer = setLongTimeout(() => {
+        this.drainers = this.drainers.filter((d) => d !== done);
+        reject(new CpuhpError(`drain() timed out after ${timeoutMs} ms: ${this.describeOutstanding()}`));
+      }, timeoutMs ?? Infinity);
       const done = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       };
       this.drainers.push(done);
-      if (timeoutMs === undefined) return;
-      timer = setTimeout(() => {
-        this.drainers = this.drainers.filter((d) => d !== done);
-        reject(new CpuhpError(`drain() timed out after ${timeoutMs} ms: ${this.describeOutstanding()}`));
-      }, timeoutMs);
     });
   }
 
@@ -706,4 +719,18 @@ export class Workqueue {
 function freeSlots(count: number): number[] {
   // Popped from the end: slot 0 is handed out first.
   return Array.from({ length: count }, (_, i) => count - 1 - i);
+}
+
+/** options.signal: a real AbortSignal, whose `aborted` can be read (a look-alike cannot). */
+function abortSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  let inherits = false;
+  try {
+    inherits = value instanceof AbortSignal;
+    if (inherits && typeof (value as AbortSignal).aborted === 'boolean') return value as AbortSignal;
+  } catch {
+    // A Proxy trap, or AbortSignal's own getter refusing an object that only inherits from it.
+  }
+  const given = inherits ? 'an object that inherits from AbortSignal.prototype but is not an AbortSignal' : describeValue(value);
+  throw new ConfigError(`${QUEUE_WORK}: options.signal must be an AbortSignal (new AbortController().signal), got ${given}`);
 }

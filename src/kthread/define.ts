@@ -5,6 +5,8 @@
  */
 
 import type { TransferListItem } from 'node:worker_threads';
+import { ConfigError } from '../errors.js';
+import { allKeys, describeValue, readOptions, transferList } from '../controller/arguments.js';
 
 export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never;
 
@@ -96,21 +98,32 @@ export type JobDefinition<Args = unknown, Result = unknown> = Extract<Definition
 export type DefinitionKind = Definition[typeof DEFINITION];
 
 export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>): Definition {
-  if (typeof fn !== 'function') throw new TypeError('defineKthread(fn): fn must be an async function (kt) => result');
+  mustBeFunction('defineKthread(fn)', 'fn', fn, 'an async function (kt) => result');
   // Data is the module author's promise about kt.data; the worker stores it untyped.
   return { [DEFINITION]: 'kthread', fn: fn as unknown as KthreadFn };
 }
 
+const HOOKS_CALL = 'definePerCpuThread(hooks)';
+/** Every hook of PerCpuThreadHooks: another key is refused ('cleanUp' would never run). */
+const HOOK_KEYS = allKeys<PerCpuThreadHooks>()(['shouldRun', 'run', 'setup', 'cleanup', 'park', 'unpark']);
+
 export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data>): Definition {
-  if (typeof hooks?.shouldRun !== 'function' || typeof hooks.run !== 'function') {
-    throw new TypeError('definePerCpuThread(hooks): hooks.shouldRun and hooks.run must be functions');
+  if (hooks === undefined) throw new ConfigError(`${HOOKS_CALL}: hooks must be an object with shouldRun and run functions, got undefined`);
+  // Each hook is read once, into a copy: the runtime calls what was checked.
+  const read = readOptions(HOOKS_CALL, 'hooks', hooks, HOOK_KEYS);
+  const copy: Record<string, unknown> = {};
+  for (const key of HOOK_KEYS) {
+    const hook = read[key];
+    if (hook === undefined && key !== 'shouldRun' && key !== 'run') continue;
+    mustBeFunction(HOOKS_CALL, `hooks.${key}`, hook, key === 'shouldRun' ? 'a function (kt) => boolean' : 'a function (kt) => void');
+    copy[key] = hook;
   }
-  return { [DEFINITION]: 'percpu', hooks: hooks as unknown as PerCpuThreadHooks };
+  return { [DEFINITION]: 'percpu', hooks: copy as unknown as PerCpuThreadHooks };
 }
 
 /** A hotplug callback that runs on the CPU itself; name its export in rt.setupState(). */
 export function defineCpuCallback(fn: CpuCallbackFn): Definition {
-  if (typeof fn !== 'function') throw new TypeError('defineCpuCallback(fn): fn must be a function (cpu) => void');
+  mustBeFunction('defineCpuCallback(fn)', 'fn', fn, 'a function (cpu) => void');
   return { [DEFINITION]: 'cpu-callback', fn };
 }
 
@@ -120,8 +133,12 @@ export function defineCpuCallback(fn: CpuCallbackFn): Definition {
  * `transfer(value, [buffers])` to move buffers back instead of copying them.
  */
 export function defineJob<Args = unknown, Result = unknown>(fn: JobFn<Args, Result>): JobDefinition<Args, Awaited<Result>> {
-  if (typeof fn !== 'function') throw new TypeError('defineJob(fn): fn must be a function (args, ctx) => result');
+  mustBeFunction('defineJob(fn)', 'fn', fn, 'a function (args, ctx) => result');
   return { [DEFINITION]: 'job', fn: fn as unknown as JobFn };
+}
+
+function mustBeFunction(call: string, name: string, value: unknown, expected: string): void {
+  if (typeof value !== 'function') throw new ConfigError(`${call}: ${name} must be ${expected}, got ${describeValue(value)}`);
 }
 
 const TRANSFER: unique symbol = Symbol.for('cpuhp.transfer') as never;
@@ -135,7 +152,7 @@ export interface Transfer<T> {
 
 /** Return this from a job to move `transferables` (inside `value`) rather than copy them. */
 export function transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
-  return { [TRANSFER]: true, value, transfer: transferables } satisfies Transfer<T> as unknown as T;
+  return { [TRANSFER]: true, value, transfer: transferList('transfer(value, transferables)', 'transferables', transferables, 'value') } satisfies Transfer<T> as unknown as T;
 }
 
 export function asTransfer(value: unknown): Transfer<unknown> | undefined {

@@ -9,6 +9,9 @@
  * Resolves true once `done(word)` holds, false if `timeoutMs` passes first.
  * The value passed to waitAsync is the one `done` rejected, so a write landing between
  * the check and the wait makes waitAsync return at once ("not-equal") instead of sleeping.
+ * `timeoutMs` 0 checks once; Infinity waits as long as it takes. Unlike setTimeout,
+ * waitAsync honours delays above 2^31 - 1 ms and Infinity as they are (checked on Node 20),
+ * so no long-timer chain is needed here. NaN would wait for ever: callers validate first.
  */
 export async function waitForWord(
   words: Int32Array,
