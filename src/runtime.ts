@@ -195,7 +195,9 @@ export class Runtime extends EventEmitter {
       await runtime.boot();
     } catch (error) {
       await Promise.all(runtime.workers.map((w) => w.terminate()));
-      throw error;
+      if (error instanceof CpuhpError) throw error;
+      // Whatever else stops a start (the OS refusing a thread, say) is still a typed error.
+      throw new CpuhpError(`the runtime could not start: ${describeError(error)}; if the system is out of threads or memory, start fewer CPUs`, { cause: error });
     }
     return runtime;
   }

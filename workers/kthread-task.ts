@@ -7,6 +7,7 @@
  */
 
 import type { Kthread } from '../src/kthread/define.js';
+import { ConfigError } from '../src/errors.js';
 import { CPU_CURRENT, CPU_STATE, CPU_VIOLATIONS, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS } from '../src/protocol/layout.js';
 import { CpuState, mayRunBound } from '../src/protocol/cpu-state.js';
 import { clearFlags, KtFlag, PARK_REQUESTS, setFlags } from '../src/protocol/kthread-state.js';
@@ -135,6 +136,9 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
   }
 
   async sleep(ms = Infinity): Promise<boolean> {
+    if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
+      throw new ConfigError(`kt.sleep(ms): ms must be a number of milliseconds from 0 up, or left out (or Infinity) to sleep until woken, got ${typeof ms === 'number' ? String(ms) : typeof ms}`);
+    }
     const { words } = this.at;
     const flags = this.at.slot + KT_FLAGS;
     this.settle();
