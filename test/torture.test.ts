@@ -6,7 +6,7 @@
  */
 
 import t from 'tap';
-import { runTorture, type TortureSettings } from '../src/torture/engine.js';
+import { ALL_FAULTS, runTorture, type TortureSettings } from '../src/torture/engine.js';
 import { STRATEGIES } from './helpers.js';
 
 const base: TortureSettings = {
@@ -22,6 +22,9 @@ const base: TortureSettings = {
   hotplugTimeoutMs: 5000,
   plantedRace: false,
   keepTrace: false,
+  watchdog: true,
+  faults: ALL_FAULTS,
+  plantedHang: false,
 };
 
 for (const strategy of STRATEGIES.filter((s) => s !== 'recreate')) {
