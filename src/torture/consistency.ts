@@ -9,16 +9,19 @@
  * - every online CPU has each of its per-CPU threads, running.
  *
  * The first three are exact: only the controller writes the CPU state word and the step
- * positions, and this check reads them in one synchronous turn. Per-CPU threads are
- * another matter: the runtime reaps and recreates a lost one asynchronously, and one that
- * was finishing a job when its CPU's down timed out is replaced only once it exits. So a
- * per-CPU thread that is missing, exited or parked on an online CPU is a violation only if
- * it is still so a window later (on the progress clock), and not while a job the run
- * injected holds that CPU (a spinning job, or one killing its worker, runs no thread else).
+ * positions, and this check reads them in one synchronous turn. Two things the runtime
+ * mends asynchronously, under its hotplug lock, are another matter: a failed CPU stays
+ * listed online until the runtime next takes the lock, and a lost per-CPU thread is reaped
+ * and recreated (one that was finishing a job when its CPU's down timed out only once it
+ * exits). Each is a violation only if it is still so a window later, on the progress clock,
+ * not counting time during which the lock may have been held for the run's operations, nor
+ * time during which a job the run injected held that CPU (a spinning job, or one killing
+ * its worker, lets no thread of the CPU run).
  */
 
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import type { Runtime, RuntimeStats } from '../index.js';
+import type { Busy } from './busy.js';
 import type { ProgressClock } from './progress-clock.js';
 import type { StepTable } from './steps.js';
 import type { Turns } from './turns.js';
@@ -39,11 +42,17 @@ export interface ConsistencyContext {
   held(cpu: number): boolean;
   /** How long a per-CPU thread may stay missing or exited on an online CPU (progress ms). */
   readonly windowMs: number;
+  /** Time the run's hotplug turns were under way, and time any operation that takes the hotplug lock was. */
+  readonly turnsBusy: Busy;
+  readonly lockBusy: Busy;
 }
 
 interface Lingering {
   readonly since: number;
   readonly windowMs: number;
+  /** Time that does not count against the window: `busy` then. */
+  readonly busy: Busy;
+  readonly busyAtSince: number;
 }
 
 export class Consistency {
@@ -87,7 +96,7 @@ export class Consistency {
     if (!PART_WAY_STATES.includes(state)) this.partWay.delete(cpu);
     if (state === 'failed') {
       // Its worker died; the runtime forgets its steps once it next takes the hotplug lock.
-      return this.linger(seen, `${cpu}:failed-listed`, listed, cpu, `CPU ${cpu} is failed, yet onlineCpus() still lists it (${views})`, this.ctx.windowMs);
+      return this.linger(seen, `${cpu}:failed-listed`, listed, cpu, `CPU ${cpu} is failed, yet onlineCpus() still lists it (${views})`, this.ctx.windowMs, this.ctx.lockBusy);
     }
     if (state === 'online') {
       if (!listed) return `CPU ${cpu} is online by cpuState but onlineCpus() leaves it out (${views})`;
@@ -108,7 +117,7 @@ export class Consistency {
 
   private checkPerCpuThreads(rt: Runtime, cpu: number, seen: Set<string>): string | undefined {
     for (const problem of perCpuThreadProblems(rt, cpu)) {
-      const found = this.linger(seen, `${cpu}:${problem.key}`, true, cpu, problem.what, problem.parked ? 2 * this.ctx.windowMs : this.ctx.windowMs);
+      const found = this.linger(seen, `${cpu}:${problem.key}`, true, cpu, problem.what, problem.parked ? 2 * this.ctx.windowMs : this.ctx.windowMs, this.ctx.turnsBusy);
       if (found !== undefined) return found;
     }
     return undefined;
@@ -116,20 +125,21 @@ export class Consistency {
 
   /**
    * Records a problem that may be transient; it becomes a violation once it has lasted
-   * `windowMs` of progress time (not counting time during which an injected job held the CPU).
+   * `windowMs` of progress time, not counting time `busy` was, nor time during which an
+   * injected job held the CPU.
    */
-  private linger(seen: Set<string>, key: string, present: boolean, cpu: number, what: string, windowMs: number): string | undefined {
+  private linger(seen: Set<string>, key: string, present: boolean, cpu: number, what: string, windowMs: number, busy: Busy): string | undefined {
     if (!present) return undefined;
     seen.add(key);
     const now = this.ctx.clock.now();
     const known = this.lingering.get(key);
     if (known === undefined || this.ctx.held(cpu)) {
-      this.lingering.set(key, { since: now, windowMs });
+      this.lingering.set(key, { since: now, windowMs, busy, busyAtSince: busy.total() });
       return undefined;
     }
-    const lasted = now - known.since;
+    const lasted = now - known.since - (busy.total() - known.busyAtSince);
     if (lasted < known.windowMs) return undefined;
-    return `${what}, and still so ${Math.round(lasted)} ms (of controller progress) after the run first saw it; it may last at most ${known.windowMs} ms`;
+    return `${what}, and still so ${Math.round(lasted)} ms (of controller progress, not counting the run's hotplug operations) after the run first saw it; it may last at most ${known.windowMs} ms`;
   }
 }
 

@@ -25,6 +25,7 @@ import { JobActor } from './job-actor.js';
 // The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits.
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import { boundFor, type Bound, type OpKind } from './bounds.js';
+import { Busy } from './busy.js';
 import { Consistency, describe, PART_WAY_STATES, PER_CPU_FNS, perCpuThreadProblems } from './consistency.js';
 import { FAULT_NAMES, type FaultName } from './faults.js';
 import { ForgedHandles, type ForgedContext } from './forged.js';
@@ -157,7 +158,10 @@ class TortureRun {
   private nextSeed: number;
   private readonly clock = new ProgressClock();
   private readonly steps = new StepTable();
-  private readonly turns = new Turns();
+  private readonly turnsBusy = new Busy(this.clock);
+  /** Time during which an operation that takes the runtime's hotplug lock was under way. */
+  private readonly lockBusy = new Busy(this.clock);
+  private readonly turns = new Turns(this.turnsBusy);
   private readonly consistency: Consistency;
   private readonly watch: ProcessWatch;
   private readonly jobs: JobActor;
@@ -178,7 +182,16 @@ class TortureRun {
     this.windowMs = 2 * settings.hotplugTimeoutMs;
     this.watchdogMs = settings.watchdog ? watchdogMsFor(settings.hotplugTimeoutMs) : undefined;
     const held = (cpu: number): boolean => this.jobs.holding(cpu);
-    this.consistency = new Consistency({ cpus: settings.cpus, clock: this.clock, steps: this.steps, turns: this.turns, held, windowMs: this.windowMs });
+    this.consistency = new Consistency({
+      cpus: settings.cpus,
+      clock: this.clock,
+      steps: this.steps,
+      turns: this.turns,
+      held,
+      windowMs: this.windowMs,
+      turnsBusy: this.turnsBusy,
+      lockBusy: this.lockBusy,
+    });
     this.watch = new ProcessWatch((what) => this.violation(what));
     const operate = (rt: Runtime, actor: string, op: string, body: () => Promise<string>, kind: OpKind | Bound): Promise<void> => this.operate(rt, actor, op, body, kind);
     const pauseMs = Math.max(1, settings.onoffIntervalMs);
@@ -203,6 +216,7 @@ class TortureRun {
       steps: this.steps,
       turns: this.turns,
       partWay: this.consistency.partWay,
+      held,
       budgetLeft: () => this.budgetLeft(),
       violation: (what) => this.violation(what),
       operate,
@@ -372,6 +386,8 @@ class TortureRun {
   private async operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>, kind: OpKind | Bound): Promise<void> {
     const record = this.log.begin(actor, op);
     const { progressMs, capMs } = typeof kind === 'string' ? this.bound(kind) : kind;
+    const locks = kind === 'hotplug' || kind === 'kthread-locked';
+    if (locks) this.lockBusy.enter();
     let outcome: string;
     try {
       outcome = await this.clock.deadline(
@@ -386,6 +402,8 @@ class TortureRun {
     } catch (error) {
       outcome = `error: ${error instanceof Error ? error.message : String(error)}`;
       this.violation(`${op} (${actor}) ${outcome}`);
+    } finally {
+      if (locks) this.lockBusy.leave();
     }
     this.log.end(record, outcome);
     this.check(rt);
@@ -498,6 +516,7 @@ class TortureRun {
       this.online.record(ms);
     }
     const after = rt.cpuState(cpu);
+    this.consistency.partWay.delete(cpu);
     if (after === 'failed') return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${name} resolved`);
     const listed = rt.onlineCpus().includes(cpu);
     const step = this.stepOf(rt, cpu);
@@ -571,6 +590,7 @@ class TortureRun {
       this.violation(`after a rolled-back ${name} the CPU is ${where}, not ${before} at step '${beforeStep}' as it started: ${error.message}`);
       return `rolled back to ${after}`;
     }
+    if (!PART_WAY_STATES.includes(after)) this.consistency.partWay.delete(cpu);
     this.counts.faultsSurvived++;
     return `rolled back (${error.step ?? 'before any step'}): ${error.message}`;
   }

@@ -9,8 +9,8 @@
  *   (one CPU, the torture module, one torture thread) started at the beginning of the run.
  *
  * And a refused call must change nothing: the thread the forgery points at (same id) is in
- * the state it was, still running or still parked. That is compared for the per-CPU threads,
- * which no other actor parks or stops by hand, on CPUs that no operation is moving.
+ * the state it was, still running. That is compared for the per-CPU threads, which no other
+ * actor parks or stops by hand, on online CPUs that no operation is moving.
  */
 
 import { KthreadError, Runtime, type KthreadHandle } from '../index.js';
@@ -117,13 +117,15 @@ export class ForgedHandles {
     return 'refused';
   }
 
-  /** A per-CPU thread on a CPU that is online and that nothing else is moving. */
+  /**
+   * A running per-CPU thread on a CPU that is online and that nothing else is moving: it
+   * runs on until its CPU goes down, so any change is the forged call's doing.
+   */
   private watchable(rt: Runtime, thread: KthreadHandle): boolean {
-    if (!(PER_CPU_FNS as readonly string[]).includes(thread.fn)) return false;
+    if (!PER_CPU_FNS.includes(thread.fn)) return false;
     if (this.ctx.turns.touches(thread.cpu) || this.ctx.held(thread.cpu) || rt.cpuState(thread.cpu) !== 'online') return false;
     try {
-      const state = rt.kthreadInfo(thread).state;
-      return state === 'running' || state === 'parked';
+      return rt.kthreadInfo(thread).state === 'running';
     } catch {
       return false;
     }

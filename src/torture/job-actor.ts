@@ -232,6 +232,12 @@ export class JobActor {
         this.run.counts.faultsSurvived++;
         return `the worker died; CPU ${cpu} is ${rt.cpuState(cpu)}`;
       }
+      // Running out of memory holds the CPU without yielding, which the watchdog may see first.
+      if (error instanceof JobError && (error.reason as string) === 'soft-lockup' && this.run.watchdogMs !== undefined && error.started) {
+        this.run.counts.workerDeaths++;
+        this.run.counts.faultsSurvived++;
+        return `the watchdog ended the worker first; CPU ${cpu} is ${rt.cpuState(cpu)}`;
+      }
       if (error instanceof JobError && error.reason === 'cpu-offline') {
         this.run.counts.refused++;
         return `refused: ${error.message}`;

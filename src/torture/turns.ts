@@ -8,20 +8,27 @@
  * worker deaths) still runs concurrently with them.
  */
 
+import type { Busy } from './busy.js';
+
 export type Touched = readonly number[] | 'all';
 
 export class Turns {
   private tail: Promise<void> = Promise.resolve();
   private current: Touched | undefined;
 
+  /** `busy` accounts for the time turns are under way. */
+  constructor(private readonly busy: Busy) {}
+
   /** Runs `body` once every earlier turn has ended. */
   run<T>(touched: Touched, body: () => Promise<T>): Promise<T> {
     const result = this.tail.then(async () => {
       this.current = touched;
+      this.busy.enter();
       try {
         return await body();
       } finally {
         this.current = undefined;
+        this.busy.leave();
       }
     });
     this.tail = result.then(
