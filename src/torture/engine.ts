@@ -16,8 +16,8 @@
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { HotplugError, KthreadError, Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../index.js';
-import { mulberry32, type Random } from '../cli/random.js';
+import { Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../index.js';
+import { mulberry32 } from '../cli/random.js';
 import { OpLog, type OpRecord } from './oplog.js';
 import { emptyCounts, Spread, type MinAvgMax, type TortureCounts } from './stats.js';
 import type { TortureData } from './kthreads.js';
@@ -26,9 +26,11 @@ import { JobActor } from './job-actor.js';
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import { boundFor, type Bound, type OpKind } from './bounds.js';
 import { Busy } from './busy.js';
-import { Consistency, describe, PART_WAY_STATES, PER_CPU_FNS, perCpuThreadProblems } from './consistency.js';
+import { Consistency, PER_CPU_FNS } from './consistency.js';
 import { FAULT_NAMES, type FaultName } from './faults.js';
 import { ForgedHandles, type ForgedContext } from './forged.js';
+import { KthreadActor } from './kthread-actor.js';
+import { OnoffActor } from './onoff.js';
 import { ThrowingListener } from './listener-fault.js';
 import { OnlineState, TORTURE_STATE } from './online-state.js';
 import { ProcessWatch } from './process-watch.js';
@@ -165,6 +167,8 @@ class TortureRun {
   private readonly consistency: Consistency;
   private readonly watch: ProcessWatch;
   private readonly jobs: JobActor;
+  private readonly onoff: OnoffActor;
+  private readonly kthreads: KthreadActor;
   private readonly states: StateActor;
   private readonly onlineState: OnlineState;
   private readonly listener: ThrowingListener;
@@ -207,8 +211,29 @@ class TortureRun {
       budgetLeft: () => this.budgetLeft(),
       violation: (what) => this.violation(what),
       operate,
-      cpuDownInTurn: (rt, cpu, actor, op, before) => this.cpuDownInTurn(rt, cpu, actor, op, before),
+      cpuDownInTurn: (rt, cpu, actor, op, before) => this.onoff.cpuDownInTurn(rt, cpu, actor, op, before),
     });
+    const common = {
+      settings,
+      counts: this.counts,
+      held,
+      injects: (fault: FaultName) => this.injects(fault),
+      budgetLeft: () => this.budgetLeft(),
+      violation: (what: string) => this.violation(what),
+      operate,
+    };
+    this.onoff = new OnoffActor({
+      ...common,
+      offline: this.offline,
+      online: this.online,
+      clock: this.clock,
+      steps: this.steps,
+      turns: this.turns,
+      consistency: this.consistency,
+      windowMs: this.windowMs,
+      failed: () => this.violations.length > 0,
+    });
+    this.kthreads = new KthreadActor({ ...common, createTorturer: (rt, cpu) => this.createTorturer(rt, cpu), operations: () => this.log.count });
     this.states = new StateActor({
       counts: this.counts,
       cpus: settings.cpus,
@@ -274,8 +299,8 @@ class TortureRun {
     try {
       const forged = this.forged;
       await Promise.all([
-        this.onoffActor(rt, mulberry32(this.seed())),
-        ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreadActor(rt, mulberry32(this.seed()), `kthread-${i}`)),
+        this.onoff.actor(rt, mulberry32(this.seed())),
+        ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreads.actor(rt, mulberry32(this.seed()), `kthread-${i}`)),
         this.jobs.actor(rt, mulberry32(this.seed())),
         ...(this.injects('states') ? [this.states.actor(rt, mulberry32(this.seed()))] : []),
         ...(forged !== undefined ? [forged.actor(rt, mulberry32(this.seed()))] : []),
@@ -286,6 +311,7 @@ class TortureRun {
     } finally {
       clearInterval(report);
       this.jobs.close();
+      await this.forged?.close();
     }
     onProgress?.(this.progress());
     return {
@@ -315,13 +341,12 @@ class TortureRun {
     const patience = this.patience();
     const ok = (): boolean => this.violations.length === 0;
     if (ok()) await this.operate(rt, 'final', 'every spinning job is caught', () => this.jobs.quiesce(), 'job');
-    if (ok()) await this.completePartWay(rt);
+    if (ok()) await this.onoff.completePartWay(rt);
     if (ok() && this.injects('states')) await this.states.removeAll(rt);
     if (ok()) await this.operate(rt, 'final', 'every per-CPU thread of every online CPU runs', () => this.settle(rt), this.bound('kthread-locked'));
     if (ok()) await this.finalCheck(rt);
     if (ok()) await this.collectThreads(rt);
-    if (ok()) await this.operate(rt, 'final', 'every job settles, each run as its outcome says', () => this.jobs.finish(rt, patience), { progressMs: patience + 5000, capMs: 10 * patience });
-    if (this.forged !== undefined) await this.forged.close();
+    if (ok()) await this.operate(rt, 'final', 'every job settles, each run as its outcome says', () => this.jobs.finish(rt, patience), { progressMs: patience + 5000, capMs: 10 * patience + 60_000 });
     await this.watch.settle();
     this.counts.listenerWarnings = this.watch.listenerWarnings;
     if (ok() && this.counts.listenerWarnings !== this.counts.listenerThrows) {
@@ -434,202 +459,6 @@ class TortureRun {
     await this.operate(rt, 'planted', 'park a thread, planted to never settle (test-only)', () => new Promise<string>(() => undefined), 'kthread');
   }
 
-  private async onoffActor(rt: Runtime, random: Random): Promise<void> {
-    if (this.settings.onoffHoldoffMs > 0) await sleep(this.settings.onoffHoldoffMs);
-    while (this.budgetLeft()) {
-      const cpu = random.below(this.settings.cpus);
-      // Decided in the turn: another actor's cpuDown may have moved the CPU meanwhile.
-      await this.turns.run([cpu], async () => {
-        const state = rt.cpuState(cpu);
-        const listed = rt.onlineCpus().includes(cpu);
-        // A CPU left part-way by a failed rollback may be completed either way.
-        const down = PART_WAY_STATES.includes(state) && !listed ? random.next() < 0.5 : listed;
-        const steps = this.steps.all();
-        const inject = this.injects('hotplug-failures') && random.next() < this.settings.failRate ? random.pick(steps) : undefined;
-        const op = `${down ? 'cpuDown' : 'cpuUp'}(${cpu})${inject ? ` with a failure injected at ${inject}` : ''}`;
-        await this.operate(rt, 'onoff', op, () => this.hotplug(rt, cpu, down, inject), 'hotplug');
-      });
-      if (this.settings.onoffIntervalMs > 0) await sleep(this.settings.onoffIntervalMs);
-    }
-  }
-
-  /** A cpuDown of `cpu` in its own turn, after `before` (which may call it off by returning why). */
-  private async cpuDownInTurn(rt: Runtime, cpu: number, actor: string, op: string, before: () => Promise<string | undefined>): Promise<void> {
-    await this.turns.run([cpu], () =>
-      this.operate(
-        rt,
-        actor,
-        op,
-        async () => {
-          const skip = await before();
-          if (skip !== undefined) return skip;
-          if (!rt.onlineCpus().includes(cpu)) return `CPU ${cpu} is ${rt.cpuState(cpu)}; no cpuDown`;
-          return this.hotplug(rt, cpu, true, undefined);
-        },
-        'hotplug',
-      ),
-    );
-  }
-
-  /** stats().cpus[cpu].step, or what went wrong reading it (the checks report that). */
-  private stepOf(rt: Runtime, cpu: number): string {
-    try {
-      return rt.stats().cpus[cpu]?.step ?? '(no such CPU in stats())';
-    } catch (error) {
-      return `(stats() threw ${describe(error)})`;
-    }
-  }
-
-  private async hotplug(rt: Runtime, cpu: number, down: boolean, inject: string | undefined): Promise<string> {
-    const before = rt.cpuState(cpu);
-    const beforeStep = this.stepOf(rt, cpu);
-    if (inject !== undefined) {
-      rt.injectFailure(cpu, inject);
-      this.counts.injectedCallbackFailures++;
-    }
-    const name = `${down ? 'cpuDown' : 'cpuUp'}(${cpu})`;
-    const t0 = performance.now();
-    if (down) this.counts.offlineAttempts++;
-    else this.counts.onlineAttempts++;
-    try {
-      if (down) await rt.cpuDown(cpu);
-      else await rt.cpuUp(cpu);
-    } catch (error) {
-      if (!(error instanceof HotplugError)) throw error;
-      if (/last online CPU/.test(error.message)) {
-        this.counts.refused++;
-        return 'refused: last online CPU';
-      }
-      if (/died during/.test(error.message)) return this.workerDiedMeanwhile(cpu, error.message);
-      const outcome = this.rolledBack(rt, cpu, name, before, beforeStep, error);
-      // A CPU down rolled back to online must run all its per-CPU threads again, even those
-      // it had stopped (recreate), or that were still finishing a job when it timed out.
-      if (down && rt.cpuState(cpu) === 'online') await this.perCpuThreadsRun(rt, cpu, `after ${name} failed and rolled back`);
-      return outcome;
-    }
-    const ms = performance.now() - t0;
-    if (down) {
-      this.counts.offlineSuccesses++;
-      this.offline.record(ms);
-    } else {
-      this.counts.onlineSuccesses++;
-      this.online.record(ms);
-    }
-    const after = rt.cpuState(cpu);
-    this.consistency.partWay.delete(cpu);
-    if (after === 'failed') return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${name} resolved`);
-    const listed = rt.onlineCpus().includes(cpu);
-    const step = this.stepOf(rt, cpu);
-    const from = before === 'online' || before === 'offline' ? '' : ` (it started ${before}, at step '${beforeStep}')`;
-    if (!down && (after !== 'online' || !listed || step !== this.steps.last())) {
-      this.violation(`${name} resolved${from}, but the CPU is ${after}, ${listed ? '' : 'not '}listed by onlineCpus(), at step '${step}'; it must be online in every respect`);
-    }
-    if (down && (after !== 'offline' || listed || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
-      this.violation(`${name} resolved${from}, but the CPU is ${after}, ${listed ? '' : 'not '}listed by onlineCpus(), and its worker is ${rt.isDormant(cpu) ? 'blocked' : rt.hasWorker(cpu) ? 'running' : 'gone'}; it must be offline with its worker blocked or gone`);
-    }
-    if (!down) await this.perCpuThreadsRun(rt, cpu, `after ${name} resolved`);
-    return `ok in ${ms.toFixed(2)} ms${from}`;
-  }
-
-  /**
-   * Waits, still in the operation's turn (so no other cpuDown or cpuUp can mend it), until
-   * online CPU `cpu` has each of its per-CPU threads running: the runtime may replace a lost
-   * one asynchronously, within the run's window; not counting time during which an injected
-   * job holds the CPU.
-   */
-  private async perCpuThreadsRun(rt: Runtime, cpu: number, when: string): Promise<void> {
-    let since = this.clock.now();
-    for (;;) {
-      if (this.violations.length > 0 || rt.cpuState(cpu) !== 'online') return; // its worker died meanwhile (injected)
-      const problems = perCpuThreadProblems(rt, cpu);
-      if (problems.length === 0) return;
-      if (this.jobs.holding(cpu)) since = this.clock.now();
-      const lasted = this.clock.now() - since;
-      if (problems.some((p) => lasted >= (p.parked ? 2 : 1) * this.windowMs)) {
-        const what = problems.map((p) => p.what.replace(`online CPU ${cpu} `, '')).join(' and ');
-        this.violation(
-          `${when}, online CPU ${cpu} ${what}, still ${Math.round(lasted)} ms (of controller progress) later; a CPU back online must run every per-CPU thread again within ${this.windowMs} ms (${2 * this.windowMs} ms for a parked one to run)`,
-        );
-        return;
-      }
-      await this.clock.sleep(20);
-    }
-  }
-
-  /**
-   * A cpuDown or cpuUp failed. If its rollback completed, the CPU is back where it started;
-   * if the rollback itself failed, the error says so and the CPU is part-way: down-prepare or
-   * dead, not listed online, with stats() naming the step it stopped at. The next cpuUp or
-   * cpuDown must complete it.
-   */
-  private rolledBack(rt: Runtime, cpu: number, name: string, before: string, beforeStep: string, error: HotplugError): string {
-    this.counts.rollbacks++;
-    const after = rt.cpuState(cpu);
-    const listed = rt.onlineCpus().includes(cpu);
-    const step = this.stepOf(rt, cpu);
-    const where = `${after}, ${listed ? '' : 'not '}listed by onlineCpus(), at step '${step}'`;
-    if (/rollback was incomplete/.test(error.message)) {
-      if (!PART_WAY_STATES.includes(after) || listed || !this.steps.has(step) || step === this.steps.last()) {
-        this.violation(
-          `${name} failed and its rollback was incomplete, and the CPU is ${where}; a CPU left part-way must be ${PART_WAY_STATES.join(' or ')}, not listed online, with stats() naming a step short of the last: ${error.message}`,
-        );
-        return `rollback incomplete, CPU left ${where}`;
-      }
-      this.consistency.partWay.add(cpu);
-      this.counts.rollbackFailures++;
-      this.counts.faultsSurvived++;
-      return `rollback incomplete (${error.step ?? 'before any step'}), CPU left ${after} at step '${step}': ${error.message}`;
-    }
-    const partWay = PART_WAY_STATES.includes(before) && this.consistency.partWay.has(cpu);
-    // A failed CPU whose cpuUp rolled back is offline with a fresh, dormant worker (or none): fine.
-    const back = partWay
-      ? PART_WAY_STATES.includes(after) && !listed && step === beforeStep
-      : after === before || (before === 'failed' && after === 'offline');
-    const consistent = after !== 'online' ? !listed : listed && step === this.steps.last();
-    if (!back || !consistent) {
-      this.violation(`after a rolled-back ${name} the CPU is ${where}, not ${before} at step '${beforeStep}' as it started: ${error.message}`);
-      return `rolled back to ${after}`;
-    }
-    if (!PART_WAY_STATES.includes(after)) this.consistency.partWay.delete(cpu);
-    this.counts.faultsSurvived++;
-    return `rolled back (${error.step ?? 'before any step'}): ${error.message}`;
-  }
-
-  /**
-   * A hotplug operation met a worker that died (before it, or during it): an injected fault
-   * when faults are injected (the job actor kills workers), and a violation when not.
-   */
-  private workerDiedMeanwhile(cpu: number, what: string): string {
-    if (this.settings.failRate === 0) this.violation(`the worker of CPU ${cpu} died with no fault injected: ${what}`);
-    return `the worker of CPU ${cpu} died meanwhile (an injected fault): ${what}`;
-  }
-
-  /**
-   * The end of the run: completes every CPU that a failed rollback left part-way, with a
-   * cpuUp, or a cpuDown if that fails too (a state whose callback fails on that CPU in one
-   * direction), and again after a pause (a deaf spell, a pending injected failure). With the
-   * faults that could stop it disarmed, each CPU must come to rest.
-   */
-  private async completePartWay(rt: Runtime): Promise<void> {
-    const partWay = (): number[] =>
-      Array.from({ length: this.settings.cpus }, (_, cpu) => cpu).filter((cpu) => PART_WAY_STATES.includes(rt.cpuState(cpu)) && !rt.onlineCpus().includes(cpu));
-    for (let round = 0; round < 4 && this.violations.length === 0; round++) {
-      const left = partWay();
-      if (left.length === 0) return;
-      if (round > 1) await this.clock.sleep(2 * this.settings.hotplugTimeoutMs);
-      const down = round % 2 === 1;
-      for (const cpu of left) {
-        const op = `${down ? 'cpuDown' : 'cpuUp'}(${cpu}) to complete a CPU left part-way`;
-        await this.turns.run([cpu], () => this.operate(rt, 'final', op, () => this.hotplug(rt, cpu, down, undefined), 'hotplug'));
-      }
-    }
-    const left = partWay();
-    if (left.length > 0 && this.violations.length === 0) {
-      const where = left.map((cpu) => `CPU ${cpu} ${rt.cpuState(cpu)} at step '${this.stepOf(rt, cpu)}'`).join(', ');
-      this.violation(`${where}: still part-way after cpuUp and cpuDown in turn, twice, with the faults that could stop them disarmed`);
-    }
-  }
-
   /** Waits until no per-CPU thread is missing or parked on an online CPU, or that has lasted too long. */
   private async settle(rt: Runtime): Promise<string> {
     for (;;) {
@@ -647,139 +476,6 @@ class TortureRun {
   private patience(): number {
     return Math.max(20_000, this.settings.hotplugTimeoutMs * 4);
   }
-  /** The threads torture picks for its operations: not the per-CPU ones, which follow their CPU. */
-  private tortureThreads(rt: Runtime): KthreadHandle[] {
-    return rt.kthreadList().filter((t) => t.fn !== 'tortureKworker' && t.fn !== KWORKER_EXPORT);
-  }
-
-  private async kthreadActor(rt: Runtime, random: Random, actor: string): Promise<void> {
-    const pause = Math.max(1, Math.round(this.settings.onoffIntervalMs / 4));
-    while (this.budgetLeft()) {
-      const threads = this.tortureThreads(rt);
-      const roll = random.next();
-      const thread = threads.length > 0 ? random.pick(threads) : undefined;
-      if (thread === undefined || roll < 0.1) {
-        const online = rt.onlineCpus();
-        if (online.length === 0) {
-          // Every CPU's worker died (injected): nothing to create a thread on until one is up.
-          await sleep(pause);
-          continue;
-        }
-        const cpu = random.pick(online);
-        const crash = this.injects('crashers') && random.next() < this.settings.failRate;
-        await this.operate(rt, actor, `create ${crash ? 'crasher' : 'torturer'} on CPU ${cpu}`, () => this.create(rt, cpu, crash), 'kthread-locked');
-      } else if (roll < 0.45) {
-        await this.operate(rt, actor, `park ${thread.name}`, () => this.park(rt, thread), 'kthread');
-      } else if (roll < 0.8) {
-        await this.operate(rt, actor, `unpark ${thread.name}`, () => this.unpark(rt, thread), 'kthread');
-      } else if (roll < 0.9) {
-        await this.operate(rt, actor, `wake ${thread.name}`, async () => this.refusable(() => rt.wakeUpProcess(thread)), 'kthread');
-      } else {
-        await this.operate(rt, actor, `stop ${thread.name}`, () => this.stop(rt, thread), 'kthread-locked');
-      }
-      await sleep(pause);
-    }
-  }
-
-  private async create(rt: Runtime, cpu: number, crash: boolean): Promise<string> {
-    try {
-      if (crash) {
-        await rt.kthreadCreateOnCpu(cpu, 'crasher', { name: `crasher/${cpu}.${this.log.count}` });
-        this.counts.creates++;
-        this.counts.injectedThrows++;
-      } else {
-        await this.createTorturer(rt, cpu);
-      }
-      return 'created';
-    } catch (error) {
-      // The CPU went down meanwhile, or every slot is taken: refusals the API promises.
-      if (error instanceof HotplugError || error instanceof KthreadError) {
-        this.counts.refused++;
-        return `refused: ${error.message}`;
-      }
-      throw error;
-    }
-  }
-
-  private async park(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      await rt.kthreadPark(thread);
-      this.counts.parks++;
-      return 'parked';
-    } catch (error) {
-      if (!(error instanceof KthreadError)) throw error;
-      if (/did not park within/.test(error.message)) {
-        // Only a thread in an injected deaf spell may ignore a park request.
-        if (this.settings.failRate === 0) this.violation(`park not acknowledged within the timeout: ${error.message}`);
-        else {
-          this.counts.parkTimeouts++;
-          this.counts.faultsSurvived++;
-        }
-        return `timed out: ${error.message}`;
-      }
-      this.counts.refused++;
-      return `refused: ${error.message}`;
-    }
-  }
-
-  private async unpark(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      await rt.kthreadUnpark(thread);
-      this.counts.unparks++;
-      return 'unparked';
-    } catch (error) {
-      return this.refused(error);
-    }
-  }
-
-  private refusable(action: () => void): string {
-    try {
-      action();
-      return 'done';
-    } catch (error) {
-      return this.refused(error);
-    }
-  }
-
-  /** A KthreadError for a thread that exited or was stopped meanwhile is a promised refusal. */
-  private refused(error: unknown): string {
-    if (!(error instanceof KthreadError)) throw error;
-    this.counts.refused++;
-    return `refused: ${error.message}`;
-  }
-
-  private async stop(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      const data = (await rt.kthreadStop(thread)) as Partial<TortureData> | undefined;
-      this.counts.stops++;
-      this.counts.deafSpells += data?.deafSpells ?? 0;
-      return 'stopped';
-    } catch (error) {
-      if (!(error instanceof KthreadError)) throw error;
-      if (/ threw: /.test(error.message)) {
-        this.counts.stops++;
-        if (thread.fn === 'crasher') {
-          this.counts.faultsSurvived++;
-          return 'stopped (it had thrown, as injected)';
-        }
-        this.violation(`${thread.name} threw: ${error.message}`);
-        return 'threw';
-      }
-      if (/did not exit within/.test(error.message)) {
-        // A job killing its worker may hog the CPU first (running out of memory takes a while),
-        // and the threads of a cooperative CPU cannot run meanwhile: that is the injected fault.
-        if (this.jobs.holding(thread.cpu)) {
-          this.counts.faultsSurvived++;
-          return `timed out while an injected job held CPU ${thread.cpu} (killing its worker, or spinning)`;
-        }
-        this.violation(`stop not acknowledged: ${error.message}`);
-        return 'hung';
-      }
-      this.counts.refused++;
-      return `refused: ${error.message}`;
-    }
-  }
-
   /**
    * The end state must be consistent: every CPU fully online or offline (or failed, its
    * worker gone, after an injected worker death), its worker running exactly when online,
@@ -819,6 +515,6 @@ class TortureRun {
       // An injected failure whose operation was refused is still pending: it fires here once.
       await rt.cpuUp(cpu).catch(() => rt.cpuUp(cpu));
     }
-    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT).map((thread) => this.stop(rt, thread)));
+    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT).map((thread) => this.kthreads.stop(rt, thread)));
   }
 }

@@ -255,7 +255,16 @@ export class JobActor {
    * says. Returns what it found, for the final operation's log line.
    */
   async finish(rt: Runtime, patienceMs: number): Promise<string> {
-    await rt.drain({ timeoutMs: patienceMs });
+    // Timed on the progress clock, so a loaded machine does not fake jobs that never settle.
+    try {
+      await this.run.clock.deadline(rt.drain(), patienceMs, 10 * patienceMs, () => new Error('drain() did not resolve'));
+    } catch {
+      const outstanding = await rt.drain({ timeoutMs: 1 }).then(
+        () => 'they have settled since',
+        (error: unknown) => (error instanceof Error ? error.message : String(error)),
+      );
+      throw new Error(`not every job settled within ${patienceMs} ms of controller progress: ${outstanding}`);
+    }
     await Promise.all(this.settled);
     for (const index of this.neverStarted) {
       const runs = Atomics.load(this.runs, index);
