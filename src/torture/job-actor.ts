@@ -101,12 +101,12 @@ export class JobActor {
     let op = 0;
     while (this.run.budgetLeft()) {
       const online = rt.onlineCpus();
-      const due = firsts[op] ?? 0;
-      op++;
       if (online.length === 0) {
         await sleep(this.run.pauseMs); // every CPU failed (injected): nothing to run jobs on until one is up
         continue;
       }
+      const due = firsts[op] ?? 0;
+      op++;
       if (due === 1 || (due === 0 && random.next() < kill)) {
         const cpu = random.pick(online);
         const how = due === 1 ? 'exit' : random.pick<KillHow>(['exit', 'uncaught', 'oom']);

@@ -3,8 +3,8 @@
  * onoff interval, and checks each operation's outcome against what the runtime promises.
  *
  * - A cpuUp that resolves leaves the CPU online in every respect (cpuState, onlineCpus(), the
- *   last step in stats()), and its per-CPU threads running; a cpuDown that resolves leaves it
- *   offline with its worker blocked (or gone, under recreate).
+ *   last step in stats()); a cpuDown that resolves leaves it offline with its worker blocked
+ *   (or gone, under recreate). Its per-CPU threads are checked after every operation.
  * - A cpuDown or cpuUp that fails rolls back to where the CPU started; or, if the rollback
  *   itself failed, says so and leaves the CPU part-way (down-prepare or dead, not listed
  *   online, stats() naming its step), for the next cpuUp or cpuDown to complete. A CPU down
@@ -47,6 +47,9 @@ export interface OnoffContext {
   violation(what: string): void;
   operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>, kind: OpKind): Promise<void>;
 }
+
+/** Rounds of CPU operations the end of the run tries, to bring every CPU to rest. */
+const END_ROUNDS = 8;
 
 export class OnoffActor {
   constructor(private readonly ctx: OnoffContext) {}
@@ -144,7 +147,6 @@ export class OnoffActor {
     if (down && (after !== 'offline' || listed || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
       this.ctx.violation(`${name} resolved${from}, but the CPU is ${after}, ${listed ? '' : 'not '}listed by onlineCpus(), and its worker is ${rt.isDormant(cpu) ? 'blocked' : rt.hasWorker(cpu) ? 'running' : 'gone'}; it must be offline with its worker blocked or gone`);
     }
-    if (!down) await this.perCpuThreadsRun(rt, cpu, `after ${name} resolved`);
     return `ok in ${ms.toFixed(2)} ms${from}`;
   }
 
@@ -223,27 +225,52 @@ export class OnoffActor {
 
   /**
    * The end of the run: completes every CPU that a failed rollback left part-way, with a
-   * cpuUp, or a cpuDown if that fails too (a state whose callback fails on that CPU in one
-   * direction), and again after a pause (a deaf spell, a pending injected failure). With the
-   * faults that could stop it disarmed, each CPU must come to rest.
+   * cpuUp, or a cpuDown if that fails (a state whose callback fails on that CPU in one
+   * direction), in turn, pausing after each round that left one: a CPU operation may fail
+   * for reasons that pass (a deaf spell, a pending injected failure, a refcount writer
+   * starved by busy readers). With the faults that could stop it disarmed, each CPU must
+   * come to rest within a few rounds.
    */
   async completePartWay(rt: Runtime): Promise<void> {
-    const partWay = (): number[] =>
-      Array.from({ length: this.ctx.settings.cpus }, (_, cpu) => cpu).filter((cpu) => PART_WAY_STATES.includes(rt.cpuState(cpu)) && !rt.onlineCpus().includes(cpu));
-    for (let round = 0; round < 4 && !this.ctx.failed(); round++) {
-      const left = partWay();
+    const partWay = (cpu: number): boolean => PART_WAY_STATES.includes(rt.cpuState(cpu)) && !rt.onlineCpus().includes(cpu);
+    await this.toRest(rt, partWay, (round) => round % 2 === 1, 'to complete a CPU left part-way', 'still part-way');
+  }
+
+  /** The end of the run: brings every CPU that is not online up, in turn, retrying as completePartWay does. */
+  async bringAllUp(rt: Runtime): Promise<void> {
+    await this.toRest(rt, (cpu) => !rt.onlineCpus().includes(cpu), () => false, 'at the end of the run', 'still not online');
+  }
+
+  private async toRest(rt: Runtime, pending: (cpu: number) => boolean, down: (round: number) => boolean, why: string, what: string): Promise<void> {
+    const cpus = (): number[] => Array.from({ length: this.ctx.settings.cpus }, (_, cpu) => cpu).filter(pending);
+    const last = new Map<number, string>();
+    for (let round = 0; round < END_ROUNDS && !this.ctx.failed(); round++) {
+      const left = cpus();
       if (left.length === 0) return;
-      if (round > 1) await this.ctx.clock.sleep(2 * this.ctx.settings.hotplugTimeoutMs);
-      const down = round % 2 === 1;
+      if (round > 0) await this.ctx.clock.sleep(2 * this.ctx.settings.hotplugTimeoutMs);
+      const goDown = down(round);
       for (const cpu of left) {
-        const op = `${down ? 'cpuDown' : 'cpuUp'}(${cpu}) to complete a CPU left part-way`;
-        await this.ctx.turns.run([cpu], () => this.ctx.operate(rt, 'final', op, () => this.hotplug(rt, cpu, down, undefined), 'hotplug'));
+        const op = `${goDown ? 'cpuDown' : 'cpuUp'}(${cpu}) ${why}`;
+        await this.ctx.turns.run([cpu], () =>
+          this.ctx.operate(
+            rt,
+            'final',
+            op,
+            async () => {
+              const outcome = await this.hotplug(rt, cpu, goDown, undefined);
+              last.set(cpu, `${op}: ${outcome}`);
+              return outcome;
+            },
+            'hotplug',
+          ),
+        );
       }
     }
-    const left = partWay();
+    const left = cpus();
     if (left.length > 0 && !this.ctx.failed()) {
-      const where = left.map((cpu) => `CPU ${cpu} ${rt.cpuState(cpu)} at step '${this.stepOf(rt, cpu)}'`).join(', ');
-      this.ctx.violation(`${where}: still part-way after cpuUp and cpuDown in turn, twice, with the faults that could stop them disarmed`);
+      const where = left.map((cpu) => `CPU ${cpu} is ${rt.cpuState(cpu)} at step '${this.stepOf(rt, cpu)}' (last: ${last.get(cpu) ?? 'none'})`).join('; ');
+      this.ctx.violation(`${what} after ${END_ROUNDS} rounds of CPU operations, with the faults that could stop them disarmed: ${where}`);
     }
   }
+
 }
