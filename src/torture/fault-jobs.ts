@@ -34,7 +34,17 @@ export type Expectation =
 
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
-type Submit = (expectation: Expectation, options: QueueWorkOptions) => { index: number; settled: Promise<void> } | undefined;
+/** What the fault jobs need of the job actor, which owns the job table. */
+export interface FaultJobsHost {
+  /** Queues one fault job; its outcome comes back through `settled`. Undefined when the job table is full. */
+  submit(expectation: Expectation, options: QueueWorkOptions): { index: number; settled: Promise<void> } | undefined;
+  /** Whether the job at `index` has started: its first line counts its run. */
+  started(index: number): boolean;
+  /** The CPU the job at `index` ran on, or -1. */
+  ranOn(index: number): number;
+  /** How the kworker of `cpu` is, for a report. */
+  kworker(cpu: number): string;
+}
 
 interface Watched {
   readonly index: number;
@@ -52,11 +62,7 @@ export class FaultJobs {
 
   constructor(
     private readonly run: ActorContext,
-    private readonly submit: Submit,
-    /** Whether the job at `index` has started: its first line counts its run. */
-    private readonly started: (index: number) => boolean,
-    /** The CPU the job at `index` ran on, or -1. */
-    private readonly ranOn: (index: number) => number,
+    private readonly jobs: FaultJobsHost,
   ) {}
 
   /** Whether a spinning job was queued on `cpu` and has not settled. */
@@ -75,10 +81,10 @@ export class FaultJobs {
       'jobs',
       `queue a job that ${kind}, ${where}`,
       async () => {
-        const queued = this.submit({ kind: 'hostile', job: 'hostileJob', args: { kind }, what: `a job that ${kind}` }, preferred ? { cpu } : {});
+        const queued = this.jobs.submit({ kind: 'hostile', job: 'hostileJob', args: { kind }, what: `a job that ${kind}` }, preferred ? { cpu } : {});
         if (queued === undefined) return "not queued: the run's job table is full";
         this.watch(queued.index, this.run.windowMs, (ranMs, ranOn) =>
-          `job ${queued.index} (a job that ${kind}) started on CPU ${ranOn} ${Math.round(ranMs)} ms (of controller progress) ago and has not settled; the kworker must turn whatever a job hands back into a JobError (reason 'threw') and go on with the next job`,
+          `job ${queued.index} (a job that ${kind}) started on CPU ${ranOn} ${Math.round(ranMs)} ms (of controller progress) ago and has not settled, and ${this.jobs.kworker(ranOn)}; the kworker must turn whatever a job hands back into a JobError (reason 'threw') and go on with the next job`,
         );
         return `queued as job ${queued.index}`;
       },
@@ -93,7 +99,7 @@ export class FaultJobs {
       'jobs',
       `queue a job that spins without yielding on CPU ${cpu}, for the watchdog`,
       async () => {
-        const queued = this.submit(
+        const queued = this.jobs.submit(
           { kind: 'spin', job: 'spinJob', args: { capMs: SPIN_CAP_MS }, what: `a job that spins on CPU ${cpu}`, cpu },
           { cpu, affinity: 'strict', whenOffline: 'fail' },
         );
@@ -112,7 +118,7 @@ export class FaultJobs {
   async long(rt: Runtime, cpu: number): Promise<void> {
     const ms = Math.round(1.5 * this.run.hotplugTimeoutMs);
     await this.run.cpuDownInTurn(rt, cpu, 'jobs', `cpuDown(${cpu}) while a ${ms} ms job runs on it (longer than the hotplug timeout)`, async () => {
-      const queued = this.submit({ kind: 'long', job: 'longJob', args: { ms }, what: `a ${ms} ms job on CPU ${cpu}`, cpu }, { cpu, affinity: 'strict', whenOffline: 'fail' });
+      const queued = this.jobs.submit({ kind: 'long', job: 'longJob', args: { ms }, what: `a ${ms} ms job on CPU ${cpu}`, cpu }, { cpu, affinity: 'strict', whenOffline: 'fail' });
       if (queued === undefined) return "not queued: the run's job table is full";
       this.run.counts.longJobs++;
       // Jobs ahead of it on its CPU (a spinning one, until the watchdog) may delay its start.
@@ -120,8 +126,8 @@ export class FaultJobs {
       let settled = false;
       void queued.settled.then(() => (settled = true));
       const deadline = this.run.clock.now() + patience;
-      while (!this.started(queued.index) && !settled && this.run.clock.now() < deadline) await this.run.clock.sleep(10);
-      if (this.started(queued.index)) return undefined;
+      while (!this.jobs.started(queued.index) && !settled && this.run.clock.now() < deadline) await this.run.clock.sleep(10);
+      if (this.jobs.started(queued.index)) return undefined;
       return settled ? `job ${queued.index} settled before it started (its CPU failed meanwhile); no cpuDown` : `job ${queued.index} did not start within ${patience} ms; no cpuDown`;
     });
   }
@@ -183,12 +189,12 @@ export class FaultJobs {
     const now = this.run.clock.now();
     for (const job of this.watched.values()) {
       if (job.startedAt === undefined) {
-        if (this.started(job.index)) job.startedAt = now;
+        if (this.jobs.started(job.index)) job.startedAt = now;
         continue;
       }
       if (now - job.startedAt <= job.limitMs) continue;
       this.watched.delete(job.index);
-      this.run.violation(job.late(now - job.startedAt, this.ranOn(job.index)));
+      this.run.violation(job.late(now - job.startedAt, this.jobs.ranOn(job.index)));
     }
   }
 

@@ -19,6 +19,7 @@ import type { OpKind } from './bounds.js';
 import type { FaultName } from './faults.js';
 import type { ProgressClock } from './progress-clock.js';
 import { FaultJobs, type Expectation } from './fault-jobs.js';
+import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 
 /** What the job actor needs of the run it is part of. */
 export interface ActorContext {
@@ -77,7 +78,12 @@ export class JobActor {
   private runtime: Runtime | undefined;
 
   constructor(private readonly run: ActorContext) {
-    this.faults = new FaultJobs(run, (expectation, options) => this.submitTracked(expectation, options), (index) => this.started(index), (index) => this.ran(index).cpu);
+    this.faults = new FaultJobs(run, {
+      submit: (expectation, options) => this.submitTracked(expectation, options),
+      started: (index) => this.started(index),
+      ranOn: (index) => this.ran(index).cpu,
+      kworker: (cpu) => this.kworker(cpu),
+    });
   }
 
   /** Whether the fault `fault` is injected, and with what chance per operation. */
@@ -151,6 +157,18 @@ export class JobActor {
   /** How often the job at `index` ran, and on which CPU (-1 if it did not). */
   private ran(index: number): { runs: number; cpu: number } {
     return { runs: Atomics.load(this.runs, index), cpu: Atomics.load(this.cpus, index) - 1 };
+  }
+
+  /** The state of the kworker of `cpu`, for a report. */
+  private kworker(cpu: number): string {
+    const rt = this.runtime;
+    const thread = rt?.kthreadList(cpu).find((t) => t.fn === KWORKER_EXPORT);
+    if (rt === undefined || thread === undefined) return `CPU ${cpu} has no kworker`;
+    try {
+      return `${thread.name} is ${rt.kthreadInfo(thread).state}`;
+    } catch {
+      return `${thread.name} is gone`;
+    }
   }
 
   /** Whether the job at `index` has started: its first line counts its run. */
