@@ -22,6 +22,7 @@
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import type { Runtime, RuntimeStats } from '../index.js';
 import type { Busy } from './busy.js';
+import { describe } from './describe.js';
 import type { ProgressClock } from './progress-clock.js';
 import type { StepTable } from './steps.js';
 import type { Turns } from './turns.js';
@@ -143,10 +144,6 @@ export class Consistency {
   }
 }
 
-export function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
 export interface PerCpuThreadProblem {
   readonly key: string;

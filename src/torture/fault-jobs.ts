@@ -20,7 +20,7 @@ import { JobError, type QueueWorkOptions, type Runtime } from '../index.js';
 import type { Random } from '../cli/random.js';
 import { HOSTILE_KINDS, type HostileKind } from './hostile.js';
 import type { ActorContext } from './job-actor.js';
-import { describe } from './consistency.js';
+import { describe } from './describe.js';
 
 /** How long a spinning job spins when nothing stops it: long past any watchdog, short enough that a broken run ends. */
 const SPIN_CAP_MS = 60_000;

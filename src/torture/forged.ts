@@ -15,7 +15,8 @@
 
 import { KthreadError, Runtime, type KthreadHandle } from '../index.js';
 import type { Random } from '../cli/random.js';
-import { describe, PER_CPU_FNS } from './consistency.js';
+import { PER_CPU_FNS } from './consistency.js';
+import { describe } from './describe.js';
 import type { OpKind } from './bounds.js';
 import type { TortureCounts } from './stats.js';
 import type { Turns } from './turns.js';

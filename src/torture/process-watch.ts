@@ -6,7 +6,7 @@
  * warning goes to the listeners it would have gone to.
  */
 
-import { describe } from './consistency.js';
+import { describe } from './describe.js';
 
 /** A warning about a trace listener, by its name or code (or, failing those, its message). */
 const LISTENER_WARNING = /trace[\s_'"-]*listener/i;

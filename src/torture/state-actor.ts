@@ -24,7 +24,7 @@
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
 import type { Random } from '../cli/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
-import { describe } from './consistency.js';
+import { describe } from './describe.js';
 import type { OpKind } from './bounds.js';
 import type { StepTable } from './steps.js';
 import type { TortureCounts } from './stats.js';
@@ -380,7 +380,7 @@ export class StateActor {
   }
 }
 
-/** Whether a message names `cpu`: "CPU 2", "CPUs 0, 2", "CPUs 0 and 2". */
+/** Whether a message names `cpu`: "CPU 2", "cpu #2", "CPUs 0, 2", "CPUs [0, 2]", "CPUs 0 and 2". */
 function namesCpu(message: string, cpu: number): boolean {
-  return new RegExp(String.raw`\bCPUs?\s+\[?(?:\d+\s*(?:,|and|&)\s*)*${cpu}\b`).test(message);
+  return new RegExp(String.raw`\bCPUs?\s*#?\[?\s*(?:\d+\s*(?:,|and|&)\s*)*${cpu}\b`, 'i').test(message);
 }
