@@ -481,6 +481,7 @@ class TortureRun {
   private patience(): number {
     return Math.max(20_000, this.settings.hotplugTimeoutMs * 4);
   }
+
   /**
    * The end state must be consistent: every CPU fully online or offline (or failed, its
    * worker gone, after an injected worker death), its worker running exactly when online,
