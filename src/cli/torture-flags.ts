@@ -5,6 +5,7 @@
  */
 
 import { InvalidArgumentError } from 'commander';
+import { FAULT_NAMES, isFaultName, type FaultName } from '../torture/faults.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
 
@@ -47,4 +48,15 @@ export function probability(value: string): number {
   const p = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
   if (!(p >= 0 && p <= 1)) throw new InvalidArgumentError(`expected a number from 0 to 1, such as 0.1, got '${value}'.`);
   return p;
+}
+
+/** Parses `--faults`: "all", or fault kinds separated by commas ("states,hostile"). */
+export function faultList(value: string): readonly FaultName[] {
+  if (value.trim() === 'all') return FAULT_NAMES;
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  const unknown = names.filter((name) => !isFaultName(name));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new InvalidArgumentError(`expected 'all' or fault kinds separated by commas, from: ${FAULT_NAMES.join(', ')}; got '${value}'.`);
+  }
+  return [...new Set(names.filter(isFaultName))];
 }

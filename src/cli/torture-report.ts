@@ -5,7 +5,8 @@
  */
 
 import type { OpRecord } from '../torture/oplog.js';
-import type { TortureResult, TortureSettings } from '../torture/engine.js';
+import { watchdogMsFor, type TortureResult, type TortureSettings } from '../torture/engine.js';
+import { FAULT_NAMES } from '../torture/faults.js';
 import type { MinAvgMax } from '../torture/stats.js';
 import { formatCount, formatMs, plural, renderTable } from './format.js';
 import { describeTime, timeFlag } from './torture-flags.js';
@@ -31,7 +32,10 @@ export function renderHeader(settings: TortureSettings, cores: number): string {
       `${plural(threadsPerCpu, 'torture kthread')} per CPU (+ the per-CPU tkworker, and the kworker that runs jobs)`,
     `${budget(settings)}; a CPU goes down or up every ${describeTime(settings.onoffIntervalMs)}` +
       `${settings.onoffHoldoffMs > 0 ? ` after a holdoff of ${describeTime(settings.onoffHoldoffMs)}` : ''}; hotplug timeout ${describeTime(settings.hotplugTimeoutMs)}`,
-    `fail rate ${failRate}${failRate === 0 ? ' (no faults injected)' : ''}; seed ${seed} (--seed ${seed} repeats these choices)`,
+    `fail rate ${failRate}${failRate === 0 ? ' (no faults injected)' : `, faults: ${allFaults(settings) ? 'all kinds' : settings.faults.join(', ')}`}; seed ${seed} (--seed ${seed} repeats these choices)`,
+    settings.watchdog
+      ? `watchdog: a CPU that runs ${describeTime(watchdogMsFor(settings.hotplugTimeoutMs))} without yielding fails (onLockup 'fail')`
+      : 'watchdog: off (--no-watchdog); no job that spins forever is queued',
   ];
   const warning = oversubscriptionWarning(cpus, cores);
   if (warning !== undefined) lines.push(warning);
@@ -42,6 +46,10 @@ export function renderHeader(settings: TortureSettings, cores: number): string {
     lines.push('planted race: CPU down declares the CPU dead before its last running thread parks (test-only); this run is expected to fail');
   }
   return lines.join('\n');
+}
+
+function allFaults(settings: TortureSettings): boolean {
+  return FAULT_NAMES.every((name) => settings.faults.includes(name));
 }
 
 /** `npx cpuhp torture ...` with every setting that shapes the run spelled out, defaults included. */
@@ -55,6 +63,8 @@ export function repeatCommand(settings: TortureSettings): string {
     `--onoff-interval ${timeFlag(settings.onoffIntervalMs)}`,
     `--onoff-holdoff ${timeFlag(settings.onoffHoldoffMs)}`,
     `--fail-rate ${settings.failRate}`,
+    ...(allFaults(settings) ? [] : [`--faults ${settings.faults.join(',')}`]),
+    ...(settings.watchdog ? [] : ['--no-watchdog']),
     `--timeout ${timeFlag(settings.hotplugTimeoutMs)}`,
     ...(settings.plantedRace ? ['--plant-race'] : []),
     `--seed ${settings.seed}`,
@@ -98,11 +108,23 @@ export function renderStatistics(result: TortureResult): string {
       row('deaf spells', counts.deafSpells, 'injected: a thread ignoring park requests for 1.5 × the timeout'),
       row('throwing kthreads', counts.injectedThrows, 'injected: a thread that throws after a few units'),
       row('worker deaths', counts.workerDeaths, 'injected: a job that killed its worker (process.exit, an uncaught error, out of memory)'),
+      row('states added', counts.statesAdded, 'injected: hotplug states added with setupState, whose callbacks fail on some CPUs'),
+      row('states removed', counts.statesRemoved, 'removeState calls, the end of the run included'),
+      row('setup failures', counts.setupFailures, 'setupState calls that failed on some CPU and were undone'),
+      row('remove failures', counts.removeFailures, 'removeState calls whose teardown failed on some CPU; the state went anyway'),
+      row('state callback throws', counts.stateCallbackThrows, `injected: a callback of the run's own state that threw, in either direction`),
+      row('rollback failures', counts.rollbackFailures, 'CPU downs and ups whose rollback failed too, leaving the CPU part-way'),
+      row('hostile results', counts.hostileResults, "injected: jobs that handed back a hostile value, rejected as 'threw'"),
+      row('listener throws', counts.listenerThrows, 'injected: trace events whose listener threw'),
+      row('listener warnings', counts.listenerWarnings, 'warnings the runtime reported those listener errors with'),
+      row('lockups', counts.lockups, "injected: jobs that spun forever, rejected by the watchdog as 'soft-lockup'"),
+      row('long jobs', counts.longJobs, 'injected: jobs longer than the hotplug timeout, with a cpuDown of their CPU meanwhile'),
+      row('forged handles', counts.forgedHandles, 'injected: kthread calls with forged or foreign handles, each refused'),
       row('faults survived', counts.faultsSurvived, 'failures the runtime rolled back or absorbed, leaving everything consistent'),
       row('refused', counts.refused, 'operations refused as the API promises (last online CPU, thread gone, CPU down)'),
       row('jobs queued', counts.jobsQueued, 'jobs given to queueWork, of every placement'),
       row('jobs completed', counts.jobsCompleted, 'jobs that ran once and resolved'),
-      row('jobs rejected', counts.jobsRejected, 'aborted, timed out, or strict to a CPU that went down, as the API promises'),
+      row('jobs rejected', counts.jobsRejected, 'aborted, timed out, strict to a CPU that went down, or injected faults, as the API promises'),
       row('violations', result.violations.length, 'invariant violations: must be 0'),
     ],
   );

@@ -10,12 +10,13 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
 import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
-import { runTorture, type TortureResult, type TortureSettings } from '../torture/engine.js';
+import { ALL_FAULTS, runTorture, type TortureResult, type TortureSettings } from '../torture/engine.js';
+import { FAULT_NAMES, FAULTS, type FaultName } from '../torture/faults.js';
 import { toChromeTrace } from '../torture/perfetto.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
 import { assertWritable, integerIn } from './flags.js';
 import { MAX_SEED } from './random.js';
-import { probability, timeIn } from './torture-flags.js';
+import { faultList, probability, timeIn } from './torture-flags.js';
 import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
 import { renderHeader, renderJson, renderStatistics, renderVerdict, renderViolations } from './torture-report.js';
 
@@ -42,6 +43,8 @@ interface TortureFlags {
   readonly trace?: string;
   readonly json?: boolean;
   readonly plantRace?: boolean;
+  readonly watchdog: boolean;
+  readonly faults: readonly FaultName[];
 }
 
 export function registerTorture(program: Command): void {
@@ -63,6 +66,12 @@ export function registerTorture(program: Command): void {
     .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(timeIn(0, HOUR_MS)).default(100, '100ms'))
     .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(timeIn(0, HOUR_MS)).default(0, '0'))
     .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells, throwing kthreads and jobs that kill their worker', probability, 0)
+    .addOption(
+      new Option('--faults <kinds>', `with --fail-rate above 0, the kinds of fault to inject, comma-separated: ${FAULT_NAMES.join(', ')}`)
+        .argParser(faultList)
+        .default(ALL_FAULTS, 'all'),
+    )
+    .option('--no-watchdog', "start the runtime without its soft-lockup watchdog, and queue no job that spins forever (the 'lockups' fault)")
     .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
     .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(timeIn(1, HOUR_MS)).default(1000, '1000ms'))
     .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing')
@@ -70,6 +79,7 @@ export function registerTorture(program: Command): void {
     .option('--plant-race', 'test-only: plant a known race (the CPU is declared dead before its last thread parks) to show that torture catches it')
     .addHelpText(
       'after',
+      `\nFault kinds (--faults):\n${FAULT_NAMES.map((name) => `  ${name.padEnd(17)} ${FAULTS[name]}`).join('\n')}\n` +
       '\nExit status: 0 when the run found no violation; 1 when it found one (each is printed with the seed, the\n' +
         'command that repeats the run, and the operations that led to it); 2 when the run could not be done\n' +
         '(bad flags, runtime error).',
@@ -105,6 +115,9 @@ function settingsFrom(flags: TortureFlags, command: Command): TortureSettings {
     hotplugTimeoutMs: flags.timeout,
     plantedRace: flags.plantRace ?? false,
     keepTrace: flags.trace !== undefined,
+    watchdog: flags.watchdog,
+    faults: flags.faults,
+    plantedHang: false,
   };
 }
 

@@ -4,20 +4,40 @@
  * injecting faults, while the run checks the runtime's invariants (README, "Invariants") after every operation
  * and once more at the end. The first violation stops the run; the result names it, the
  * seed, and the operations since the run last found everything consistent.
+ *
+ * The actors: onoff (CPU down and up), two kthread actors, the job actor (job-actor.ts, with
+ * the fault jobs of fault-jobs.ts), and with faults the state actor (state-actor.ts) and the
+ * forged-handle actor (forged.ts). Faults that are not actors: the run's own state's
+ * throwing callbacks (online-state.ts) and a throwing trace listener (listener-fault.ts).
+ * The checks after every operation are in consistency.ts; operations are timed on the
+ * progress clock (progress-clock.ts) against the runtime's own worst case (bounds.ts).
  */
 
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { HotplugError, KthreadError, Runtime, type KthreadHandle, type StrategyName, type TraceEvent } from '../index.js';
-import { withDeadline } from '../controller/deadline.js';
-import { mulberry32, type Random } from '../cli/random.js';
+import { Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../index.js';
+import { mulberry32 } from '../cli/random.js';
 import { OpLog, type OpRecord } from './oplog.js';
 import { emptyCounts, Spread, type MinAvgMax, type TortureCounts } from './stats.js';
 import type { TortureData } from './kthreads.js';
 import { JobActor } from './job-actor.js';
 // The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits.
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
+import { boundFor, type Bound, type OpKind } from './bounds.js';
+import { Busy } from './busy.js';
+import { Consistency, PER_CPU_FNS } from './consistency.js';
+import { FAULT_NAMES, type FaultName } from './faults.js';
+import { ForgedHandles, type ForgedContext } from './forged.js';
+import { KthreadActor } from './kthread-actor.js';
+import { OnoffActor } from './onoff.js';
+import { ThrowingListener } from './listener-fault.js';
+import { OnlineState, TORTURE_STATE } from './online-state.js';
+import { ProcessWatch } from './process-watch.js';
+import { ProgressClock } from './progress-clock.js';
+import { StateActor } from './state-actor.js';
+import { StepTable } from './steps.js';
+import { Turns } from './turns.js';
 
 export interface TortureSettings {
   readonly strategy: StrategyName;
@@ -39,7 +59,19 @@ export interface TortureSettings {
   readonly plantedRace: boolean;
   /** Keep the runtime's trace events for a timeline file. */
   readonly keepTrace: boolean;
+  /**
+   * Start the runtime with a watchdog (watchdogMs, onLockup 'fail'), and with faults on,
+   * queue jobs that spin forever for it to catch. Off: neither.
+   */
+  readonly watchdog: boolean;
+  /** The kinds of fault injected when failRate > 0 (faults.ts); all by default. */
+  readonly faults: readonly FaultName[];
+  /** Test-only: one operation never settles, to show that a hang is reported with the operation named. */
+  readonly plantedHang: boolean;
 }
+
+/** The fault kinds, all on: the default of `TortureSettings.faults`. */
+export const ALL_FAULTS: readonly FaultName[] = FAULT_NAMES;
 
 export interface Violation {
   /** ms since the run started. */
@@ -70,20 +102,34 @@ export interface TortureProgress {
 }
 
 const MODULE = fileURLToPath(new URL('./kthreads.js', import.meta.url));
-/** A state of the run's own, so failures are injected into user callbacks too. */
-const TORTURE_STATE = 'torture:online';
-const STEPS = ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', TORTURE_STATE];
 /** Chance per 100 ms of running that a torture thread starts a deaf spell, per unit of failRate. */
 const DEAF_CHANCE_PER_FAIL_RATE = 0.01;
 const KTHREAD_ACTORS = 2;
 /** With faults injected, a worker heap limit that a hoarding job reaches soon (the OOM fault). */
 const FAULT_HEAP_MB = 128;
+/** The operation the planted hang waits for, so that the run has started in earnest. */
+const PLANTED_HANG_AFTER_OPS = 20;
+
+/**
+ * The runtime's soft-lockup watchdog: how long a CPU may run JavaScript without yielding
+ * before its worker is ended and the CPU failed. Well above anything a torture job or thread
+ * does at once, so that a loaded machine that is slow to schedule a worker does not set it off.
+ */
+export function watchdogMsFor(hotplugTimeoutMs: number): number {
+  return Math.max(2000, 3 * hotplugTimeoutMs);
+}
+
+/** The watchdog's options, which a runtime without a watchdog ignores. */
+interface WatchdogOptions {
+  readonly watchdogMs?: number;
+  readonly onLockup?: 'fail';
+}
 
 /** Runs one torture; never throws for what it finds (that is in the result), only for bad settings. */
 export async function runTorture(settings: TortureSettings, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
   const started = performance.now();
   const run = new TortureRun(settings, started);
-  const rt = await Runtime.start({
+  const options: RuntimeOptions & WatchdogOptions = {
     cpus: settings.cpus,
     strategy: settings.strategy,
     modules: [MODULE],
@@ -91,11 +137,14 @@ export async function runTorture(settings: TortureSettings, onProgress?: (progre
     maxKthreads: settings.cpus * (settings.threadsPerCpu + 2) + 64,
     ...(settings.failRate > 0 ? { resourceLimits: { maxOldGenerationSizeMb: FAULT_HEAP_MB } } : {}),
     ...(settings.plantedRace ? { plantedRace: 'dead-before-parked' as const } : {}),
-  });
+    ...(settings.watchdog ? { watchdogMs: watchdogMsFor(settings.hotplugTimeoutMs), onLockup: 'fail' as const } : {}),
+  };
+  const rt = await Runtime.start(options);
   try {
     return await run.execute(rt, onProgress);
   } finally {
     await rt.shutdown();
+    run.close();
   }
 }
 
@@ -107,9 +156,28 @@ class TortureRun {
   private readonly violations: Violation[] = [];
   private readonly events: TraceEvent[] = [];
   private stopped = false;
+  /** When the actors started (ms since the run started). */
+  private actorsStarted: number | undefined;
   private seenViolations = 0;
   private nextSeed: number;
+  private readonly clock = new ProgressClock();
+  private readonly steps = new StepTable();
+  private readonly turnsBusy = new Busy(this.clock);
+  /** Time during which an operation that takes the runtime's hotplug lock was under way. */
+  private readonly lockBusy = new Busy(this.clock);
+  private readonly turns = new Turns(this.turnsBusy);
+  private readonly consistency: Consistency;
+  private readonly watch: ProcessWatch;
   private readonly jobs: JobActor;
+  private readonly onoff: OnoffActor;
+  private readonly kthreads: KthreadActor;
+  private readonly states: StateActor;
+  private readonly onlineState: OnlineState;
+  private readonly listener: ThrowingListener;
+  private forged: ForgedHandles | undefined;
+  /** How long a per-CPU thread may be missing on an online CPU, or a started fault job unsettled (progress ms). */
+  private readonly windowMs: number;
+  private readonly watchdogMs: number | undefined;
 
   constructor(
     private readonly settings: TortureSettings,
@@ -117,14 +185,72 @@ class TortureRun {
   ) {
     this.log = new OpLog(started);
     this.nextSeed = settings.seed;
+    this.windowMs = 2 * settings.hotplugTimeoutMs;
+    this.watchdogMs = settings.watchdog ? watchdogMsFor(settings.hotplugTimeoutMs) : undefined;
+    const held = (cpu: number): boolean => this.jobs.holding(cpu);
+    this.consistency = new Consistency({
+      cpus: settings.cpus,
+      clock: this.clock,
+      steps: this.steps,
+      turns: this.turns,
+      held,
+      windowMs: this.windowMs,
+      turnsBusy: this.turnsBusy,
+      lockBusy: this.lockBusy,
+    });
+    this.watch = new ProcessWatch((what) => this.violation(what));
+    const operate = (rt: Runtime, actor: string, op: string, body: () => Promise<string>, kind: OpKind | Bound): Promise<void> => this.operate(rt, actor, op, body, kind);
+    const pauseMs = Math.max(1, settings.onoffIntervalMs);
     this.jobs = new JobActor({
       counts: this.counts,
       failRate: settings.failRate,
-      pauseMs: Math.max(1, settings.onoffIntervalMs),
+      pauseMs,
+      hotplugTimeoutMs: settings.hotplugTimeoutMs,
+      watchdogMs: this.watchdogMs,
+      windowMs: this.windowMs,
+      clock: this.clock,
+      injects: (fault) => this.injects(fault),
       budgetLeft: () => this.budgetLeft(),
       violation: (what) => this.violation(what),
-      operate: (rt, actor, op, body) => this.operate(rt, actor, op, body),
+      operate,
+      cpuDownInTurn: (rt, cpu, actor, op, before) => this.onoff.cpuDownInTurn(rt, cpu, actor, op, before),
     });
+    const common = {
+      settings,
+      counts: this.counts,
+      held,
+      injects: (fault: FaultName) => this.injects(fault),
+      budgetLeft: () => this.budgetLeft(),
+      violation: (what: string) => this.violation(what),
+      operate,
+    };
+    this.onoff = new OnoffActor({
+      ...common,
+      offline: this.offline,
+      online: this.online,
+      clock: this.clock,
+      steps: this.steps,
+      turns: this.turns,
+      consistency: this.consistency,
+      windowMs: this.windowMs,
+      failed: () => this.violations.length > 0,
+    });
+    this.kthreads = new KthreadActor({ ...common, createTorturer: (rt, cpu) => this.createTorturer(rt, cpu), operations: () => this.log.count });
+    this.states = new StateActor({
+      counts: this.counts,
+      cpus: settings.cpus,
+      pauseMs,
+      steps: this.steps,
+      turns: this.turns,
+      partWay: this.consistency.partWay,
+      held,
+      budgetLeft: () => this.budgetLeft(),
+      violation: (what) => this.violation(what),
+      operate,
+    });
+    // Seeded here, in a fixed order, so that a seed repeats the same choices.
+    this.onlineState = new OnlineState(mulberry32(this.seed()), this.injects('rollbacks') ? settings.failRate : 0, this.counts);
+    this.listener = new ThrowingListener(mulberry32(this.seed()), settings.failRate, this.counts);
   }
 
   private now(): number {
@@ -137,6 +263,11 @@ class TortureRun {
     return this.nextSeed;
   }
 
+  /** Whether the run injects this kind of fault. */
+  private injects(fault: FaultName): boolean {
+    return this.settings.failRate > 0 && this.settings.faults.includes(fault);
+  }
+
   private violation(what: string): void {
     this.violations.push({ at: this.now(), what });
     this.stopped = true;
@@ -146,37 +277,46 @@ class TortureRun {
     if (this.stopped) return false;
     const { ops, durationMs } = this.settings;
     if (ops !== undefined && this.log.count >= ops) return false;
-    if (durationMs !== undefined && this.now() >= durationMs) return false;
+    // The duration is the actors' time: starting the runtimes and the threads on a loaded
+    // machine may take a while, and must not eat into it.
+    if (durationMs !== undefined && this.actorsStarted !== undefined && this.now() - this.actorsStarted >= durationMs) return false;
     return true;
   }
 
   async execute(rt: Runtime, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
     // Re-stamped on the run's own clock as they are emitted (the listener runs synchronously),
-    // so the runtime's events and the operations share one time axis in the timeline.
+    // so the runtime's events and the operations share one time axis in the timeline. It is
+    // registered before the throwing listener, which must not keep events from it.
     if (this.settings.keepTrace) rt.on('trace', (event) => this.events.push({ ...event, ts: this.now() }));
-    await rt.setupState(TORTURE_STATE, { startup: () => undefined, teardown: () => undefined });
+    this.watch.install();
+    await rt.setupState(TORTURE_STATE, this.onlineState.callbacks());
+    this.steps.add(TORTURE_STATE);
+    this.onlineState.arm();
     await rt.registerPerCpuThread('tortureKworker', { name: 'tkworker/%u' });
     for (let cpu = 0; cpu < this.settings.cpus; cpu++) {
       for (let i = 0; i < this.settings.threadsPerCpu; i++) await this.createTorturer(rt, cpu);
     }
+    if (this.injects('listener')) this.listener.attach(rt);
+    if (this.injects('forged')) this.forged = await ForgedHandles.start(this.forgedContext(), MODULE, this.settings.hotplugTimeoutMs);
     const report = setInterval(() => onProgress?.(this.progress()), 1000);
+    this.actorsStarted = this.now();
     let operations = 0;
     try {
+      const forged = this.forged;
       await Promise.all([
-        this.onoffActor(rt, mulberry32(this.seed())),
-        ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreadActor(rt, mulberry32(this.seed()), `kthread-${i}`)),
+        this.onoff.actor(rt, mulberry32(this.seed())),
+        ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreads.actor(rt, mulberry32(this.seed()), `kthread-${i}`)),
         this.jobs.actor(rt, mulberry32(this.seed())),
+        ...(this.injects('states') ? [this.states.actor(rt, mulberry32(this.seed()))] : []),
+        ...(forged !== undefined ? [forged.actor(rt, mulberry32(this.seed()))] : []),
+        ...(this.settings.plantedHang ? [this.plantedHang(rt)] : []),
       ]);
       operations = this.log.count;
-      if (this.violations.length === 0) await this.finalCheck(rt);
-      if (this.violations.length === 0) await this.collectThreads(rt);
-      if (this.violations.length === 0) {
-        const patience = this.patience();
-        await this.operate(rt, 'final', 'every job settles, each run as its outcome says', () => this.jobs.finish(rt, patience), patience + 5000);
-      }
+      await this.finish(rt);
     } finally {
       clearInterval(report);
       this.jobs.close();
+      await this.forged?.close();
     }
     onProgress?.(this.progress());
     return {
@@ -193,14 +333,60 @@ class TortureRun {
     };
   }
 
+  /**
+   * The end of the run: the faults that can still fire are disarmed, every CPU is brought to
+   * rest (a spinning job caught, a CPU left part-way completed, the added states removed),
+   * the whole state is checked once more, every CPU comes up, every thread is stopped, and
+   * every job must have settled. Each step runs only while no violation has been found.
+   */
+  private async finish(rt: Runtime): Promise<void> {
+    this.onlineState.disarm();
+    this.listener.disarm();
+    this.states.disarm();
+    const patience = this.patience();
+    const ok = (): boolean => this.violations.length === 0;
+    if (ok()) await this.operate(rt, 'final', 'every spinning job is caught', () => this.jobs.quiesce(), 'job');
+    if (ok()) await this.onoff.completePartWay(rt);
+    if (ok() && this.injects('states')) await this.states.removeAll(rt);
+    if (ok()) await this.operate(rt, 'final', 'every per-CPU thread of every online CPU runs', () => this.settle(rt), this.bound('kthread-locked'));
+    if (ok()) await this.finalCheck(rt);
+    if (ok()) await this.collectThreads(rt);
+    if (ok()) await this.operate(rt, 'final', 'every job settles, each run as its outcome says', () => this.jobs.finish(rt, patience), { progressMs: patience + 5000, capMs: 10 * patience + 60_000 });
+    await this.watch.settle();
+    this.counts.listenerWarnings = this.watch.listenerWarnings;
+    if (ok() && this.counts.listenerWarnings !== this.counts.listenerThrows) {
+      this.violation(
+        `the trace listener threw ${this.counts.listenerThrows} times, and the runtime reported ${this.counts.listenerWarnings} of them; it must report each listener error with process.emitWarning`,
+      );
+    }
+  }
+
+  /** Stops watching the process, once the runtime is shut down. */
+  close(): void {
+    this.watch.uninstall();
+    this.clock.close();
+  }
+
   private progress(): TortureProgress {
     return { elapsedMs: this.now(), operations: this.log.count, counts: this.counts, violations: this.violations.length };
+  }
+
+  private forgedContext(): ForgedContext {
+    return {
+      counts: this.counts,
+      pauseMs: Math.max(1, this.settings.onoffIntervalMs),
+      turns: this.turns,
+      held: (cpu) => this.jobs.holding(cpu),
+      budgetLeft: () => this.budgetLeft(),
+      violation: (what) => this.violation(what),
+      operate: (rt, actor, op, body, kind) => this.operate(rt, actor, op, body, kind),
+    };
   }
 
   private async createTorturer(rt: Runtime, cpu: number): Promise<KthreadHandle> {
     const data: TortureData = {
       seed: this.seed(),
-      deafChance: this.settings.failRate * DEAF_CHANCE_PER_FAIL_RATE,
+      deafChance: this.injects('deaf') ? this.settings.failRate * DEAF_CHANCE_PER_FAIL_RATE : 0,
       deafMs: Math.round(this.settings.hotplugTimeoutMs * 1.5),
       units: 0,
       deafSpells: 0,
@@ -210,27 +396,58 @@ class TortureRun {
     return thread;
   }
 
+  /** The runtime's worst case for an operation of this kind, now (bounds.ts). */
+  private bound(kind: OpKind): Bound {
+    return boundFor(kind, {
+      hotplugTimeoutMs: this.settings.hotplugTimeoutMs,
+      cpus: this.settings.cpus,
+      steps: this.steps.count,
+      perCpuGroups: PER_CPU_FNS.length,
+      recreate: this.settings.strategy === 'recreate',
+      watchdogMs: this.watchdogMs ?? 0,
+    });
+  }
+
   /**
    * Runs one operation under a deadline (a hung operation is a violation), records it, and
-   * checks the invariant the workers count after it.
+   * checks the invariants after it. The deadline is the runtime's own worst case for that
+   * kind of operation, on the progress clock, so a loaded machine does not fake a hang.
    */
-  private async operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>, bound = this.settings.hotplugTimeoutMs * 4 + 5000): Promise<void> {
+  private async operate(rt: Runtime, actor: string, op: string, body: () => Promise<string>, kind: OpKind | Bound): Promise<void> {
     const record = this.log.begin(actor, op);
+    const { progressMs, capMs } = typeof kind === 'string' ? this.bound(kind) : kind;
+    const locks = kind === 'hotplug' || kind === 'kthread-locked';
+    if (locks) this.lockBusy.enter();
     let outcome: string;
     try {
-      outcome = await withDeadline(body(), bound, () => new Error(`hung: did not finish within ${bound} ms`));
+      outcome = await this.clock.deadline(
+        body(),
+        progressMs,
+        capMs,
+        (wallMs) =>
+          new Error(
+            `hung: did not finish within ${progressMs} ms of controller progress (${Math.round(wallMs)} ms by the wall clock), longer than the runtime may take for it by its own timeouts`,
+          ),
+      );
     } catch (error) {
       outcome = `error: ${error instanceof Error ? error.message : String(error)}`;
       this.violation(`${op} (${actor}) ${outcome}`);
+    } finally {
+      if (locks) this.lockBusy.leave();
     }
     this.log.end(record, outcome);
     this.check(rt);
   }
 
-  /** Invariant 1, as the workers count it: no bound thread ran while its CPU was not online. */
+  /** The invariants that hold after every operation (consistency.ts), and invariant 1 as the workers count it. */
   private check(rt: Runtime): void {
     // After a violation nothing is consistent any more: the checkpoint stays before it.
     if (this.violations.length > 0) return;
+    const found = this.consistency.check(rt);
+    if (found !== undefined) {
+      this.violation(found);
+      return;
+    }
     const count = rt.stats().violations;
     if (count > this.seenViolations) {
       this.violation(`bound threads ran ${count - this.seenViolations} units of work while their CPU was not online (stats().violations = ${count})`);
@@ -240,209 +457,29 @@ class TortureRun {
     this.log.markConsistent();
   }
 
-  private async onoffActor(rt: Runtime, random: Random): Promise<void> {
-    if (this.settings.onoffHoldoffMs > 0) await sleep(this.settings.onoffHoldoffMs);
-    while (this.budgetLeft()) {
-      const cpu = random.below(this.settings.cpus);
-      const wasOnline = rt.onlineCpus().includes(cpu);
-      const inject = this.settings.failRate > 0 && random.next() < this.settings.failRate ? random.pick(STEPS) : undefined;
-      const op = `${wasOnline ? 'cpuDown' : 'cpuUp'}(${cpu})${inject ? ` with a failure injected at ${inject}` : ''}`;
-      await this.operate(rt, 'onoff', op, () => this.hotplug(rt, cpu, wasOnline, inject));
-      if (this.settings.onoffIntervalMs > 0) await sleep(this.settings.onoffIntervalMs);
-    }
+  /** Test-only: an operation that never settles, which the run must report as hung, by name. */
+  private async plantedHang(rt: Runtime): Promise<void> {
+    while (this.budgetLeft() && this.log.count < PLANTED_HANG_AFTER_OPS) await sleep(5);
+    if (!this.budgetLeft()) return;
+    await this.operate(rt, 'planted', 'park a thread, planted to never settle (test-only)', () => new Promise<string>(() => undefined), 'kthread');
   }
 
-  private async hotplug(rt: Runtime, cpu: number, wasOnline: boolean, inject: string | undefined): Promise<string> {
-    const before = rt.cpuState(cpu);
-    if (inject !== undefined) {
-      rt.injectFailure(cpu, inject);
-      this.counts.injectedCallbackFailures++;
-    }
-    const t0 = performance.now();
-    if (wasOnline) this.counts.offlineAttempts++;
-    else this.counts.onlineAttempts++;
-    try {
-      if (wasOnline) await rt.cpuDown(cpu);
-      else await rt.cpuUp(cpu);
-    } catch (error) {
-      if (!(error instanceof HotplugError)) throw error;
-      if (/last online CPU/.test(error.message)) {
-        this.counts.refused++;
-        return 'refused: last online CPU';
+  /** Waits until no per-CPU thread is missing or parked on an online CPU, or that has lasted too long. */
+  private async settle(rt: Runtime): Promise<string> {
+    for (;;) {
+      const found = this.consistency.check(rt);
+      if (found !== undefined) {
+        this.violation(found);
+        return 'a per-CPU thread is still missing';
       }
-      if (/died during/.test(error.message)) return this.workerDiedMeanwhile(cpu, error.message);
-      this.counts.rollbacks++;
-      const after = rt.cpuState(cpu);
-      // A failed CPU whose cpuUp rolled back is offline with a fresh, dormant worker: fine.
-      if (after !== before && !(before === 'failed' && after === 'offline')) {
-        this.violation(`after a rolled-back ${wasOnline ? 'cpuDown' : 'cpuUp'}(${cpu}) the CPU is ${after}, not ${before} as it started: ${error.message}`);
-        return `rolled back to ${after}`;
-      }
-      this.counts.faultsSurvived++;
-      return `rolled back (${error.step ?? 'before any step'}): ${error.message}`;
+      if (this.consistency.pending === 0) return 'every per-CPU thread runs';
+      await this.clock.sleep(100);
     }
-    const ms = performance.now() - t0;
-    if (wasOnline) {
-      this.counts.offlineSuccesses++;
-      this.offline.record(ms);
-    } else {
-      this.counts.onlineSuccesses++;
-      this.online.record(ms);
-    }
-    const after = rt.cpuState(cpu);
-    if (after === 'failed') return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${wasOnline ? 'cpuDown' : 'cpuUp'} resolved`);
-    if (!wasOnline && after !== 'online') this.violation(`cpuUp(${cpu}) resolved but the CPU is ${after}`);
-    if (wasOnline && (after !== 'offline' || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
-      this.violation(`cpuDown(${cpu}) resolved but the CPU is ${after} and its worker is not blocked`);
-    }
-    return `ok in ${ms.toFixed(2)} ms`;
-  }
-
-  /**
-   * A hotplug operation met a worker that died (before it, or during it): an injected fault
-   * when faults are injected (the job actor kills workers), and a violation when not.
-   */
-  private workerDiedMeanwhile(cpu: number, what: string): string {
-    if (this.settings.failRate === 0) this.violation(`the worker of CPU ${cpu} died with no fault injected: ${what}`);
-    return `the worker of CPU ${cpu} died meanwhile (an injected fault): ${what}`;
   }
 
   /** The longest wait for something that must happen at the end of a run. */
   private patience(): number {
     return Math.max(20_000, this.settings.hotplugTimeoutMs * 4);
-  }
-
-  /** The threads torture picks for its operations: not the per-CPU ones, which follow their CPU. */
-  private tortureThreads(rt: Runtime): KthreadHandle[] {
-    return rt.kthreadList().filter((t) => t.fn !== 'tortureKworker' && t.fn !== KWORKER_EXPORT);
-  }
-
-  private async kthreadActor(rt: Runtime, random: Random, actor: string): Promise<void> {
-    const pause = Math.max(1, Math.round(this.settings.onoffIntervalMs / 4));
-    while (this.budgetLeft()) {
-      const threads = this.tortureThreads(rt);
-      const roll = random.next();
-      const thread = threads.length > 0 ? random.pick(threads) : undefined;
-      if (thread === undefined || roll < 0.1) {
-        const online = rt.onlineCpus();
-        if (online.length === 0) {
-          // Every CPU's worker died (injected): nothing to create a thread on until one is up.
-          await sleep(pause);
-          continue;
-        }
-        const cpu = random.pick(online);
-        const crash = this.settings.failRate > 0 && random.next() < this.settings.failRate;
-        await this.operate(rt, actor, `create ${crash ? 'crasher' : 'torturer'} on CPU ${cpu}`, () => this.create(rt, cpu, crash));
-      } else if (roll < 0.45) {
-        await this.operate(rt, actor, `park ${thread.name}`, () => this.park(rt, thread));
-      } else if (roll < 0.8) {
-        await this.operate(rt, actor, `unpark ${thread.name}`, () => this.unpark(rt, thread));
-      } else if (roll < 0.9) {
-        await this.operate(rt, actor, `wake ${thread.name}`, async () => this.refusable(() => rt.wakeUpProcess(thread)));
-      } else {
-        await this.operate(rt, actor, `stop ${thread.name}`, () => this.stop(rt, thread));
-      }
-      await sleep(pause);
-    }
-  }
-
-  private async create(rt: Runtime, cpu: number, crash: boolean): Promise<string> {
-    try {
-      if (crash) {
-        await rt.kthreadCreateOnCpu(cpu, 'crasher', { name: `crasher/${cpu}.${this.log.count}` });
-        this.counts.creates++;
-        this.counts.injectedThrows++;
-      } else {
-        await this.createTorturer(rt, cpu);
-      }
-      return 'created';
-    } catch (error) {
-      // The CPU went down meanwhile, or every slot is taken: refusals the API promises.
-      if (error instanceof HotplugError || error instanceof KthreadError) {
-        this.counts.refused++;
-        return `refused: ${error.message}`;
-      }
-      throw error;
-    }
-  }
-
-  private async park(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      await rt.kthreadPark(thread);
-      this.counts.parks++;
-      return 'parked';
-    } catch (error) {
-      if (!(error instanceof KthreadError)) throw error;
-      if (/did not park within/.test(error.message)) {
-        // Only a thread in an injected deaf spell may ignore a park request.
-        if (this.settings.failRate === 0) this.violation(`park not acknowledged within the timeout: ${error.message}`);
-        else {
-          this.counts.parkTimeouts++;
-          this.counts.faultsSurvived++;
-        }
-        return `timed out: ${error.message}`;
-      }
-      this.counts.refused++;
-      return `refused: ${error.message}`;
-    }
-  }
-
-  private async unpark(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      await rt.kthreadUnpark(thread);
-      this.counts.unparks++;
-      return 'unparked';
-    } catch (error) {
-      return this.refused(error);
-    }
-  }
-
-  private refusable(action: () => void): string {
-    try {
-      action();
-      return 'done';
-    } catch (error) {
-      return this.refused(error);
-    }
-  }
-
-  /** A KthreadError for a thread that exited or was stopped meanwhile is a promised refusal. */
-  private refused(error: unknown): string {
-    if (!(error instanceof KthreadError)) throw error;
-    this.counts.refused++;
-    return `refused: ${error.message}`;
-  }
-
-  private async stop(rt: Runtime, thread: KthreadHandle): Promise<string> {
-    try {
-      const data = (await rt.kthreadStop(thread)) as Partial<TortureData> | undefined;
-      this.counts.stops++;
-      this.counts.deafSpells += data?.deafSpells ?? 0;
-      return 'stopped';
-    } catch (error) {
-      if (!(error instanceof KthreadError)) throw error;
-      if (/ threw: /.test(error.message)) {
-        this.counts.stops++;
-        if (thread.fn === 'crasher') {
-          this.counts.faultsSurvived++;
-          return 'stopped (it had thrown, as injected)';
-        }
-        this.violation(`${thread.name} threw: ${error.message}`);
-        return 'threw';
-      }
-      if (/did not exit within/.test(error.message)) {
-        // A job killing its worker may hog the CPU first (running out of memory takes a while),
-        // and the threads of a cooperative CPU cannot run meanwhile: that is the injected fault.
-        if (this.jobs.killing(thread.cpu)) {
-          this.counts.faultsSurvived++;
-          return `timed out while a job was killing the worker of CPU ${thread.cpu} (an injected fault)`;
-        }
-        this.violation(`stop not acknowledged: ${error.message}`);
-        return 'hung';
-      }
-      this.counts.refused++;
-      return `refused: ${error.message}`;
-    }
   }
 
   /**
@@ -480,10 +517,9 @@ class TortureRun {
 
   /** Brings every CPU up and stops every thread, adding their deaf spells to the counts. */
   private async collectThreads(rt: Runtime): Promise<void> {
-    for (let cpu = 0; cpu < this.settings.cpus; cpu++) {
-      // An injected failure whose operation was refused is still pending: it fires here once.
-      await rt.cpuUp(cpu).catch(() => rt.cpuUp(cpu));
-    }
-    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT).map((thread) => this.stop(rt, thread)));
+    // An injected failure whose operation was refused is still pending: it fires here once.
+    await this.onoff.bringAllUp(rt);
+    if (this.violations.length > 0) return;
+    await Promise.all(rt.kthreadList().filter((t) => t.fn !== KWORKER_EXPORT).map((thread) => this.kthreads.stop(rt, thread)));
   }
 }

@@ -4,8 +4,9 @@
  * data, so that a seed reproduces the same choices (though not the same timings).
  */
 
-import { defineJob, defineKthread, definePerCpuThread } from '../kthread/define.js';
+import { defineCpuCallback, defineJob, defineKthread, definePerCpuThread } from '../kthread/define.js';
 import { mulberry32 } from '../cli/random.js';
+import { actHostile, type HostileKind } from './hostile.js';
 
 export interface TortureData {
   /** Seed of this thread's own choices. */
@@ -103,4 +104,80 @@ export const killWorker = defineJob<{ how: KillHow }, never>(({ how }) => {
   }
   const hoard: unknown[][] = [];
   for (;;) hoard.push(new Array<unknown>(100_000).fill(hoard));
+});
+
+/**
+ * Where a tracked job records itself, in memory shared with the controller: `runs[index]`
+ * counts its runs (exactly-once is checked on it), `cpus[index]` is the CPU it ran on + 1.
+ */
+export interface TrackedJobArgs {
+  readonly runs: Int32Array;
+  readonly cpus: Int32Array;
+  readonly index: number;
+}
+
+function track({ runs, cpus, index }: TrackedJobArgs, cpu: number): void {
+  Atomics.store(cpus, index, cpu + 1);
+  Atomics.add(runs, index, 1);
+}
+
+/** An injected fault: a job that returns, throws or rejects with a hostile value (hostile.ts). */
+export const hostileJob = defineJob<TrackedJobArgs & { readonly kind: HostileKind }, unknown>((args, ctx) => {
+  track(args, ctx.cpu);
+  return actHostile(args.kind);
+});
+
+/**
+ * An injected fault: a job that never yields, a soft lockup of its CPU. The runtime's
+ * watchdog must end it; `capMs` only makes sure a run without a watchdog still ends.
+ */
+export const spinJob = defineJob<TrackedJobArgs & { readonly capMs: number }, string>((args, ctx) => {
+  track(args, ctx.cpu);
+  const until = performance.now() + args.capMs;
+  while (performance.now() < until);
+  return `spun for ${args.capMs} ms on CPU ${ctx.cpu}: nothing stopped it`;
+});
+
+/** A job that awaits a timer for `ms`, longer than the hotplug timeout: a CPU down must wait for it, or time out. */
+export const longJob = defineJob<TrackedJobArgs & { readonly ms: number }, number>(async (args, ctx) => {
+  track(args, ctx.cpu);
+  await new Promise((resolve) => setTimeout(resolve, args.ms));
+  return ctx.cpu;
+});
+
+/**
+ * Hotplug callbacks that run on the CPU itself, each with a fixed behaviour: a callback
+ * receives only its CPU, and a worker shares no module state with the controller, so the
+ * controller knows what each does from its name alone (cpuCallbackFails).
+ */
+const CPU_CALLBACK_FAILS = {
+  okOnEveryCpu: () => false,
+  failOnEvenCpu: (cpu: number) => cpu % 2 === 0,
+  failOnOddCpu: (cpu: number) => cpu % 2 === 1,
+  failOnCpu0: (cpu: number) => cpu === 0,
+  spinBriefly: () => false,
+} as const;
+
+export type CpuCallbackName = keyof typeof CPU_CALLBACK_FAILS;
+export const CPU_CALLBACK_NAMES = Object.keys(CPU_CALLBACK_FAILS) as CpuCallbackName[];
+
+/** Whether the CPU callback export `name` throws on `cpu`. */
+export function cpuCallbackFails(name: CpuCallbackName, cpu: number): boolean {
+  return CPU_CALLBACK_FAILS[name](cpu);
+}
+
+function failIf(name: CpuCallbackName, cpu: number): void {
+  if (cpuCallbackFails(name, cpu)) throw new Error(`torture: ${name} fails on CPU ${cpu} (injected)`);
+}
+
+/** How long spinBriefly holds its CPU: a callback that does real work without yielding. */
+const SPIN_BRIEFLY_MS = 20;
+
+export const okOnEveryCpu = defineCpuCallback((cpu) => failIf('okOnEveryCpu', cpu));
+export const failOnEvenCpu = defineCpuCallback((cpu) => failIf('failOnEvenCpu', cpu));
+export const failOnOddCpu = defineCpuCallback((cpu) => failIf('failOnOddCpu', cpu));
+export const failOnCpu0 = defineCpuCallback((cpu) => failIf('failOnCpu0', cpu));
+export const spinBriefly = defineCpuCallback(() => {
+  const until = performance.now() + SPIN_BRIEFLY_MS;
+  while (performance.now() < until);
 });

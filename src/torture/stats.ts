@@ -51,6 +51,28 @@ export interface TortureCounts {
   jobsRejected: number;
   /** Injected: a job that killed its worker (process.exit, an uncaught error, out of memory). */
   workerDeaths: number;
+  /** States the state actor added with setupState, and removed with removeState. */
+  statesAdded: number;
+  statesRemoved: number;
+  /** setupState calls that failed on some CPU and were undone, as injected. */
+  setupFailures: number;
+  /** removeState calls whose teardown failed on some CPU, as injected: the state went anyway. */
+  removeFailures: number;
+  /** Injected: the run's own state's callbacks, made to throw on chosen calls. */
+  stateCallbackThrows: number;
+  /** cpuDown/cpuUp whose rollback itself failed, leaving the CPU part-way until the next operation. */
+  rollbackFailures: number;
+  /** Injected: jobs that returned, threw or rejected with a hostile value, rejected as 'threw'. */
+  hostileResults: number;
+  /** Injected: trace events whose listener threw; and the warnings the runtime reported them with. */
+  listenerThrows: number;
+  listenerWarnings: number;
+  /** Injected: jobs that spun without yielding, rejected as 'soft-lockup' by the runtime's watchdog. */
+  lockups: number;
+  /** Injected: jobs longer than the hotplug timeout, with a cpuDown of their CPU while they ran. */
+  longJobs: number;
+  /** Injected: kthread calls with forged or foreign handles, each refused. */
+  forgedHandles: number;
 }
 
 export function emptyCounts(): TortureCounts {
@@ -74,5 +96,17 @@ export function emptyCounts(): TortureCounts {
     jobsCompleted: 0,
     jobsRejected: 0,
     workerDeaths: 0,
+    statesAdded: 0,
+    statesRemoved: 0,
+    setupFailures: 0,
+    removeFailures: 0,
+    stateCallbackThrows: 0,
+    rollbackFailures: 0,
+    hostileResults: 0,
+    listenerThrows: 0,
+    listenerWarnings: 0,
+    lockups: 0,
+    longJobs: 0,
+    forgedHandles: 0,
   };
 }

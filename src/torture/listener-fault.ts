@@ -1,0 +1,42 @@
+/**
+ * The 'listener' fault: a trace listener that throws. A listener is the application's
+ * code, and an exception in it must change nothing about the runtime: every step, rollback
+ * and worker death goes on as if the listener had returned, and the runtime reports the
+ * error with process.emitWarning (counted by process-watch.ts). It throws on the first
+ * event of every type, so each type is covered in every run that emits it, and then on
+ * events chosen from the run's seed.
+ */
+
+import type { Random } from '../cli/random.js';
+import type { Runtime, TraceEvent } from '../index.js';
+import type { TortureCounts } from './stats.js';
+
+export class ThrowingListener {
+  private armed = false;
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly random: Random,
+    private readonly chance: number,
+    private readonly counts: TortureCounts,
+  ) {}
+
+  /** Registered after any listener the run itself needs, so a throw cannot keep events from those. */
+  attach(rt: Runtime): void {
+    this.armed = true;
+    rt.on('trace', (event) => this.listen(event));
+  }
+
+  disarm(): void {
+    this.armed = false;
+  }
+
+  private listen(event: TraceEvent): void {
+    if (!this.armed) return;
+    const first = !this.seen.has(event.type);
+    this.seen.add(event.type);
+    if (!first && !(this.random.next() < this.chance)) return;
+    this.counts.listenerThrows++;
+    throw new Error(`torture: a trace listener throws on a '${event.type}' event of CPU ${event.cpu} (injected)`);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * What the torture run watches in its own process while it runs: exceptions nobody caught
+ * (a runtime that lets a listener's error or its own escape into a timer or an event
+ * handler), and the warnings the runtime reports a throwing trace listener with. Those
+ * warnings are counted, not printed: a run with the listener fault makes many. Every other
+ * warning goes to the listeners it would have gone to.
+ */
+
+import { describe } from './describe.js';
+
+/** A warning about a trace listener, by its name or code (or, failing those, its message). */
+const LISTENER_WARNING = /trace[\s_'"-]*listener/i;
+
+type WarningListener = (warning: Error) => void;
+
+export class ProcessWatch {
+  /** Warnings that reported a trace listener's error. */
+  listenerWarnings = 0;
+  private saved: WarningListener[] = [];
+  private installed = false;
+  private readonly onWarning = (warning: Error): void => {
+    const code = (warning as { code?: unknown }).code;
+    if ([warning.name, typeof code === 'string' ? code : '', warning.message].some((text) => LISTENER_WARNING.test(text))) {
+      this.listenerWarnings++;
+      return;
+    }
+    for (const listener of this.saved) listener(warning);
+  };
+  private readonly onException = (error: unknown): void => this.crash(`an exception no one caught reached the process: ${describe(error)}`);
+  private readonly onRejection = (reason: unknown): void => this.crash(`a promise rejection no one handled reached the process: ${describe(reason)}`);
+
+  constructor(private readonly crash: (what: string) => void) {}
+
+  install(): void {
+    if (this.installed) return;
+    this.installed = true;
+    this.saved = process.listeners('warning') as WarningListener[];
+    process.removeAllListeners('warning');
+    process.on('warning', this.onWarning);
+    process.on('uncaughtException', this.onException);
+    process.on('unhandledRejection', this.onRejection);
+  }
+
+  /** Lets the warnings already emitted arrive (process.emitWarning delivers on a later tick). */
+  async settle(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  uninstall(): void {
+    if (!this.installed) return;
+    this.installed = false;
+    process.off('warning', this.onWarning);
+    for (const listener of this.saved) process.on('warning', listener);
+    process.off('uncaughtException', this.onException);
+    process.off('unhandledRejection', this.onRejection);
+  }
+}
