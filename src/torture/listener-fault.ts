@@ -1,8 +1,9 @@
 /**
  * The 'listener' fault: a trace listener that throws. A listener is the application's
  * code, and an exception in it must change nothing about the runtime: every step, rollback
- * and worker death goes on as if the listener had returned, and the runtime reports the
- * error with process.emitWarning (counted by process-watch.ts). It throws on the first
+ * and worker death goes on as if the listener had returned, and the runtime counts the
+ * error (stats().traceListenerErrors) and warns with process.emitWarning the first time this
+ * listener throws (counted by process-watch.ts). It throws on the first
  * event of every type, so each type is covered in every run that emits it, and then on
  * events chosen from the run's seed.
  */
