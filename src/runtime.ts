@@ -601,9 +601,10 @@ export class Runtime extends EventEmitter {
   /**
    * Makes the CPU state word say where the machine has left the CPU, once an operation has
    * ended: ONLINE at the top (and jobs are handed to it again), OFFLINE at the bottom. A CPU
-   * that a failed rollback left between the two keeps the state its last step set
-   * (DOWN_PREPARE, or DEAD below smpboot:threads); it takes no jobs, so the jobs waiting
-   * for it in particular that may run elsewhere go elsewhere now.
+   * that a failed rollback left between the two is DOWN_PREPARE while it stands above
+   * smpboot:threads (its threads run, as in the window of a CPU going down), DEAD below it
+   * (its threads are parked); either way it is not online and takes no jobs, so the jobs
+   * waiting for it in particular that may run elsewhere go elsewhere now.
    */
   private settleState(cpu: number): void {
     if (this.machine.isUp(cpu)) {
@@ -612,6 +613,7 @@ export class Runtime extends EventEmitter {
     } else if (this.machine.isDown(cpu)) {
       this.setState(cpu, CpuState.OFFLINE);
     } else {
+      this.setState(cpu, this.machine.passed(cpu, 'smpboot:threads') ? CpuState.DOWN_PREPARE : CpuState.DEAD);
       this.jobs.cpuUnavailable(cpu);
     }
   }

@@ -145,3 +145,25 @@ t.test('a CPU a failed rollback left part-way goes down completely with cpuDown'
   t.equal(rt.cpuState(1), 'online');
   t.equal(await rt.queueWork('spin', { ms: 1 }, { cpu: 1, affinity: 'strict' }), 1);
 });
+
+t.test('a rollback that fails above smpboot:threads after passing it leaves the CPU down-prepare, not online', async (t) => {
+  // Found by torture: cpuDown fails below smpboot:threads, its rollback runs smpboot's startup
+  // (which sets ONLINE) and then fails at a state above it.
+  const rt = await startJobRuntime(t, { cpus: 2 });
+  const fail = { on: false };
+  await rt.setupState('app:above', {
+    startup: (cpu) => {
+      if (fail.on && cpu === 1) throw new Error('will not start on CPU 1');
+    },
+  });
+  rt.injectFailure(1, 'cpuhp:dying');
+  fail.on = true;
+  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', message: /rollback was incomplete .*CPU 1 stopped at step 'smpboot:threads'/ });
+  fail.on = false;
+  t.equal(rt.cpuState(1), 'down-prepare', 'not online: it stands below the top');
+  t.same(rt.onlineCpus(), [0]);
+  agree(t, rt, 'part-way above smpboot:threads');
+  await rt.cpuUp(1);
+  t.equal(rt.cpuState(1), 'online');
+  t.equal(await rt.queueWork('increment', 1, { cpu: 1, affinity: 'strict' }), 2);
+});

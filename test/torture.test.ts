@@ -79,7 +79,7 @@ for (const strategy of STRATEGIES) {
     t.ok(counts.statesAdded + counts.setupFailures > 0, 'the state actor set states up, or had them fail as injected');
     t.ok(counts.hostileResults > 0, "hostile job results were rejected as 'threw'");
     t.ok(counts.listenerThrows > 0, 'the trace listener threw');
-    t.equal(counts.listenerWarnings, counts.listenerThrows, 'and the runtime reported each throw with a warning');
+    t.equal(counts.listenerWarnings, 1, 'and the runtime warned once for that listener (every throw is counted in stats(), checked by the run)');
     t.ok(counts.longJobs > 0, 'a job longer than the hotplug timeout ran while its CPU was taken down');
     t.ok(counts.forgedHandles > 0, 'forged and foreign handles were refused');
     t.equal(counts.jobsCompleted + counts.jobsRejected, counts.jobsQueued, 'every job settled: completed, or rejected as promised');
