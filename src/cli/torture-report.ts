@@ -116,7 +116,7 @@ export function renderStatistics(result: TortureResult): string {
       row('rollback failures', counts.rollbackFailures, 'CPU downs and ups whose rollback failed too, leaving the CPU part-way'),
       row('hostile results', counts.hostileResults, "injected: jobs that handed back a hostile value, rejected as 'threw'"),
       row('listener throws', counts.listenerThrows, 'injected: trace events whose listener threw'),
-      row('listener warnings', counts.listenerWarnings, 'warnings the runtime reported those listener errors with'),
+      row('listener warnings', counts.listenerWarnings, 'warnings the runtime gave for that listener (one per throwing listener)'),
       row('lockups', counts.lockups, "injected: jobs that spun forever, rejected by the watchdog as 'soft-lockup'"),
       row('long jobs', counts.longJobs, 'injected: jobs longer than the hotplug timeout, with a cpuDown of their CPU meanwhile'),
       row('forged handles', counts.forgedHandles, 'injected: kthread calls with forged or foreign handles, each refused'),

@@ -64,7 +64,7 @@ export interface TortureCounts {
   rollbackFailures: number;
   /** Injected: jobs that returned, threw or rejected with a hostile value, rejected as 'threw'. */
   hostileResults: number;
-  /** Injected: trace events whose listener threw; and the warnings the runtime reported them with. */
+  /** Injected: trace events whose listener threw; and the warnings the runtime gave for it (one per listener). */
   listenerThrows: number;
   listenerWarnings: number;
   /** Injected: jobs that spun without yielding, rejected as 'soft-lockup' by the runtime's watchdog. */
