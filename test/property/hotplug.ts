@@ -7,9 +7,9 @@
 
 import fc from 'fast-check';
 import t from 'tap';
-import { HotplugError, KthreadError, type KthreadHandle, type Runtime, type StrategyName } from '../src/index.js';
+import { HotplugError, KthreadError, type KthreadHandle, type Runtime, type StrategyName } from '../../src/index.js';
 import type { Test } from 'tap';
-import { PATIENCE_MS, STRATEGIES, startRuntime, workerIsQuiet } from './helpers.js';
+import { PATIENCE_MS, startRuntime, workerIsQuiet } from '../helpers.js';
 
 const CPUS = 3;
 const CALLERS = 4;
@@ -91,7 +91,12 @@ async function checkConsistent(t: Test, rt: Runtime, strategy: StrategyName): Pr
   t.equal(rt.stats().violations, 0, 'no invariant violation');
 }
 
-for (const strategy of STRATEGIES) {
+/**
+ * The property under one strategy. Each strategy has a test file of its own
+ * (test/property/hotplug-<strategy>.test.ts), so that one file's time stays well inside tap's
+ * per-file timeout even on a loaded 2-core machine, and tap runs them side by side.
+ */
+export function hotplugPropertySuite(strategy: StrategyName): void {
 t.test(`${strategy}: random concurrent hotplug and park operations end consistent`, async (t) => {
   let operations = 0;
   await fc.assert(
