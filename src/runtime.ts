@@ -154,6 +154,8 @@ export class Runtime extends EventEmitter {
   /** Why each CPU's worker died, until the hotplug lock has reaped the CPU (reapFailedCpus). */
   private readonly dying = new Map<number, string>();
   private closed = false;
+  /** Runtime.start has brought every CPU up (see spawn). */
+  private booted = false;
   private pendingTraces: TraceEvent[] = [];
   /** Per-CPU threads stopped by kthreadStop() or shutdown(): not replaced when they exit. */
   private readonly stoppedByHand = new WeakSet<KthreadHandle>();
@@ -233,6 +235,7 @@ export class Runtime extends EventEmitter {
     // With jobs to run, every CPU has a kworker from its first bring-up on.
     if (jobNames.size > 0) this.groups.set(KWORKER_GROUP, { fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
     for (let cpu = 0; cpu < cpus; cpu++) await this.machine.up(cpu);
+    this.booted = true;
     this.watchdog?.start();
   }
 
@@ -719,7 +722,10 @@ export class Runtime extends EventEmitter {
   private async spawn(cpu: number, fn: string, name: string, data: unknown, group: string | undefined, startParked: boolean): Promise<KthreadHandle> {
     assertCloneable(data, `data for '${name}'`);
     const reserved = this.kthreads.reserve(cpu, fn, name, group, startParked);
-    const timeout = this.options.hotplugTimeoutMs;
+    // The first threads, made while Runtime.start brings the CPUs up, are part of starting
+    // the runtime: like loading the modules, they get the boot bound, so a short hotplug
+    // timeout does not fail a start on a loaded machine.
+    const timeout = this.booted ? this.options.hotplugTimeoutMs : Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
     try {
       await withDeadline(this.onCpu(cpu, (api) => api.createKthread(KthreadRegistry.request(reserved, data))), timeout, () =>
         new KthreadError(`CPU ${cpu} did not start '${name}' within ${timeout} ms`, name),
