@@ -564,13 +564,9 @@ export class Workqueue {
         );
       } else if (died !== undefined) {
         this.counts.diedRunning++;
-        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, {
-            job: job.name,
-            reason: 'worker-died',
-            started: true,
-            id: job.id,
-            cpu,
-          }),
+        this.settle(
+          job,
+          new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, { job: job.name, reason: 'worker-died', started: true, id: job.id, cpu }),
         );
       } else {
         this.counts.shutdown++;
@@ -621,13 +617,9 @@ export class Workqueue {
       else if (job.waitOffline) stay.push(job);
       else {
         this.counts.refused++;
-        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) needs CPU ${cpu} (affinity 'strict', whenOffline 'fail'), which ${what} before the job started; it did not run`, {
-            job: job.name,
-            reason: 'cpu-offline',
-            started: false,
-            id: job.id,
-            cpu,
-          }),
+        this.settle(
+          job,
+          new JobError(`job '${job.name}' (id ${job.id}) needs CPU ${cpu} (affinity 'strict', whenOffline 'fail'), which ${what} before the job started; it did not run`, { job: job.name, reason: 'cpu-offline', started: false, id: job.id, cpu }),
         );
       }
     }
@@ -696,12 +688,9 @@ export class Workqueue {
     notStarted.sort((a, b) => a.id - b.id);
     for (const job of notStarted) {
       this.counts.shutdown++;
-      this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) did not start before the runtime shut down; it did not run (await rt.drain() before rt.shutdown() to run every queued job)`, {
-          job: job.name,
-          reason: 'shutdown',
-          started: false,
-          id: job.id,
-        }),
+      this.settle(
+        job,
+        new JobError(`job '${job.name}' (id ${job.id}) did not start before the runtime shut down; it did not run (await rt.drain() before rt.shutdown() to run every queued job)`, { job: job.name, reason: 'shutdown', started: false, id: job.id }),
       );
     }
   }
