@@ -1,43 +1,194 @@
 /**
  * Typed errors. Each message says what went wrong and what to do; every operation that
  * throws one of these has changed nothing (or has rolled back fully, for hotplug).
+ *
+ * Every error also has a `code`, as Node's own errors do: one per situation a caller may
+ * want to tell apart. Codes are stable: a code keeps its name and its meaning between
+ * versions, and new situations get new codes. Messages are for people and may be reworded
+ * at any time, so code that decides anything switches on `code` (and the class), never on
+ * the message. The README's Errors section lists every code.
  */
+
+/** Every code an error of cpuhp can carry, by a short name: `ERROR_CODES.LAST_CPU`. */
+export const ERROR_CODES = {
+  // ------------------------------------------------------------------ ConfigError
+  /** A bad argument or option (or a module's define call), rejected before anything changed. */
+  INVALID_ARG: 'ERR_CPUHP_INVALID_ARG',
+  /** A module exists but its CPU worker could not load it: the import threw, two modules define the same export, the worker exited or did not load it in time. */
+  MODULE_LOAD: 'ERR_CPUHP_MODULE_LOAD',
+
+  // ------------------------------------------------------------------ CpuhpError
+  /** A call after `shutdown()`. */
+  SHUT_DOWN: 'ERR_CPUHP_SHUT_DOWN',
+  /** `Runtime.start` failed for a reason outside cpuhp (the OS refusing a thread, say). */
+  START_FAILED: 'ERR_CPUHP_START_FAILED',
+  /** `drain({ timeoutMs })` timed out; the jobs still run. */
+  DRAIN_TIMEOUT: 'ERR_CPUHP_DRAIN_TIMEOUT',
+
+  // ------------------------------------------------------------------ HotplugError
+  /** cpuDown refused: the CPU is the last online one. Nothing changed. */
+  LAST_CPU: 'ERR_CPUHP_LAST_CPU',
+  /** Refused because the CPU is not online (HotplugError from kthreadCreateOnCpu, KthreadError from kthreadStop of a thread whose CPU is down). */
+  CPU_OFFLINE: 'ERR_CPUHP_CPU_OFFLINE',
+  /** cpuDown or cpuUp failed at a step (`step`) and the CPU was rolled back to where it started; `cause` says why the step failed. */
+  STEP_FAILED: 'ERR_CPUHP_STEP_FAILED',
+  /** cpuDown or cpuUp failed at a step, and so did the rollback: the CPU is left part-way (down-prepare or dead, not online); the next cpuUp or cpuDown completes it. */
+  ROLLBACK_INCOMPLETE: 'ERR_CPUHP_ROLLBACK_INCOMPLETE',
+  /** The CPU's worker died during cpuDown or cpuUp: the CPU is failed, and cpuUp starts a fresh worker. */
+  WORKER_DIED: 'ERR_CPUHP_WORKER_DIED',
+  /** cpuDown or cpuUp could not take the hotplug lock's writer side in time (refcount, percpu-rwsem: readers held it). Nothing changed; retry. */
+  WRITER_STARVED: 'ERR_CPUHP_WRITER_STARVED',
+  /** setupState: the startup failed on some CPU; the state was not added. */
+  SETUP_FAILED: 'ERR_CPUHP_SETUP_FAILED',
+  /** removeState: the teardown failed on some CPU; the state was removed anyway. */
+  TEARDOWN_FAILED: 'ERR_CPUHP_TEARDOWN_FAILED',
+  /** The `cause` of a STEP_FAILED: a failure injected with rt.injectFailure. */
+  INJECTED_FAILURE: 'ERR_CPUHP_INJECTED_FAILURE',
+  /** The `cause` of a STEP_FAILED or SETUP_FAILED: a state's callback did not finish within hotplugTimeoutMs. */
+  CALLBACK_TIMEOUT: 'ERR_CPUHP_CALLBACK_TIMEOUT',
+  /** The `cause` of a STEP_FAILED: the CPU's worker did not wake (cpuUp) or block (cpuDown) within hotplugTimeoutMs. */
+  WORKER_TIMEOUT: 'ERR_CPUHP_WORKER_TIMEOUT',
+
+  // ------------------------------------------------------------------ KthreadError (and the causes of hotplug failures)
+  /** A thread did not park within hotplugTimeoutMs: kthreadPark's KthreadError, or the HotplugError `cause` of a cpuDown whose threads did not park (`unresponsive` names them). */
+  PARK_TIMEOUT: 'ERR_CPUHP_PARK_TIMEOUT',
+  /** A thread did not exit within hotplugTimeoutMs of its stop: kthreadStop's KthreadError, or the HotplugError `cause` of a recreate cpuDown. */
+  STOP_TIMEOUT: 'ERR_CPUHP_STOP_TIMEOUT',
+  /** A handle the runtime did not issue: a copy, a look-alike, another runtime's. */
+  NOT_A_HANDLE: 'ERR_CPUHP_NOT_A_HANDLE',
+  /** The handle's thread is gone: stopped already, reaped, or lost with a worker that died. */
+  THREAD_GONE: 'ERR_CPUHP_THREAD_GONE',
+  /** The thread has exited (returned or threw) and cannot be parked or unparked; kthreadStop collects its result. */
+  THREAD_EXITED: 'ERR_CPUHP_THREAD_EXITED',
+  /** kthreadStop: the thread threw, or returned a value that cannot be cloned. It is stopped and reaped. */
+  THREAD_THREW: 'ERR_CPUHP_THREAD_THREW',
+  /** A thread exited, but its result (exit record) could not be collected from its CPU. */
+  RESULT_LOST: 'ERR_CPUHP_RESULT_LOST',
+  /** A hand park or stop of a kworker, which runs a CPU's job queue: take the CPU down instead. */
+  KWORKER: 'ERR_CPUHP_KWORKER',
+  /** Every kthread slot is in use (maxKthreads). */
+  NO_SLOTS: 'ERR_CPUHP_NO_SLOTS',
+  /** The CPU did not start the new thread within hotplugTimeoutMs. */
+  CREATE_TIMEOUT: 'ERR_CPUHP_CREATE_TIMEOUT',
+  /** The CPU could not start the new thread (its worker refused it or went away). */
+  CREATE_FAILED: 'ERR_CPUHP_CREATE_FAILED',
+
+  // ------------------------------------------------------------------ JobError, one per `reason`
+  /** reason 'threw': the job threw or rejected, or returned a value that cannot be cloned. */
+  JOB_THREW: 'ERR_CPUHP_JOB_THREW',
+  /**
+   * reason 'aborted': the caller's AbortSignal fired. Node's own code for an abort, not an
+   * ERR_CPUHP_ one, so code that handles aborts as Node reports them handles these too.
+   */
+  JOB_ABORTED: 'ABORT_ERR',
+  /** reason 'timeout': the job's timeoutMs passed. */
+  JOB_TIMEOUT: 'ERR_CPUHP_JOB_TIMEOUT',
+  /** reason 'worker-died': the job was running when its CPU's worker died. */
+  JOB_WORKER_DIED: 'ERR_CPUHP_JOB_WORKER_DIED',
+  /** reason 'args-lost': its transferred arguments went with a worker that died before it started. */
+  JOB_ARGS_LOST: 'ERR_CPUHP_JOB_ARGS_LOST',
+  /** reason 'queue-full': maxQueue jobs were waiting already. */
+  JOB_QUEUE_FULL: 'ERR_CPUHP_JOB_QUEUE_FULL',
+  /** reason 'cpu-offline': strict affinity to a CPU that is not online, with whenOffline 'fail'. */
+  JOB_CPU_OFFLINE: 'ERR_CPUHP_JOB_CPU_OFFLINE',
+  /** reason 'shutdown': the runtime shut down before the job started, or before it finished. */
+  JOB_SHUTDOWN: 'ERR_CPUHP_JOB_SHUTDOWN',
+  /** reason 'soft-lockup': it was running when the watchdog found its CPU stuck and failed it. */
+  JOB_SOFT_LOCKUP: 'ERR_CPUHP_JOB_SOFT_LOCKUP',
+} as const;
+
+type Codes = typeof ERROR_CODES;
+/** Any code a cpuhp error carries. */
+export type CpuhpErrorCode = Codes[keyof Codes];
+/** The codes of a plain CpuhpError (not one of its subclasses). */
+export type RuntimeErrorCode = Codes['SHUT_DOWN' | 'START_FAILED' | 'DRAIN_TIMEOUT'];
+export type ConfigErrorCode = Codes['INVALID_ARG' | 'MODULE_LOAD'];
+export type HotplugErrorCode = Codes[
+  | 'LAST_CPU'
+  | 'CPU_OFFLINE'
+  | 'STEP_FAILED'
+  | 'ROLLBACK_INCOMPLETE'
+  | 'WORKER_DIED'
+  | 'WRITER_STARVED'
+  | 'SETUP_FAILED'
+  | 'TEARDOWN_FAILED'
+  | 'INJECTED_FAILURE'
+  | 'CALLBACK_TIMEOUT'
+  | 'WORKER_TIMEOUT'
+  | 'PARK_TIMEOUT'
+  | 'STOP_TIMEOUT'
+];
+export type KthreadErrorCode = Codes[
+  | 'PARK_TIMEOUT'
+  | 'STOP_TIMEOUT'
+  | 'NOT_A_HANDLE'
+  | 'THREAD_GONE'
+  | 'THREAD_EXITED'
+  | 'THREAD_THREW'
+  | 'RESULT_LOST'
+  | 'KWORKER'
+  | 'NO_SLOTS'
+  | 'CREATE_TIMEOUT'
+  | 'CREATE_FAILED'
+  | 'CPU_OFFLINE'
+];
+
+/** What every cpuhp error is given besides its message. */
+interface ErrorOptions<Code extends CpuhpErrorCode> {
+  readonly code: Code;
+  readonly cause?: unknown;
+}
 
 export class CpuhpError extends Error {
   override name = 'CpuhpError';
+  /** Which situation this is: stable between versions, unlike the message (see ERROR_CODES). */
+  readonly code: CpuhpErrorCode;
+  constructor(message: string, options: ErrorOptions<CpuhpErrorCode>) {
+    // `cause` is set only when given, even as undefined: as Error itself does.
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = options.code;
+  }
 }
 
 /** A CPU up/down operation failed or was refused; the CPU is back in the state it started in. */
 export class HotplugError extends CpuhpError {
   override name = 'HotplugError';
+  declare readonly code: HotplugErrorCode;
+  readonly cpu: number;
+  /** The hotplug step that failed or timed out, when one did. */
+  readonly step?: string;
+  /** Threads that did not acknowledge a park in time, as `name (id) on CPU n`. */
+  readonly unresponsive: readonly string[];
   constructor(
     message: string,
-    readonly cpu: number,
-    /** The hotplug step that failed or timed out, when one did. */
-    readonly step?: string,
-    /** Threads that did not acknowledge a park in time, as `name (id) on CPU n`. */
-    readonly unresponsive: readonly string[] = [],
-    options?: { cause?: unknown },
+    options: ErrorOptions<HotplugErrorCode> & { readonly cpu: number; readonly step?: string; readonly unresponsive?: readonly string[] },
   ) {
     super(message, options);
+    this.cpu = options.cpu;
+    this.step = options.step;
+    this.unresponsive = options.unresponsive ?? [];
   }
 }
 
 /** A kthread operation was refused or did not complete (timed out, thread exited, ...). */
 export class KthreadError extends CpuhpError {
   override name = 'KthreadError';
-  constructor(
-    message: string,
-    readonly thread?: string,
-    options?: { cause?: unknown },
-  ) {
+  declare readonly code: KthreadErrorCode;
+  readonly thread?: string;
+  constructor(message: string, options: ErrorOptions<KthreadErrorCode> & { readonly thread?: string }) {
     super(message, options);
+    this.thread = options.thread;
   }
 }
 
 /** Bad configuration or argument, rejected before anything changed. */
 export class ConfigError extends CpuhpError {
   override name = 'ConfigError';
+  declare readonly code: ConfigErrorCode;
+  /** The code is ERR_CPUHP_INVALID_ARG unless given (ERR_CPUHP_MODULE_LOAD). */
+  constructor(message: string, options: Partial<ErrorOptions<ConfigErrorCode>> = {}) {
+    super(message, { ...options, code: options.code ?? ERROR_CODES.INVALID_ARG });
+  }
 }
 
 /**
@@ -55,22 +206,61 @@ export class ConfigError extends CpuhpError {
  */
 export type JobFailure = 'threw' | 'aborted' | 'timeout' | 'worker-died' | 'args-lost' | 'queue-full' | 'cpu-offline' | 'shutdown' | 'soft-lockup';
 
+/**
+ * A JobError's code, by its reason: one code per reason, so `code` and `reason` always agree.
+ *
+ * An abort is 'ABORT_ERR', Node's code for an abort (the AbortError of fs, timers/promises,
+ * events.once, stream.finished, ...), rather than an ERR_CPUHP_ one: code that already treats
+ * `error.code === 'ABORT_ERR'` as "the caller cancelled, not a failure" then treats an aborted
+ * job the same way without knowing cpuhp. The error's name stays 'JobError', not 'AbortError':
+ * it is a JobError (it has `job`, `started`, `id`, `cpu`, and `instanceof JobError` holds), and a
+ * name is what `name: 'JobError'` checks and stack traces go by. Its `cause` is the signal's
+ * reason, which for `controller.abort()` is itself a DOMException named 'AbortError'.
+ */
+export const JOB_FAILURE_CODES = {
+  threw: ERROR_CODES.JOB_THREW,
+  aborted: ERROR_CODES.JOB_ABORTED,
+  timeout: ERROR_CODES.JOB_TIMEOUT,
+  'worker-died': ERROR_CODES.JOB_WORKER_DIED,
+  'args-lost': ERROR_CODES.JOB_ARGS_LOST,
+  'queue-full': ERROR_CODES.JOB_QUEUE_FULL,
+  'cpu-offline': ERROR_CODES.JOB_CPU_OFFLINE,
+  shutdown: ERROR_CODES.JOB_SHUTDOWN,
+  'soft-lockup': ERROR_CODES.JOB_SOFT_LOCKUP,
+} as const satisfies Record<JobFailure, CpuhpErrorCode>;
+
+export type JobErrorCode = (typeof JOB_FAILURE_CODES)[JobFailure];
+
 /** A job was refused, or ended without a result. Says whether the job ran (`started`). */
 export class JobError extends CpuhpError {
   override name = 'JobError';
+  /** Follows from `reason` (JOB_FAILURE_CODES). */
+  declare readonly code: JobErrorCode;
+  /** The job's name (its export). */
+  readonly job: string;
+  readonly reason: JobFailure;
+  /** Whether the job started running (it may have had effects), as far as the runtime knows. */
+  readonly started: boolean;
+  /** The job's id, once it had one. */
+  readonly id?: number;
+  /** The CPU it ran or was to run on, when there was one. */
+  readonly cpu?: number;
   constructor(
     message: string,
-    /** The job's name (its export). */
-    readonly job: string,
-    readonly reason: JobFailure,
-    /** Whether the job started running (it may have had effects), as far as the runtime knows. */
-    readonly started: boolean,
-    /** The job's id, once it had one. */
-    readonly id?: number,
-    /** The CPU it ran or was to run on, when there was one. */
-    readonly cpu?: number,
-    options?: { cause?: unknown },
+    options: {
+      readonly job: string;
+      readonly reason: JobFailure;
+      readonly started: boolean;
+      readonly id?: number;
+      readonly cpu?: number;
+      readonly cause?: unknown;
+    },
   ) {
-    super(message, options);
+    super(message, { ...options, code: JOB_FAILURE_CODES[options.reason] });
+    this.job = options.job;
+    this.reason = options.reason;
+    this.started = options.started;
+    this.id = options.id;
+    this.cpu = options.cpu;
   }
 }

@@ -199,7 +199,10 @@ export class Runtime extends EventEmitter {
       await Promise.all(runtime.workers.map((w) => w.terminate()));
       if (error instanceof CpuhpError) throw error;
       // Whatever else stops a start (the OS refusing a thread, say) is still a typed error.
-      throw new CpuhpError(`the runtime could not start: ${describeError(error)}; if the system is out of threads or memory, start fewer CPUs`, { cause: error });
+      throw new CpuhpError(`the runtime could not start: ${describeError(error)}; if the system is out of threads or memory, start fewer CPUs`, {
+        code: 'ERR_CPUHP_START_FAILED',
+        cause: error,
+      });
     }
     return runtime;
   }
@@ -401,14 +404,14 @@ export class Runtime extends EventEmitter {
     const bootMs = Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
     // comlink never settles a call to a worker that died: race the call against its exit.
     const died = worker.exit.then((code): never => {
-      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules`);
+      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules`, { code: 'ERR_CPUHP_MODULE_LOAD' });
     });
     died.catch(() => undefined);
     const loaded = Promise.race([worker.api.catalogue(), died]);
-    return withDeadline(loaded, bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`)).catch(
+    return withDeadline(loaded, bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`, { code: 'ERR_CPUHP_MODULE_LOAD' })).catch(
       (error: unknown) => {
         if (error instanceof ConfigError) throw error;
-        throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { code: 'ERR_CPUHP_MODULE_LOAD', cause: error });
       },
     );
   }
@@ -441,7 +444,7 @@ export class Runtime extends EventEmitter {
             await this.loadedCatalogue(worker, cpu);
           }
           if (!(await this.workers[cpu]!.wake(timeout))) {
-            throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, cpu, 'cpuhp:bringup');
+            throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: 'cpuhp:bringup' });
           }
         },
         teardown: async (cpu) => {
@@ -451,8 +454,7 @@ export class Runtime extends EventEmitter {
           } else if (!(await this.workers[cpu]!.sleep(timeout))) {
             throw new HotplugError(
               `the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`,
-              cpu,
-              'cpuhp:bringup',
+              { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: 'cpuhp:bringup' },
             );
           }
           this.setState(cpu, CpuState.OFFLINE);
@@ -487,9 +489,7 @@ export class Runtime extends EventEmitter {
             // quiesce() withdrew its park requests: every thread runs on as before.
             throw new HotplugError(
               `${threads} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme(), and no job or thread of its CPU may hold the CPU that long without awaiting`,
-              cpu,
-              'smpboot:threads',
-              unresponsive,
+              { code: 'ERR_CPUHP_PARK_TIMEOUT', cpu, step: 'smpboot:threads', unresponsive },
             );
           }
           // A stop cannot be withdrawn. The step undoes what it can before it fails: the
@@ -500,9 +500,7 @@ export class Runtime extends EventEmitter {
           this.strategy.release(cpu);
           throw new HotplugError(
             `${threads} did not exit within ${timeout} ms of their stop (recreate stops every thread of a going-down CPU); a thread's loop must check kt.shouldStop(), and a job holding the kworker must end first. The CPU stays online: its per-CPU threads that had stopped were started again, and one still stopping is replaced once it exits`,
-            cpu,
-            'smpboot:threads',
-            unresponsive,
+            { code: 'ERR_CPUHP_STOP_TIMEOUT', cpu, step: 'smpboot:threads', unresponsive },
           );
         },
       },
@@ -535,7 +533,7 @@ export class Runtime extends EventEmitter {
       if (this.machine.isDown(cpu)) return;
       const others = this.onlineCpus().filter((c) => c !== cpu);
       if (others.length === 0) {
-        throw new HotplugError(`CPU ${cpu} is the last online CPU and cannot go down; bring another CPU up first (rt.cpuUp(n))`, cpu);
+        throw new HotplugError(`CPU ${cpu} is the last online CPU and cannot go down; bring another CPU up first (rt.cpuUp(n))`, { code: 'ERR_CPUHP_LAST_CPU', cpu });
       }
       await this.hotplug(cpu, 'down');
     });
@@ -582,10 +580,7 @@ export class Runtime extends EventEmitter {
       this.reapFailedCpus();
       throw new HotplugError(
         `the worker of CPU ${cpu} died during cpu${direction === 'down' ? 'Down' : 'Up'}(${cpu}) (${died}); the CPU is marked failed, and rt.cpuUp(${cpu}) starts a fresh worker`,
-        cpu,
-        undefined,
-        [],
-        failed ? { cause: failure } : undefined,
+        { code: 'ERR_CPUHP_WORKER_DIED', cpu, ...(failed ? { cause: failure } : {}) },
       );
     }
     if (failed) {
@@ -675,7 +670,11 @@ export class Runtime extends EventEmitter {
       const failed = errors.map((e) => `CPU ${e.cpu}: ${e.error}`);
       this.emitTrace({ type: 'remove-state-errors', cpu: -1, state: name, errors: failed });
       // cpuhp_remove_state() cannot be refused: the state is gone, but its owner must hear of it.
-      throw new HotplugError(`state '${name}' was removed from every CPU, but its teardown failed on ${failed.join('; ')}`, errors[0]!.cpu, name);
+      throw new HotplugError(`state '${name}' was removed from every CPU, but its teardown failed on ${failed.join('; ')}`, {
+        code: 'ERR_CPUHP_TEARDOWN_FAILED',
+        cpu: errors[0]!.cpu,
+        step: name,
+      });
     }
   }
 
@@ -713,7 +712,7 @@ export class Runtime extends EventEmitter {
     const threadName = name === undefined ? `${fn}/${cpu}` : nonEmptyString(call, 'options.name', name, `${fn}/${cpu}`);
     return this.locked(async () => {
       if (!this.machine.isUp(cpu)) {
-        throw new HotplugError(`CPU ${cpu} is ${this.cpuState(cpu)}; kthreads are created on online CPUs: bring it up first (rt.cpuUp(${cpu}))`, cpu);
+        throw new HotplugError(`CPU ${cpu} is ${this.cpuState(cpu)}; kthreads are created on online CPUs: bring it up first (rt.cpuUp(${cpu}))`, { code: 'ERR_CPUHP_CPU_OFFLINE', cpu });
       }
       return this.spawn(cpu, fn, threadName, data, undefined, false);
     });
@@ -728,12 +727,16 @@ export class Runtime extends EventEmitter {
     const timeout = this.booted ? this.options.hotplugTimeoutMs : Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
     try {
       await withDeadline(this.onCpu(cpu, (api) => api.createKthread(KthreadRegistry.request(reserved, data))), timeout, () =>
-        new KthreadError(`CPU ${cpu} did not start '${name}' within ${timeout} ms`, name),
+        new KthreadError(`CPU ${cpu} did not start '${name}' within ${timeout} ms`, { code: 'ERR_CPUHP_CREATE_TIMEOUT', thread: name }),
       );
     } catch (error) {
       if (error instanceof KthreadError) throw error; // the worker may still start it: keep the slot
       this.kthreads.discard(reserved.record);
-      throw new KthreadError(`CPU ${cpu} could not start '${name}': ${error instanceof Error ? error.message : String(error)}`, name, { cause: error });
+      throw new KthreadError(`CPU ${cpu} could not start '${name}': ${error instanceof Error ? error.message : String(error)}`, {
+        code: 'ERR_CPUHP_CREATE_FAILED',
+        thread: name,
+        cause: error,
+      });
     }
     this.emitTrace({ type: 'create', cpu, thread: name });
     return reserved.record;
@@ -756,7 +759,7 @@ export class Runtime extends EventEmitter {
     if (thread.fn !== KWORKER_EXPORT) return;
     throw new KthreadError(
       `'${thread.name}' runs the job queue of CPU ${thread.cpu} and cannot be ${what === 'park' ? 'parked' : 'stopped'} by hand; take the CPU down instead (rt.cpuDown(${thread.cpu})), which moves its queued jobs to other CPUs`,
-      thread.name,
+      { code: 'ERR_CPUHP_KWORKER', thread: thread.name },
     );
   }
 
@@ -784,7 +787,7 @@ export class Runtime extends EventEmitter {
         const why = info.state === 'exited' ? 'has exited, and its result is held by' : 'is parked on';
         throw new KthreadError(
           `'${info.name}' ${why} CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
-          info.name,
+          { code: 'ERR_CPUHP_CPU_OFFLINE', thread: info.name },
         );
       }
       this.stoppedByHand.add(thread);
@@ -796,9 +799,9 @@ export class Runtime extends EventEmitter {
   private reap(cpu: number, slot: number): Promise<ExitRecord> {
     const timeout = this.options.hotplugTimeoutMs;
     const record = this.onCpu<ExitRecord>(cpu, (api) => api.reap(slot)).catch((error: unknown): never => {
-      throw new KthreadError(`CPU ${cpu} could not hand over the exit record of slot ${slot}: ${error instanceof Error ? error.message : String(error)}`, undefined, { cause: error });
+      throw new KthreadError(`CPU ${cpu} could not hand over the exit record of slot ${slot}: ${error instanceof Error ? error.message : String(error)}`, { code: 'ERR_CPUHP_RESULT_LOST', cause: error });
     });
-    return withDeadline(record, timeout, () => new KthreadError(`CPU ${cpu} did not hand over the exit record of slot ${slot} within ${timeout} ms`));
+    return withDeadline(record, timeout, () => new KthreadError(`CPU ${cpu} did not hand over the exit record of slot ${slot} within ${timeout} ms`, { code: 'ERR_CPUHP_RESULT_LOST' }));
   }
 
   kthreadInfo(thread: KthreadHandle): KthreadInfo {
@@ -1040,7 +1043,7 @@ export class Runtime extends EventEmitter {
   // ---------------------------------------------------------------- validation
 
   private assertOpen(): void {
-    if (this.closed) throw new CpuhpError('this runtime has been shut down; start a new one with Runtime.start()');
+    if (this.closed) throw new CpuhpError('this runtime has been shut down; start a new one with Runtime.start()', { code: 'ERR_CPUHP_SHUT_DOWN' });
   }
 
   /** `call` is the public call's signature, for the message: "cpuDown(cpu)". */

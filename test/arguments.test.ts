@@ -19,6 +19,8 @@ import {
   defineJob,
   defineKthread,
   definePerCpuThread,
+  ERROR_CODES,
+  KthreadError,
   Runtime,
   transfer,
 } from '../src/index.js';
@@ -26,6 +28,9 @@ import { describeValue } from '../src/controller/arguments.js';
 import { RESOURCE_LIMITS, resolveOptions } from '../src/controller/options.js';
 import { chainTimeout, setLongTimeout } from '../src/controller/timer.js';
 import { Gate, JOB_FIXTURES, PATIENCE_MS, startJobRuntime } from './helpers.js';
+
+/** Every code a cpuhp error may carry. */
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ERROR_CODES));
 
 // ------------------------------------------------------------------ hostile values
 
@@ -134,8 +139,9 @@ async function refusesAll(t: Test, rt: Runtime | undefined, rows: readonly Row[]
       const name = `${row.call} with ${row.arg} = ${label}`;
       const before = rt === undefined ? '' : snapshot(rt);
       const error = await outcome(t, name, row.returnsPromise, () => row.run(value));
-      if (!(error instanceof ConfigError) || !(error instanceof CpuhpError)) {
-        t.fail(`${name}: expected a ConfigError, got ${error === undefined ? 'success' : describeValue(error)}`);
+      if (!(error instanceof ConfigError) || !(error instanceof CpuhpError) || error.code !== 'ERR_CPUHP_INVALID_ARG') {
+        const code = error instanceof CpuhpError ? ` (code ${error.code})` : '';
+        t.fail(`${name}: expected a ConfigError with code ERR_CPUHP_INVALID_ARG, got ${error === undefined ? 'success' : describeValue(error)}${code}`);
         continue;
       }
       // The message starts with the call and names the argument.
@@ -220,14 +226,15 @@ t.test('Runtime.start refuses hostile options before any worker starts', async (
       run: (v: unknown) => start({ resourceLimits: { [limit]: v } }),
     })),
   ]);
-  await t.rejects(start({ cpu: 2 }), { name: 'ConfigError', message: /unknown option 'cpu' in Runtime\.start options; did you mean 'cpus'\?/ });
-  await t.rejects(start({ resourceLimits: { stackSize: 4 } }), { message: /unknown option 'stackSize' in options\.resourceLimits; did you mean 'stackSizeMb'\?/ });
-  await t.rejects(start({ strategy: 'prak' }), { message: /did you mean 'park'\?/ });
+  const invalid = { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' };
+  await t.rejects(start({ cpu: 2 }), { ...invalid, message: /unknown option 'cpu' in Runtime\.start options; did you mean 'cpus'\?/ });
+  await t.rejects(start({ resourceLimits: { stackSize: 4 } }), { ...invalid, message: /unknown option 'stackSize' in options\.resourceLimits; did you mean 'stackSizeMb'\?/ });
+  await t.rejects(start({ strategy: 'prak' }), { ...invalid, message: /did you mean 'park'\?/ });
   for (const [limit, { min }] of Object.entries(RESOURCE_LIMITS)) {
-    await t.rejects(start({ resourceLimits: { [limit]: min / 2 } }), { name: 'ConfigError', message: new RegExp(`${limit} must be .*from ${min}.*at least ${min} MB`) }, `${limit} below ${min} MB`);
+    await t.rejects(start({ resourceLimits: { [limit]: min / 2 } }), { ...invalid, message: new RegExp(`${limit} must be .*from ${min}.*at least ${min} MB`) }, `${limit} below ${min} MB`);
   }
-  await t.rejects(start({ resourceLimits: { stackSizeMb: 0.1 } }), ConfigError, 'the stack size that aborted the whole process is refused');
-  await t.rejects(start({ resourceLimits: { stackSizeMb: 1e15 } }), ConfigError, 'a stack size the OS cannot give is refused');
+  await t.rejects(start({ resourceLimits: { stackSizeMb: 0.1 } }), invalid, 'the stack size that aborted the whole process is refused');
+  await t.rejects(start({ resourceLimits: { stackSizeMb: 1e15 } }), invalid, 'a stack size the OS cannot give is refused');
   await t.rejects(start({ resourceLimits: { codeRangeSizeMb: 1e9 } }), ConfigError, 'a code range that kills the process is refused');
 });
 
@@ -313,10 +320,12 @@ t.test('every runtime call refuses hostile arguments with a ConfigError, and cha
     [() => rt.setupState('app:test', { startup: 'onlineOnCpus' }), /no defineCpuCallback export named 'onlineOnCpus'; did you mean 'onlineOnCpu'\?/],
     [() => rt.drain({ timeout: 5 } as never), /unknown option 'timeout' in drain options; did you mean 'timeoutMs'\?/],
   ];
-  for (const [run, message] of typos) await t.rejects(run(), { name: 'ConfigError', message });
-  t.throws(() => rt.injectFailure(0, 'smpboot:thread'), { name: 'ConfigError', message: /did you mean 'smpboot:threads'\?/ });
+  for (const [run, message] of typos) await t.rejects(run(), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message });
+  t.throws(() => rt.injectFailure(0, 'smpboot:thread'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /did you mean 'smpboot:threads'\?/ });
   // Handles are checked by the kthread registry, not here; a bad one still rejects rather than throws.
-  t.type(await outcome(t, 'waitForIterations with a null handle', true, () => rt.waitForIterations(null as never, 1, 10)), CpuhpError);
+  const nullHandle = await outcome(t, 'waitForIterations with a null handle', true, () => rt.waitForIterations(null as never, 1, 10));
+  t.type(nullHandle, KthreadError);
+  t.equal((nullHandle as KthreadError).code, 'ERR_CPUHP_NOT_A_HANDLE', 'a null handle is not a handle of this runtime');
   t.ok(await outcome(t, 'waitForIterations with a trapping handle', true, () => rt.waitForIterations(trapped as never, 1, 10)), 'a handle whose traps throw is refused by a rejection');
 
   // Values at the edges that are valid.
@@ -363,7 +372,7 @@ t.test('the definition helpers throw a ConfigError for hostile arguments', async
     { call: 'definePerCpuThread(hooks)', arg: 'hooks.park', returnsPromise: false, values: junkExcept('a function'), run: (v) => definePerCpuThread({ shouldRun: yes, run: hook, park: v as never }) },
     { call: 'transfer(value, transferables)', arg: 'transferables', returnsPromise: false, values: [...junkExcept('[]'), ['[1]', [1]]], run: (v) => transfer({}, v as never) },
   ]);
-  t.throws(() => definePerCpuThread({ shouldRun: yes, run: hook, cleanUp: hook } as never), { name: 'ConfigError', message: /unknown option 'cleanUp'.*did you mean 'cleanup'\?/ });
+  t.throws(() => definePerCpuThread({ shouldRun: yes, run: hook, cleanUp: hook } as never), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /unknown option 'cleanUp'.*did you mean 'cleanup'\?/ });
   t.doesNotThrow(() => definePerCpuThread({ shouldRun: yes, run: hook, cleanup: undefined }), 'a hook left undefined is fine');
 });
 
@@ -432,6 +441,7 @@ t.test('property: any junk in any argument of any call is a CpuhpError or a succ
       } catch (error) {
         if (call.promise) throw new Error(`${label} threw synchronously: ${describeValue(error)}`);
         if (!(error instanceof CpuhpError)) throw new Error(`${label} threw ${describeValue(error)}, not a CpuhpError`);
+        if (!KNOWN_CODES.has(error.code)) throw new Error(`${label} threw a CpuhpError with code ${describeValue(error.code)}, not one of ERROR_CODES`);
         tally.refused++;
         return;
       }
@@ -451,6 +461,7 @@ t.test('property: any junk in any argument of any call is a CpuhpError or a succ
         throw new Error(`${label} did not settle within ${checkMs} ms`);
       }
       if (settled !== 'ok' && !(settled instanceof CpuhpError)) throw new Error(`${label} rejected with ${describeValue(settled)}, not a CpuhpError`);
+      if (settled instanceof CpuhpError && !KNOWN_CODES.has(settled.code)) throw new Error(`${label} rejected with code ${describeValue(settled.code)}, not one of ERROR_CODES`);
       tally[settled === 'ok' ? 'succeeded' : 'refused']++;
     }),
     { numRuns: 1000 },

@@ -1,38 +1,39 @@
 import t from 'tap';
-import { ConfigError, HotplugError, KthreadError, Runtime } from '../src/index.js';
+import { Runtime } from '../src/index.js';
 import { FIXTURES, startRuntime } from './helpers.js';
 
 t.test('bad options are refused before any worker starts', async (t) => {
-  await t.rejects(Runtime.start({ cpus: 0 }), ConfigError, 'zero CPUs');
-  await t.rejects(Runtime.start({ cpus: 1000 }), ConfigError, 'absurd CPU count');
-  await t.rejects(Runtime.start({ cpus: 1.5 }), ConfigError, 'fractional CPU count');
-  await t.rejects(Runtime.start({ strategy: 'bogus' as never }), { name: 'ConfigError', message: /options\.strategy must be one of 'park'/ });
-  await t.rejects(Runtime.start({ modules: ['/nonexistent/module.js'] }), { name: 'ConfigError', message: /does not exist/ });
-  await t.rejects(Runtime.start({ maxKthreads: 0 }), ConfigError);
+  await t.rejects(Runtime.start({ cpus: 0 }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'zero CPUs');
+  await t.rejects(Runtime.start({ cpus: 1000 }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'absurd CPU count');
+  await t.rejects(Runtime.start({ cpus: 1.5 }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'fractional CPU count');
+  await t.rejects(Runtime.start({ strategy: 'bogus' as never }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /options\.strategy must be one of 'park'/ });
+  // A path that is not there is a bad argument, checked before any worker starts.
+  await t.rejects(Runtime.start({ modules: ['/nonexistent/module.js'] }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /does not exist/ });
+  await t.rejects(Runtime.start({ maxKthreads: 0 }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' });
 });
 
 t.test('a module that fails to load is a ConfigError naming the cause', async (t) => {
   const broken = new URL('./fixtures/broken-module.js', import.meta.url);
-  await t.rejects(Runtime.start({ cpus: 1, modules: [broken] }), { name: 'ConfigError', message: /failed to load.*broken on purpose/ });
+  await t.rejects(Runtime.start({ cpus: 1, modules: [broken] }), { name: 'ConfigError', code: 'ERR_CPUHP_MODULE_LOAD', message: /failed to load.*broken on purpose/ });
 });
 
 t.test('bad kthread and hotplug requests are refused and change nothing', async (t) => {
   const rt = await startRuntime(t);
   const before = JSON.stringify(rt.stats().cpus.map((c) => c.state));
-  await t.rejects(rt.cpuDown(7), { name: 'ConfigError', message: /cpuDown\(cpu\): cpu must be a whole number from 0 to 1 .*got 7/ });
-  await t.rejects(rt.cpuDown(-1), ConfigError);
-  await t.rejects(rt.kthreadCreateOnCpu(0, 'nope'), { name: 'ConfigError', message: /no kthread export named 'nope'.*spinner/ });
-  await t.rejects(rt.kthreadCreateOnCpu(0, 'onlineOnCpu'), ConfigError, 'a CPU callback is not a kthread');
-  await t.rejects(rt.kthreadCreateOnCpu(0, 'spinner', { data: { f: () => 1 } }), { name: 'ConfigError', message: /structured-cloneable/ });
-  t.throws(() => rt.injectFailure(0, 'no:such:state'), { name: 'ConfigError', message: /smpboot:threads/ });
-  await t.rejects(rt.setupState('x', { startup: 'notAnExport' }), ConfigError);
+  await t.rejects(rt.cpuDown(7), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /cpuDown\(cpu\): cpu must be a whole number from 0 to 1 .*got 7/ });
+  await t.rejects(rt.cpuDown(-1), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' });
+  await t.rejects(rt.kthreadCreateOnCpu(0, 'nope'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /no kthread export named 'nope'.*spinner/ });
+  await t.rejects(rt.kthreadCreateOnCpu(0, 'onlineOnCpu'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'a CPU callback is not a kthread');
+  await t.rejects(rt.kthreadCreateOnCpu(0, 'spinner', { data: { f: () => 1 } }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /structured-cloneable/ });
+  t.throws(() => rt.injectFailure(0, 'no:such:state'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /smpboot:threads/ });
+  await t.rejects(rt.setupState('x', { startup: 'notAnExport' }), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' });
   t.equal(rt.kthreadList().length, 0, 'no thread was created by the refused calls');
   t.equal(JSON.stringify(rt.stats().cpus.map((c) => c.state)), before, 'no CPU changed state');
 
   await rt.cpuDown(1);
-  await t.rejects(rt.cpuDown(0), { name: 'HotplugError', message: /last online CPU/ });
+  await t.rejects(rt.cpuDown(0), { name: 'HotplugError', code: 'ERR_CPUHP_LAST_CPU', cpu: 0, message: /last online CPU/ });
   t.equal(rt.cpuState(0), 'online', 'the last CPU stayed online');
-  await t.rejects(rt.kthreadCreateOnCpu(1, 'spinner'), HotplugError, 'no thread is created on an offline CPU');
+  await t.rejects(rt.kthreadCreateOnCpu(1, 'spinner'), { name: 'HotplugError', code: 'ERR_CPUHP_CPU_OFFLINE', cpu: 1 }, 'no thread is created on an offline CPU');
   await rt.cpuUp(1);
   t.same(rt.onlineCpus(), [0, 1]);
 });
@@ -41,16 +42,17 @@ t.test('kthread operations on stopped threads are KthreadErrors', async (t) => {
   const rt = await startRuntime(t);
   const thread = await rt.kthreadCreateOnCpu(0, 'spinner');
   await rt.kthreadStop(thread);
-  await t.rejects(rt.kthreadPark(thread), { name: 'KthreadError', message: /stopped already/ });
-  await t.rejects(rt.kthreadUnpark(thread), KthreadError);
-  await t.rejects(rt.kthreadStop(thread), KthreadError);
+  const gone = { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE', thread: thread.name };
+  await t.rejects(rt.kthreadPark(thread), { ...gone, message: /stopped already/ });
+  await t.rejects(rt.kthreadUnpark(thread), gone);
+  await t.rejects(rt.kthreadStop(thread), gone);
 });
 
 t.test('the runtime refuses work after shutdown', async (t) => {
   const rt = await Runtime.start({ cpus: 1, modules: [FIXTURES] });
   await rt.shutdown();
   await rt.shutdown();
-  await t.rejects(rt.cpuUp(0), /shut down/);
+  await t.rejects(rt.cpuUp(0), { name: 'CpuhpError', code: 'ERR_CPUHP_SHUT_DOWN', message: /shut down/ });
 });
 
 t.test('after shutdown the runtime says what is true: every CPU offline, no thread', async (t) => {

@@ -107,7 +107,7 @@ t.test('recreate: CPU down stops the threads and ends the worker; CPU up makes n
   t.equal(rt.cpuState(1), 'offline');
   t.notOk(rt.hasWorker(1), 'the worker of CPU 1 was terminated');
   t.same(rt.kthreadList(1), [], 'every thread bound to CPU 1 was stopped');
-  t.throws(() => rt.kthreadInfo(plain), { name: 'KthreadError' }, 'the plain kthread is gone for good');
+  t.throws(() => rt.kthreadInfo(plain), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE' }, 'the plain kthread is gone for good');
 
   await rt.cpuUp(1);
   t.ok(rt.hasWorker(1), 'a new worker runs CPU 1');

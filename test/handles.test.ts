@@ -6,18 +6,21 @@
  */
 
 import t, { type Test } from 'tap';
-import { KthreadError, type KthreadHandle, type Runtime } from '../src/index.js';
+import { type KthreadHandle, type Runtime } from '../src/index.js';
 import { PATIENCE_MS, startJobRuntime, startRuntime } from './helpers.js';
 
-/** Every call that takes a handle, tried with `forged`: each must be a KthreadError. */
+/** A handle the runtime did not issue. */
+const NOT_A_HANDLE = { name: 'KthreadError', code: 'ERR_CPUHP_NOT_A_HANDLE' };
+
+/** Every call that takes a handle, tried with `forged`: each must refuse it as not a handle. */
 async function refusesEverywhere(t: Test, rt: Runtime, forged: unknown, what: string): Promise<void> {
   const handle = forged as KthreadHandle;
-  await t.rejects(rt.kthreadPark(handle), KthreadError, `kthreadPark refuses ${what}`);
-  await t.rejects(rt.kthreadUnpark(handle), KthreadError, `kthreadUnpark refuses ${what}`);
-  await t.rejects(rt.kthreadStop(handle), KthreadError, `kthreadStop refuses ${what}`);
-  t.throws(() => rt.wakeUpProcess(handle), KthreadError, `wakeUpProcess refuses ${what}`);
-  t.throws(() => rt.kthreadInfo(handle), KthreadError, `kthreadInfo refuses ${what}`);
-  await t.rejects(rt.waitForIterations(handle, 1, 10), KthreadError, `waitForIterations refuses ${what}`);
+  await t.rejects(rt.kthreadPark(handle), NOT_A_HANDLE, `kthreadPark refuses ${what}`);
+  await t.rejects(rt.kthreadUnpark(handle), NOT_A_HANDLE, `kthreadUnpark refuses ${what}`);
+  await t.rejects(rt.kthreadStop(handle), NOT_A_HANDLE, `kthreadStop refuses ${what}`);
+  t.throws(() => rt.wakeUpProcess(handle), NOT_A_HANDLE, `wakeUpProcess refuses ${what}`);
+  t.throws(() => rt.kthreadInfo(handle), NOT_A_HANDLE, `kthreadInfo refuses ${what}`);
+  await t.rejects(rt.waitForIterations(handle, 1, 10), NOT_A_HANDLE, `waitForIterations refuses ${what}`);
 }
 
 t.test('copies, look-alikes, snapshots and handles of another runtime are refused, and nothing changes', async (t) => {
@@ -60,7 +63,8 @@ t.test('a stopped thread\'s handle says it was stopped; its slot is reused by a 
   await rt.kthreadStop(first);
   const second = await rt.kthreadCreateOnCpu(0, 'spinner');
   t.not(second.id, first.id);
-  await t.rejects(rt.kthreadPark(first), { name: 'KthreadError', message: /stopped already/ }, 'the old handle does not reach the thread in its slot');
+  const gone = { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE', thread: first.name };
+  await t.rejects(rt.kthreadPark(first), { ...gone, message: /stopped already/ }, 'the old handle does not reach the thread in its slot');
   t.equal(rt.kthreadInfo(second).state === 'parked', false, 'the new thread was not parked');
-  t.throws(() => rt.kthreadInfo(first), KthreadError);
+  t.throws(() => rt.kthreadInfo(first), gone);
 });

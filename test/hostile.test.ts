@@ -19,7 +19,7 @@ t.test('a hostile result or thrown value is its own job\'s error; the kworker ru
   for (const [index, kind] of KINDS.entries()) {
     const outcome = await settle(rt.queueWork('hostile', { kind, runs, index }, { cpu: 1, affinity: 'strict' }));
     t.notOk(outcome.ok, `${kind}: the job rejects`);
-    if (!outcome.ok) t.same([outcome.error.reason, outcome.error.started, outcome.error.cpu], ['threw', true, 1], `${kind}: as 'threw', started, on CPU 1`);
+    if (!outcome.ok) t.same([outcome.error.code, outcome.error.reason, outcome.error.started, outcome.error.cpu], ['ERR_CPUHP_JOB_THREW', 'threw', true, 1], `${kind}: as 'threw', started, on CPU 1`);
     t.equal(runs[index], 1, `${kind}: it ran once`);
     t.equal(await rt.queueWork('increment', index, { cpu: 1, affinity: 'strict' }), index + 1, `${kind}: CPU 1's kworker runs the next job`);
   }
@@ -33,9 +33,9 @@ t.test('a hostile result or thrown value is its own job\'s error; the kworker ru
 t.test('a kthread whose result cannot be cloned: kthreadStop says so, and the thread is reaped', async (t) => {
   const rt = await startRuntime(t, { cpus: 2, maxKthreads: 1 });
   const thread = await rt.kthreadCreateOnCpu(0, 'unclonableExit');
-  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', message: /threw: .*cannot be sent to the controller/ });
+  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_THREW', message: /threw: .*cannot be sent to the controller/ });
   t.same(rt.kthreadList(), [], 'its record is gone');
-  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', message: /stopped already/ }, 'a second stop says it was stopped');
+  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE', message: /stopped already/ }, 'a second stop says it was stopped');
   const next = await rt.kthreadCreateOnCpu(0, 'spinner');
   t.ok(next, 'its slot (the only one) is free again');
 });
@@ -102,7 +102,7 @@ t.test('trace listeners that throw are reported once each and change nothing', a
   // A worker death: cpu-failed, exit and jobs-worker-died are traced to the throwing listeners.
   const died = await settle(rt.queueWork('die', { how: 'exit' }, { cpu: 1, affinity: 'strict' }));
   t.notOk(died.ok);
-  if (!died.ok) t.equal(died.error.reason, 'worker-died');
+  if (!died.ok) t.same([died.error.code, died.error.reason], ['ERR_CPUHP_JOB_WORKER_DIED', 'worker-died']);
   t.equal(rt.cpuState(1), 'failed', 'the CPU whose worker died is marked failed');
   await rt.cpuUp(1);
   t.equal(rt.cpuState(1), 'online');
@@ -148,6 +148,7 @@ t.test('a JobError from a hostile job is an ordinary JobError', async (t) => {
   const runs = sharedInts(1);
   const error = await rt.queueWork('hostile', { kind: 'proxy', runs, index: 0 }).catch((e: unknown) => e);
   t.type(error, JobError);
+  t.equal((error as JobError).code, 'ERR_CPUHP_JOB_THREW');
   t.match((error as JobError).message, /threw on CPU \d: hostile proxy trap/);
   t.equal(error instanceof KthreadError, false);
 });
@@ -155,10 +156,11 @@ t.test('a JobError from a hostile job is an ordinary JobError', async (t) => {
 t.test('listening for anything but trace events, or with a non-function, is a ConfigError', async (t) => {
   const rt = await startRuntime(t, { cpus: 1 });
   const listen = rt.on.bind(rt) as (event: unknown, listener: unknown) => unknown;
-  t.throws(() => listen('trcae', () => undefined), { name: 'ConfigError', message: /emits only 'trace' events, got 'trcae'/ });
-  t.throws(() => listen(Symbol('trace'), () => undefined), { name: 'ConfigError', message: /got symbol/ });
-  t.throws(() => listen('trace', 5), { name: 'ConfigError', message: /listener must be a function/ });
-  t.throws(() => (rt.once.bind(rt) as (e: unknown, l: unknown) => unknown)('trace', null), { name: 'ConfigError' });
+  const invalid = { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' };
+  t.throws(() => listen('trcae', () => undefined), { ...invalid, message: /emits only 'trace' events, got 'trcae'/ });
+  t.throws(() => listen(Symbol('trace'), () => undefined), { ...invalid, message: /got symbol/ });
+  t.throws(() => listen('trace', 5), { ...invalid, message: /listener must be a function/ });
+  t.throws(() => (rt.once.bind(rt) as (e: unknown, l: unknown) => unknown)('trace', null), invalid);
   t.equal(rt.listenerCount('trace'), 0, 'nothing was added');
   const heard: string[] = [];
   rt.once('trace', (e) => void heard.push(e.type));

@@ -5,7 +5,7 @@
  */
 
 import t from 'tap';
-import { JobError, KthreadError, type JobDefinition } from '../src/index.js';
+import { JobError, type JobDefinition } from '../src/index.js';
 import { waitForWord } from '../src/protocol/wait.js';
 import { Gate, PATIENCE_MS, STRATEGIES, settle, sharedInts, startJobRuntime } from './helpers.js';
 
@@ -33,6 +33,7 @@ for (const { how, strategy } of deaths) {
     const death = await killer;
     t.notOk(death.ok, 'the job that killed its worker is rejected');
     if (!death.ok) {
+      t.equal(death.error.code, 'ERR_CPUHP_JOB_WORKER_DIED');
       t.equal(death.error.reason, 'worker-died');
       t.equal(death.error.started, true);
       t.match(death.error.message, /was running on CPU 1 when its worker died.*rt\.cpuUp\(1\)/);
@@ -45,8 +46,8 @@ for (const { how, strategy } of deaths) {
     t.notOk(rt.hasWorker(1));
     t.equal(rt.stats().cpus[1]!.failures, 1);
     t.equal(runs[20], 0, 'the strict job waits for its CPU');
-    await t.rejects(rt.kthreadStop(spinner), KthreadError, 'a kthread of the dead worker is gone');
-    await t.rejects(rt.kthreadStop(spinner), { message: /lost when the worker of CPU 1 died/ });
+    await t.rejects(rt.kthreadStop(spinner), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE' }, 'a kthread of the dead worker is gone');
+    await t.rejects(rt.kthreadStop(spinner), { code: 'ERR_CPUHP_THREAD_GONE', message: /lost when the worker of CPU 1 died/ });
     t.same(rt.kthreadList(1), [], 'no thread is left on the failed CPU');
 
     await rt.cpuUp(1);
@@ -76,6 +77,7 @@ t.test('an aborted queued job never runs; an aborted running job sees its signal
   const outcome = await queued;
   t.notOk(outcome.ok);
   if (!outcome.ok) {
+    t.equal(outcome.error.code, 'ABORT_ERR', "an abort has Node's code for one");
     t.equal(outcome.error.reason, 'aborted');
     t.equal(outcome.error.started, false);
     t.match(outcome.error.message, /before it started; it did not run/);
@@ -97,7 +99,7 @@ t.test('an aborted queued job never runs; an aborted running job sees its signal
   const [asyncOutcome, syncOutcome] = await Promise.all([running, spinning]);
   for (const result of [asyncOutcome, syncOutcome]) {
     t.notOk(result.ok);
-    if (!result.ok) t.equal(result.error.reason, 'aborted');
+    if (!result.ok) t.same([result.error.code, result.error.reason], ['ABORT_ERR', 'aborted']);
   }
   if (!syncOutcome.ok) t.equal(syncOutcome.error.started, true, 'the CPU-bound job had started');
   t.ok(await waitForWord(started, 1, (v) => v !== 0, PATIENCE_MS));
@@ -127,7 +129,7 @@ t.test('aborted jobs leave the queued counts at once', async (t) => {
 
 t.test('a signal aborted before queueWork is refused at once', async (t) => {
   const rt = await startJobRuntime(t);
-  await t.rejects(rt.queueWork('increment', 1, { signal: AbortSignal.abort() }), { name: 'JobError', reason: 'aborted', started: false });
+  await t.rejects(rt.queueWork('increment', 1, { signal: AbortSignal.abort() }), { name: 'JobError', code: 'ABORT_ERR', reason: 'aborted', started: false });
   t.equal(rt.stats().jobs.submitted, 0, 'nothing was queued');
 });
 
@@ -139,7 +141,7 @@ t.test('timeoutMs rejects a job that waits too long (it never runs) or runs too 
   const runs = sharedInts(1);
   const late = await settle(rt.queueWork('record', { runs, index: 0 }, { cpu: 1, affinity: 'strict', timeoutMs: 20 }));
   t.notOk(late.ok);
-  if (!late.ok) t.same([late.error.reason, late.error.started], ['timeout', false]);
+  if (!late.ok) t.same([late.error.code, late.error.reason, late.error.started], ['ERR_CPUHP_JOB_TIMEOUT', 'timeout', false]);
   gate.open();
   await held;
 
@@ -155,7 +157,7 @@ t.test('timeoutMs rejects a job that waits too long (it never runs) or runs too 
     t.equal(seen[2], 0, `a job that timed out after ${timeoutMs} ms before it started did not run`);
   }
   t.notOk(long.ok);
-  if (!long.ok) t.same([long.error.reason, long.error.started], ['timeout', true]);
+  if (!long.ok) t.same([long.error.code, long.error.reason, long.error.started], ['ERR_CPUHP_JOB_TIMEOUT', 'timeout', true]);
   t.ok(await waitForWord(seen, 0, (v) => v !== 0, PATIENCE_MS));
   t.equal(seen[1], 2, "the job's signal reason is a TimeoutError");
   await rt.drain({ timeoutMs: PATIENCE_MS });
@@ -173,6 +175,7 @@ t.test('maxQueue: past it, queueWork is refused with a clear error, and nothing 
   const refused = await settle(rt.queueWork<Record>('record', { runs, index: 2 }));
   t.notOk(refused.ok);
   if (!refused.ok) {
+    t.equal(refused.error.code, 'ERR_CPUHP_JOB_QUEUE_FULL');
     t.equal(refused.error.reason, 'queue-full');
     t.equal(refused.error.started, false);
     t.match(refused.error.message, /2 jobs wait already \(maxQueue 2\).*rt\.drain\(\)/);
@@ -193,10 +196,10 @@ t.test('shutdown() finishes the running job, rejects the queued ones (which neve
   const runs = sharedInts(5);
   const queued = Array.from({ length: 5 }, (_, index) => settle(rt.queueWork<Record>('record', { runs, index }, { cpu: 1, affinity: 'strict' })));
   const closing = rt.shutdown();
-  await t.rejects(rt.queueWork('increment', 1), { name: 'JobError', reason: 'shutdown', message: /shutting down/ });
+  await t.rejects(rt.queueWork('increment', 1), { name: 'JobError', code: 'ERR_CPUHP_JOB_SHUTDOWN', reason: 'shutdown', message: /shutting down/ });
   for (const outcome of await Promise.all(queued)) {
     t.notOk(outcome.ok);
-    if (!outcome.ok) t.same([outcome.error.reason, outcome.error.started], ['shutdown', false]);
+    if (!outcome.ok) t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ERR_CPUHP_JOB_SHUTDOWN', 'shutdown', false]);
   }
   gate.open();
   t.equal(await held, 1, 'the running job finished and resolved');
@@ -215,6 +218,6 @@ t.test('shutdown() rejects a running job that outlasts the timeout, after ending
   t.notOk(outcome.ok);
   if (!outcome.ok) {
     t.type(outcome.error, JobError);
-    t.same([outcome.error.reason, outcome.error.started], ['shutdown', true]);
+    t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ERR_CPUHP_JOB_SHUTDOWN', 'shutdown', true]);
   }
 });

@@ -58,6 +58,7 @@ t.test('strict jobs wait for their CPU or fail, as their caller chose; preferred
   await rt.cpuDown(1);
   await t.rejects(rt.queueWork('increment', 1, { cpu: 1, affinity: 'strict' }), {
     name: 'JobError',
+    code: 'ERR_CPUHP_JOB_CPU_OFFLINE',
     reason: 'cpu-offline',
     started: false,
     message: /needs CPU 1.*offline.*rt\.cpuUp\(1\).*whenOffline: 'wait'/,
@@ -67,7 +68,7 @@ t.test('strict jobs wait for their CPU or fail, as their caller chose; preferred
   const waiting = rt.queueWork<Record>('record', { runs, index: 0 }, { cpu: 1, affinity: 'strict', whenOffline: 'wait' });
   await rt.drain({ timeoutMs: 200 }).then(
     () => t.fail('drain cannot finish while a job waits for an offline CPU'),
-    (error: unknown) => t.match(String(error), /CPU 1 \(offline\): 0 handed \(0 running\), 1 waiting for it; bring it up \(rt\.cpuUp\(1\)\)/, 'drain says what it waits for'),
+    (error: unknown) => t.match(error, { name: 'CpuhpError', code: 'ERR_CPUHP_DRAIN_TIMEOUT', message: /CPU 1 \(offline\): 0 handed \(0 running\), 1 waiting for it; bring it up \(rt\.cpuUp\(1\)\)/ }, 'drain times out, and says what it waits for'),
   );
   t.equal(runs[0], 0, 'the waiting job has not run');
   await rt.cpuUp(1);
@@ -86,7 +87,7 @@ t.test('strict jobs wait for their CPU or fail, as their caller chose; preferred
   await Promise.all([held, down]);
   const outcome = await doomed;
   t.notOk(outcome.ok);
-  if (!outcome.ok) t.same([outcome.error.reason, outcome.error.started], ['cpu-offline', false]);
+  if (!outcome.ok) t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ERR_CPUHP_JOB_CPU_OFFLINE', 'cpu-offline', false]);
   t.equal(runs[1], 0, 'it never ran');
   t.equal(rt.stats().violations, 0);
 });

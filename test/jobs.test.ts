@@ -1,7 +1,7 @@
 /** The job runtime's basic promises: results, placement, errors, and transfers. */
 
 import t from 'tap';
-import { ConfigError, JobError, KthreadError, type JobDefinition } from '../src/index.js';
+import { JobError, type JobDefinition } from '../src/index.js';
 import { FIXTURES, Gate, PATIENCE_MS, sharedInts, startJobRuntime, startRuntime } from './helpers.js';
 
 t.test('a job resolves with what it returns, run by the kworker of an online CPU', async (t) => {
@@ -29,14 +29,15 @@ t.test('jobs without a CPU are spread over the online CPUs', async (t) => {
 
 t.test('bad requests are refused with a ConfigError, and change nothing', async (t) => {
   const rt = await startJobRuntime(t);
-  await t.rejects(rt.queueWork('nope'), { name: 'ConfigError', message: /no job named 'nope'.*increment/ });
-  await t.rejects(rt.queueWork('increment', 1, { cpu: 9 }), { name: 'ConfigError', message: /options\.cpu must be a whole number from 0 to 1 .*got 9/ });
-  await t.rejects(rt.queueWork('increment', 1, { affinity: 'strict' }), { name: 'ConfigError', message: /needs a cpu/ });
-  await t.rejects(rt.queueWork('increment', 1, { affinity: 'sometimes' as never }), ConfigError);
-  await t.rejects(rt.queueWork('increment', 1, { whenOffline: 'later' as never }), ConfigError);
-  await t.rejects(rt.queueWork('increment', 1, { timeoutMs: -5 }), ConfigError);
-  await t.rejects(rt.queueWork('increment', 1, { signal: {} as AbortSignal }), ConfigError);
-  await t.rejects(rt.drain({ timeoutMs: 0 }), ConfigError);
+  const invalid = { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' };
+  await t.rejects(rt.queueWork('nope'), { ...invalid, message: /no job named 'nope'.*increment/ });
+  await t.rejects(rt.queueWork('increment', 1, { cpu: 9 }), { ...invalid, message: /options\.cpu must be a whole number from 0 to 1 .*got 9/ });
+  await t.rejects(rt.queueWork('increment', 1, { affinity: 'strict' }), { ...invalid, message: /needs a cpu/ });
+  await t.rejects(rt.queueWork('increment', 1, { affinity: 'sometimes' as never }), invalid);
+  await t.rejects(rt.queueWork('increment', 1, { whenOffline: 'later' as never }), invalid);
+  await t.rejects(rt.queueWork('increment', 1, { timeoutMs: -5 }), invalid);
+  await t.rejects(rt.queueWork('increment', 1, { signal: {} as AbortSignal }), invalid);
+  await t.rejects(rt.drain({ timeoutMs: 0 }), invalid);
   t.equal(rt.stats().jobs.submitted, 0, 'no job was accepted');
 });
 
@@ -46,7 +47,7 @@ t.test('a job whose arguments cannot be cloned is rejected alone; the jobs besid
   const before = rt.queueWork('record', { runs, index: 0 });
   const bad = rt.queueWork('record', { runs, index: 1, notData: () => 1 });
   const after = rt.queueWork('increment', 1);
-  await t.rejects(bad, { name: 'ConfigError', message: /cannot be sent to a worker.*structured-cloneable/ });
+  await t.rejects(bad, { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /cannot be sent to a worker.*structured-cloneable/ });
   t.type(await before, 'number');
   t.equal(await after, 2);
   t.same([...runs], [1, 0], 'the refused job never ran');
@@ -57,6 +58,7 @@ t.test('a job that throws rejects its promise; its CPU keeps running jobs', asyn
   const error = await rt.queueWork('fail', 'broken input', { cpu: 1, affinity: 'strict' }).catch((e: unknown) => e);
   t.type(error, JobError);
   const failure = error as JobError;
+  t.equal(failure.code, 'ERR_CPUHP_JOB_THREW');
   t.equal(failure.reason, 'threw');
   t.equal(failure.started, true);
   t.equal(failure.cpu, 1);
@@ -69,7 +71,7 @@ t.test('a job that throws rejects its promise; its CPU keeps running jobs', asyn
 
 t.test('a result that cannot be cloned rejects with a clear error', async (t) => {
   const rt = await startJobRuntime(t);
-  await t.rejects(rt.queueWork('unclonable'), { name: 'JobError', reason: 'threw', message: /cannot be sent back to the controller/ });
+  await t.rejects(rt.queueWork('unclonable'), { name: 'JobError', code: 'ERR_CPUHP_JOB_THREW', reason: 'threw', message: /cannot be sent back to the controller/ });
   t.equal(await rt.queueWork('increment', 1), 2);
 });
 
@@ -87,8 +89,8 @@ t.test('the kworkers cannot be parked or stopped by hand', async (t) => {
   const kworker = rt.kthreadList(1).find((thread) => thread.name === 'kworker/1')!;
   // Once it has run a job it is past its first unpark, so its state shows only what we ask.
   t.equal(await rt.queueWork('spin', { ms: 1 }, { cpu: 1, affinity: 'strict' }), 1);
-  await t.rejects(rt.kthreadPark(kworker), { name: 'KthreadError', message: /runs the job queue of CPU 1.*rt\.cpuDown\(1\)/ });
-  await t.rejects(rt.kthreadStop(kworker), KthreadError);
+  await t.rejects(rt.kthreadPark(kworker), { name: 'KthreadError', code: 'ERR_CPUHP_KWORKER', thread: 'kworker/1', message: /runs the job queue of CPU 1.*rt\.cpuDown\(1\)/ });
+  await t.rejects(rt.kthreadStop(kworker), { name: 'KthreadError', code: 'ERR_CPUHP_KWORKER', thread: 'kworker/1' });
   t.equal(rt.kthreadInfo(kworker).state, 'running', 'the refused calls asked nothing of it');
   t.equal(await rt.queueWork('spin', { ms: 1 }, { cpu: 1, affinity: 'strict' }), 1);
 });
@@ -96,7 +98,7 @@ t.test('the kworkers cannot be parked or stopped by hand', async (t) => {
 t.test('a runtime whose modules define no jobs has no kworker, and says so', async (t) => {
   const rt = await startRuntime(t, { modules: [FIXTURES] });
   t.equal(rt.kthreadList().length, 0);
-  await t.rejects(rt.queueWork('increment', 1), { name: 'ConfigError', message: /jobs are: none.*defineJob/ });
+  await t.rejects(rt.queueWork('increment', 1), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG', message: /jobs are: none.*defineJob/ });
 });
 
 t.test('drain() resolves once every job has settled', async (t) => {

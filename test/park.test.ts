@@ -72,7 +72,7 @@ if (RETAINING.includes(strategy)) t.test(`${strategy}: stop of a thread parked o
   const rt = await startRuntime(t, { strategy });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner');
   await rt.cpuDown(1);
-  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', message: /bring CPU 1 up/ });
+  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', code: 'ERR_CPUHP_CPU_OFFLINE', message: /bring CPU 1 up/ });
   t.equal(rt.kthreadInfo(thread).state, 'parked', 'the refused stop changed nothing');
   await rt.cpuUp(1);
   t.ok(await rt.kthreadStop(thread));
@@ -89,8 +89,8 @@ t.test(`${strategy}: a thread that exits on its own: park errors, stop returns i
     check();
   });
   t.ok(exited);
-  await t.rejects(rt.kthreadPark(thread), { name: 'KthreadError', message: /has exited/ });
-  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', message: /threw: Error: boom/ });
+  await t.rejects(rt.kthreadPark(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_EXITED', message: /has exited/ });
+  await t.rejects(rt.kthreadStop(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_THREW', message: /threw: Error: boom/ });
   t.same(rt.kthreadList(), [], 'reaped');
 });
 

@@ -16,6 +16,8 @@ t.test(`${strategy}: a thread that never polls makes cpuDown time out, roll back
   );
   t.type(error, HotplugError);
   const failure = error as HotplugError;
+  t.equal(failure.code, 'ERR_CPUHP_STEP_FAILED', 'the step failed and the CPU was rolled back');
+  t.equal((failure.cause as HotplugError | undefined)?.code, 'ERR_CPUHP_PARK_TIMEOUT', 'because a thread did not park');
   t.equal(failure.cpu, 1);
   t.equal(failure.step, 'smpboot:threads');
   t.same(failure.unresponsive, [`'deaf/1' (id ${deaf.id}) on CPU 1`], 'the error names the thread and its CPU');
@@ -49,7 +51,11 @@ t.test(`${strategy}: injectFailure rolls back cpuDown at every step, and the CPU
   for (const step of ['app:online', 'smpboot:threads', 'cpuhp:dying', 'cpuhp:bringup']) {
     calls.length = 0;
     rt.injectFailure(1, step);
-    await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step, message: /injected failure/ }, `cpuDown fails at ${step}`);
+    await t.rejects(
+      rt.cpuDown(1),
+      { name: 'HotplugError', code: 'ERR_CPUHP_STEP_FAILED', step, cause: { code: 'ERR_CPUHP_INJECTED_FAILURE', step }, message: /injected failure/ },
+      `cpuDown fails at ${step}`,
+    );
     t.equal(rt.cpuState(1), 'online', `rolled back to online after a failure at ${step}`);
     t.notOk(rt.isDormant(1));
     const thread = groupThread(rt, 'counter', 1);
@@ -76,7 +82,7 @@ t.test(`${strategy}: injectFailure rolls back cpuUp at every step, back to offli
   for (const step of ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', 'app:online']) {
     calls.length = 0;
     rt.injectFailure(1, step);
-    await t.rejects(rt.cpuUp(1), { name: 'HotplugError', step }, `cpuUp fails at ${step}`);
+    await t.rejects(rt.cpuUp(1), { name: 'HotplugError', code: 'ERR_CPUHP_STEP_FAILED', step, cause: { code: 'ERR_CPUHP_INJECTED_FAILURE' } }, `cpuUp fails at ${step}`);
     t.equal(rt.cpuState(1), 'offline', `rolled back to offline after a failure at ${step}`);
     t.ok(workerIsQuiet(rt, 1), 'the worker is blocked (or, under recreate, gone) again');
     for (const thread of rt.kthreadList(1)) t.equal(rt.kthreadInfo(thread).state, 'parked', `${thread.name} is parked`);
@@ -92,18 +98,18 @@ t.test(`${strategy}: a failing state callback rolls back like an injected one; o
   const rt = await startRuntime(t, { cpus: 2, strategy });
   await rt.setupState('app:on-cpu', { startup: 'onlineOnCpu', teardown: 'onlineOnCpu' });
   await rt.setupState('app:refuses-down', { teardown: 'failOnCpu' });
-  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:refuses-down', message: /refusing on CPU 1/ });
+  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', code: 'ERR_CPUHP_STEP_FAILED', step: 'app:refuses-down', message: /refusing on CPU 1/ });
   t.equal(rt.cpuState(1), 'online');
   // Its teardown refuses on both CPUs: removeState removes it anyway and says so.
-  await t.rejects(rt.removeState('app:refuses-down'), { name: 'HotplugError', message: /was removed from every CPU, but its teardown failed on CPU 0: refusing on CPU 0; CPU 1: refusing on CPU 1/ });
+  await t.rejects(rt.removeState('app:refuses-down'), { name: 'HotplugError', code: 'ERR_CPUHP_TEARDOWN_FAILED', step: 'app:refuses-down', message: /was removed from every CPU, but its teardown failed on CPU 0: refusing on CPU 0; CPU 1: refusing on CPU 1/ });
   await rt.cpuDown(1);
   t.equal(rt.cpuState(1), 'offline');
 
   await t.rejects(
     rt.setupState('app:refuses-up', { startup: (cpu) => { if (cpu === 0) throw new Error('no'); } }),
-    { name: 'HotplugError', message: /setting up state 'app:refuses-up'/ },
+    { name: 'HotplugError', code: 'ERR_CPUHP_SETUP_FAILED', cpu: 0, step: 'app:refuses-up', message: /setting up state 'app:refuses-up'/ },
   );
-  t.throws(() => rt.injectFailure(0, 'app:refuses-up'), { name: 'ConfigError' }, 'the failed state was not registered');
+  t.throws(() => rt.injectFailure(0, 'app:refuses-up'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'the failed state was not registered');
   await rt.cpuUp(1);
   t.equal(rt.cpuState(1), 'online');
 });
@@ -111,7 +117,13 @@ t.test(`${strategy}: a failing state callback rolls back like an injected one; o
 t.test(`${strategy}: a callback that hangs times out and rolls back`, async (t) => {
   const rt = await startRuntime(t, { cpus: 2, hotplugTimeoutMs: 300, strategy });
   await rt.setupState('app:hangs', { teardown: () => new Promise<void>(() => undefined) });
-  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', step: 'app:hangs', message: /did not finish within 300 ms/ });
+  await t.rejects(rt.cpuDown(1), {
+    name: 'HotplugError',
+    code: 'ERR_CPUHP_STEP_FAILED',
+    step: 'app:hangs',
+    cause: { name: 'HotplugError', code: 'ERR_CPUHP_CALLBACK_TIMEOUT', cpu: 1, step: 'app:hangs' },
+    message: /did not finish within 300 ms/,
+  });
   t.equal(rt.cpuState(1), 'online');
 });
 }
@@ -128,7 +140,18 @@ for (const strategy of STRATEGIES) {
     const queued = Array.from({ length: 5 }, (_, i) => rt.queueWork('increment', i, { cpu: 1, affinity: 'strict', whenOffline: 'wait' }));
     const error = await rt.cpuDown(1).then(() => undefined, (e: unknown) => e);
     t.type(error, HotplugError, 'cpuDown fails: the job holds the CPU past the timeout');
-    if (strategy === 'recreate') t.match((error as HotplugError).message, /kworker\/1.* did not exit within 2000 ms of their stop/, 'recreate says the kworker did not exit, not park');
+    const failure = error as HotplugError;
+    // The running job is inside the kworker's unit of work: a reader of the hotplug lock for
+    // refcount and percpu-rwsem, whose writer then starves; a thread that cannot park (or, for
+    // recreate, exit) for park and recreate, whose smpboot:threads step fails and rolls back.
+    const expected = {
+      park: ['ERR_CPUHP_STEP_FAILED', 'ERR_CPUHP_PARK_TIMEOUT'],
+      refcount: ['ERR_CPUHP_WRITER_STARVED', undefined],
+      'percpu-rwsem': ['ERR_CPUHP_WRITER_STARVED', undefined],
+      recreate: ['ERR_CPUHP_STEP_FAILED', 'ERR_CPUHP_STOP_TIMEOUT'],
+    }[strategy];
+    t.same([failure.code, (failure.cause as HotplugError | undefined)?.code], expected, 'the code, and the code of its cause, say why');
+    if (strategy === 'recreate') t.match(failure.message, /kworker\/1.* did not exit within 2000 ms of their stop/, 'recreate says the kworker did not exit, not park');
     t.equal(rt.cpuState(1), 'online', 'the CPU is online again');
     gate.open();
     t.equal(await long, 1, 'the long job finished on CPU 1');

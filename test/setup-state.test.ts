@@ -6,7 +6,7 @@
  */
 
 import t, { type Test } from 'tap';
-import { ConfigError, HotplugError, type Runtime } from '../src/index.js';
+import { HotplugError, type Runtime } from '../src/index.js';
 import { settle, startJobRuntime, startRuntime, workerIsQuiet } from './helpers.js';
 
 /** What a caller can see of the CPUs; must not change across a refused call. */
@@ -38,13 +38,14 @@ for (const kind of ['function', 'defineCpuCallback'] as const) {
     } : 'failOnCpu2';
     const error = await rt.setupState('app:partial', { startup, teardown: (cpu) => void teardowns.push(cpu) }).then(() => undefined, (e: unknown) => e);
     t.type(error, HotplugError, 'setupState rejects with a HotplugError');
+    t.equal((error as HotplugError).code, 'ERR_CPUHP_SETUP_FAILED');
     t.match((error as HotplugError).message, /setting up state 'app:partial' failed .* on CPU 2: .*refusing on CPU 2; the state was not added/);
     t.equal((error as HotplugError).cpu, 2);
     t.same(teardowns, [0, 1], 'the teardown ran on CPUs 0 and 1, where the startup had run, in CPU order');
     t.same(snapshot(rt), before, 'every CPU is online at the same step as before');
     t.doesNotThrow(() => rt.stats(), 'stats() works');
     agree(t, rt, 'after the failed setupState');
-    t.throws(() => rt.injectFailure(0, 'app:partial'), ConfigError, 'the state does not exist');
+    t.throws(() => rt.injectFailure(0, 'app:partial'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'the state does not exist');
     await rt.cpuDown(0);
     t.equal(rt.cpuState(0), 'offline');
     t.ok(workerIsQuiet(rt, 0));
@@ -80,9 +81,9 @@ t.test('removeState whose teardown fails on one CPU removes the state everywhere
       if (cpu === 1) throw new Error('cannot let go on CPU 1');
     },
   });
-  await t.rejects(rt.removeState('app:leaving'), { name: 'HotplugError', cpu: 1, message: /removed from every CPU, but its teardown failed on CPU 1: cannot let go on CPU 1/ });
+  await t.rejects(rt.removeState('app:leaving'), { name: 'HotplugError', code: 'ERR_CPUHP_TEARDOWN_FAILED', cpu: 1, step: 'app:leaving', message: /removed from every CPU, but its teardown failed on CPU 1: cannot let go on CPU 1/ });
   t.same(teardowns, [0, 1, 2], 'the teardown ran on every CPU');
-  t.throws(() => rt.injectFailure(0, 'app:leaving'), ConfigError, 'the state is gone');
+  t.throws(() => rt.injectFailure(0, 'app:leaving'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'the state is gone');
   t.same(rt.stats().cpus.map((c) => c.step), ['smpboot:threads', 'smpboot:threads', 'smpboot:threads']);
   agree(t, rt, 'after removeState');
   await rt.cpuDown(1);
@@ -108,6 +109,8 @@ async function leftPartWay(t: Test, rt: Runtime): Promise<{ failB: { on: boolean
   failB.on = true;
   const error = await rt.cpuDown(1).then(() => undefined, (e: unknown) => e);
   t.type(error, HotplugError);
+  t.equal((error as HotplugError).code, 'ERR_CPUHP_ROLLBACK_INCOMPLETE', 'the CPU is left part-way');
+  t.equal(((error as HotplugError).cause as HotplugError | undefined)?.code, 'ERR_CPUHP_INJECTED_FAILURE', 'after the injected failure');
   t.match((error as HotplugError).message, /rollback was incomplete \(app:b: b will not start on CPU 1\); CPU 1 stopped at step 'app:a'/);
   failB.on = false;
   return { failB };
@@ -158,7 +161,12 @@ t.test('a rollback that fails above smpboot:threads after passing it leaves the 
   });
   rt.injectFailure(1, 'cpuhp:dying');
   fail.on = true;
-  await t.rejects(rt.cpuDown(1), { name: 'HotplugError', message: /rollback was incomplete .*CPU 1 stopped at step 'smpboot:threads'/ });
+  await t.rejects(rt.cpuDown(1), {
+    name: 'HotplugError',
+    code: 'ERR_CPUHP_ROLLBACK_INCOMPLETE',
+    step: 'cpuhp:dying',
+    message: /rollback was incomplete .*CPU 1 stopped at step 'smpboot:threads'/,
+  });
   fail.on = false;
   t.equal(rt.cpuState(1), 'down-prepare', 'not online: it stands below the top');
   t.same(rt.onlineCpus(), [0]);

@@ -28,7 +28,7 @@ t.test('a job that never yields: its CPU is failed, the job rejects as soft-lock
   const outcome = await spinning;
   t.notOk(outcome.ok, 'the spinning job rejects');
   if (!outcome.ok) {
-    t.same([outcome.error.reason, outcome.error.started, outcome.error.cpu], ['soft-lockup', true, 1]);
+    t.same([outcome.error.code, outcome.error.reason, outcome.error.started, outcome.error.cpu], ['ERR_CPUHP_JOB_SOFT_LOCKUP', 'soft-lockup', true, 1]);
     t.match(outcome.error.message, /watchdog found the CPU stuck .*watchdogMs/);
   }
   t.same(await Promise.all(behind), new Array(20).fill(0), 'the jobs queued behind it ran on CPU 0');
@@ -51,7 +51,7 @@ t.test('a kthread that stops yielding: its CPU is failed and the thread\'s handl
   t.match(event.culprit, /'spinny'/, 'the trace names the thread');
   await traceEvent(rt, (e) => e.type === 'cpu-failed' && e.cpu === 1).catch(() => undefined);
   t.equal(rt.cpuState(1), 'failed');
-  t.throws(() => rt.kthreadInfo(thread), { name: 'KthreadError', message: /lost when the worker of CPU 1 died \(SoftLockup: soft lockup: CPU 1 stuck/ });
+  t.throws(() => rt.kthreadInfo(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE', thread: 'spinny', message: /lost when the worker of CPU 1 died \(SoftLockup: soft lockup: CPU 1 stuck/ });
   await rt.cpuUp(1);
   t.equal(rt.cpuState(1), 'online');
 });
@@ -62,9 +62,9 @@ t.test('an on-CPU hotplug callback that never returns: setupState fails, the CPU
   const setup = rt.setupState('app:spins', { startup: 'spinCallback' });
   const event = await lockup;
   t.match(event.culprit, /the startup callback 'spinCallback' of state 'app:spins'/, 'the trace names the callback');
-  await t.rejects(setup, { name: 'HotplugError', message: /setting up state 'app:spins' failed/ });
+  await t.rejects(setup, { name: 'HotplugError', code: 'ERR_CPUHP_SETUP_FAILED', step: 'app:spins', message: /setting up state 'app:spins' failed/ });
   t.equal(rt.cpuState(event.cpu), 'failed');
-  t.throws(() => rt.injectFailure(0, 'app:spins'), { name: 'ConfigError' }, 'the state was not added');
+  t.throws(() => rt.injectFailure(0, 'app:spins'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'the state was not added');
   const other = 1 - event.cpu;
   t.equal(rt.cpuState(other), 'online');
   await rt.cpuUp(event.cpu);

@@ -183,13 +183,22 @@ export class HotplugMachine {
     try {
       if (!rollback && this.injected.get(cpu) === step.name) {
         this.injected.delete(cpu);
-        throw new Error(`injected failure at '${step.name}' (rt.injectFailure)`);
+        throw new HotplugError(`injected failure at '${step.name}' (rt.injectFailure)`, { code: 'ERR_CPUHP_INJECTED_FAILURE', cpu, step: step.name });
       }
       if (callback !== undefined) {
         const run = Promise.resolve().then(() => callback(cpu));
         await (step.selfTimed
           ? run
-          : withDeadline(run, this.timeoutMs, () => new Error(`${direction} callback of '${step.name}' did not finish within ${this.timeoutMs} ms`)));
+          : withDeadline(
+              run,
+              this.timeoutMs,
+              () =>
+                new HotplugError(`${direction} callback of '${step.name}' did not finish within ${this.timeoutMs} ms`, {
+                  code: 'ERR_CPUHP_CALLBACK_TIMEOUT',
+                  cpu,
+                  step: step.name,
+                }),
+            ));
       }
     } catch (error) {
       this.trace({ type: 'hotplug', cpu, step: step.name, direction, phase: 'fail', error: message(error) });
@@ -244,7 +253,9 @@ export class HotplugMachine {
           ? `CPU ${cpu} was rolled back and is ${where} again`
           : `rollback was incomplete (${rollback.join('; ')}); CPU ${cpu} stopped at step '${this.stepOf(cpu)}'`;
     const unresponsive = cause instanceof HotplugError ? cause.unresponsive : [];
-    return new HotplugError(`${what} failed at step '${step.name}' on CPU ${cpu}: ${message(cause)}; ${restored}`, cpu, step.name, unresponsive, { cause });
+    // The code says where the CPU is; the cause (PARK_TIMEOUT, INJECTED_FAILURE, ...) says why.
+    const code = operation === 'setup' ? 'ERR_CPUHP_SETUP_FAILED' : rollback.length === 0 ? 'ERR_CPUHP_STEP_FAILED' : 'ERR_CPUHP_ROLLBACK_INCOMPLETE';
+    return new HotplugError(`${what} failed at step '${step.name}' on CPU ${cpu}: ${message(cause)}; ${restored}`, { code, cpu, step: step.name, unresponsive, cause });
   }
 }
 

@@ -91,7 +91,7 @@ export class KthreadRegistry {
     if (slot === undefined) {
       throw new KthreadError(
         `all ${this.layout.maxKthreads} kthread slots are in use; stop threads you no longer need, or start the runtime with a larger maxKthreads`,
-        name,
+        { code: 'ERR_CPUHP_NO_SLOTS', thread: name },
       );
     }
     const base = ktBase(this.layout, slot);
@@ -130,9 +130,10 @@ export class KthreadRegistry {
     if (record === undefined) {
       throw new KthreadError(
         `${describeHandle(handle)} is not a kthread handle of this runtime; pass the handle that kthreadCreateOnCpu(), kthreadList() or a per-CPU group's threads() of this runtime returned (copies, look-alike objects, handles of another runtime and kthreadInfo() snapshots are refused)`,
+        { code: 'ERR_CPUHP_NOT_A_HANDLE' },
       );
     }
-    if (record.gone !== undefined) throw new KthreadError(`'${record.name}' (id ${record.id}) is gone: ${record.gone}`, record.name);
+    if (record.gone !== undefined) throw new KthreadError(`'${record.name}' (id ${record.id}) is gone: ${record.gone}`, { code: 'ERR_CPUHP_THREAD_GONE', thread: record.name });
     return record;
   }
 
@@ -202,7 +203,10 @@ export class KthreadRegistry {
     const record = this.lookup(handle);
     const flags = record.base + KT_FLAGS;
     if (Atomics.load(this.words, flags) & KtFlag.EXITED) {
-      throw new KthreadError(`cannot park ${this.describe(record)}: it has exited; stop it with kthreadStop() to collect its result`, record.name);
+      throw new KthreadError(`cannot park ${this.describe(record)}: it has exited; stop it with kthreadStop() to collect its result`, {
+        code: 'ERR_CPUHP_THREAD_EXITED',
+        thread: record.name,
+      });
     }
     const started = performance.now();
     const before = setFlags(this.words, flags, KtFlag.SHOULD_PARK);
@@ -214,12 +218,12 @@ export class KthreadRegistry {
       if (!(before & KtFlag.SHOULD_PARK)) clearFlags(this.words, flags, KtFlag.SHOULD_PARK);
       throw new KthreadError(
         `${this.describe(record)} did not park within ${timeoutMs} ms; its loop must poll kt.boundShouldStop() and call kt.parkme(), and no other thread or job of its CPU may hold the CPU that long without awaiting`,
-        record.name,
+        { code: 'ERR_CPUHP_PARK_TIMEOUT', thread: record.name },
       );
     }
     const after = Atomics.load(this.words, flags);
     if (after & KtFlag.EXITED) {
-      throw new KthreadError(`${this.describe(record)} exited instead of parking`, record.name);
+      throw new KthreadError(`${this.describe(record)} exited instead of parking`, { code: 'ERR_CPUHP_THREAD_EXITED', thread: record.name });
     }
     if (!parkAcknowledged(after)) return; // superseded by an unpark
     if (!(before & (KtFlag.SHOULD_PARK | KtFlag.PARKED))) this.parkLatency.record(performance.now() - started);
@@ -234,7 +238,10 @@ export class KthreadRegistry {
     const record = this.lookup(handle);
     const flags = record.base + KT_FLAGS;
     if (Atomics.load(this.words, flags) & KtFlag.EXITED) {
-      throw new KthreadError(`cannot unpark ${this.describe(record)}: it has exited; stop it with kthreadStop() to collect its result`, record.name);
+      throw new KthreadError(`cannot unpark ${this.describe(record)}: it has exited; stop it with kthreadStop() to collect its result`, {
+        code: 'ERR_CPUHP_THREAD_EXITED',
+        thread: record.name,
+      });
     }
     clearFlags(this.words, flags, KtFlag.SHOULD_PARK);
     this.trace({ type: 'unpark', cpu: record.cpu, thread: record.name });
@@ -266,20 +273,24 @@ export class KthreadRegistry {
     if (!exited) {
       throw new KthreadError(
         `${this.describe(record)} did not exit within ${timeoutMs} ms of kthreadStop(); its loop must check kt.shouldStop(), and no other thread or job of its CPU may hold the CPU that long without awaiting. The stop request stays set`,
-        record.name,
+        { code: 'ERR_CPUHP_STOP_TIMEOUT', thread: record.name },
       );
     }
     // The worker may have died meanwhile, taking the thread with it (workerDied set EXITED).
-    if (record.gone !== undefined) throw new KthreadError(`${this.describe(record)} is gone: ${record.gone}`, record.name);
+    if (record.gone !== undefined) throw new KthreadError(`${this.describe(record)} is gone: ${record.gone}`, { code: 'ERR_CPUHP_THREAD_GONE', thread: record.name });
     let exit: ExitRecord;
     try {
       exit = await reap(record.slot);
     } catch (error) {
       this.forget(record, 'it exited, and its exit record was lost');
-      throw new KthreadError(`${this.describe(record)} exited, but its result could not be collected: ${errorMessage(error)}`, record.name, { cause: error });
+      throw new KthreadError(`${this.describe(record)} exited, but its result could not be collected: ${errorMessage(error)}`, {
+        code: 'ERR_CPUHP_RESULT_LOST',
+        thread: record.name,
+        cause: error,
+      });
     }
     this.forget(record, 'it was stopped already');
-    if (!exit.ok) throw new KthreadError(`${this.describe(record)} threw: ${exit.error}`, record.name);
+    if (!exit.ok) throw new KthreadError(`${this.describe(record)} threw: ${exit.error}`, { code: 'ERR_CPUHP_THREAD_THREW', thread: record.name });
     return exit.value;
   }
 

@@ -155,12 +155,12 @@ export class Workqueue {
   submit(rawName: unknown, args: unknown, options: unknown): Promise<unknown> {
     if (this.closed) {
       const shown = typeof rawName === 'string' ? rawName : describeValue(rawName);
-      return Promise.reject(new JobError(`job '${shown}' refused: the runtime is shutting down and takes no new jobs`, shown, 'shutdown', false));
+      return Promise.reject(new JobError(`job '${shown}' refused: the runtime is shutting down and takes no new jobs`, { job: shown, reason: 'shutdown', started: false }));
     }
     const checked = this.check(rawName, options);
     const { name, cpu, strict, waitOffline, signal } = checked;
     if (signal?.aborted) {
-      return Promise.reject(new JobError(`job '${name}' was not queued: its AbortSignal had fired already`, name, 'aborted', false, undefined, cpu, { cause: signal.reason }));
+      return Promise.reject(new JobError(`job '${name}' was not queued: its AbortSignal had fired already`, { job: name, reason: 'aborted', started: false, cpu, cause: signal.reason }));
     }
     const online = cpu !== undefined && this.isUp(cpu);
     if (strict && !online && !waitOffline) {
@@ -168,11 +168,7 @@ export class Workqueue {
       return Promise.reject(
         new JobError(
           `job '${name}' needs CPU ${cpu} (affinity 'strict'), which is ${this.stateName(cpu!)}; bring it up (rt.cpuUp(${cpu})), or pass whenOffline: 'wait' to queue the job until it is, or affinity: 'preferred' to run it elsewhere`,
-          name,
-          'cpu-offline',
-          false,
-          undefined,
-          cpu,
+          { job: name, reason: 'cpu-offline', started: false, cpu },
         ),
       );
     }
@@ -181,9 +177,7 @@ export class Workqueue {
       return Promise.reject(
         new JobError(
           `job '${name}' refused: ${this.waiting} jobs wait already (maxQueue ${this.host.maxQueue}); wait for some to finish (await rt.drain()), or start the runtime with a larger maxQueue`,
-          name,
-          'queue-full',
-          false,
+          { job: name, reason: 'queue-full', started: false },
         ),
       );
     }
@@ -447,7 +441,7 @@ export class Workqueue {
     }
     this.counts.threw++;
     const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-    this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) threw on CPU ${cpu}: ${message}`, job.name, 'threw', true, job.id, cpu, { cause: outcome.error }));
+    this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) threw on CPU ${cpu}: ${message}`, { job: job.name, reason: 'threw', started: true, id: job.id, cpu, cause: outcome.error }));
   }
 
   private settle(job: Job, error: unknown, value?: unknown): void {
@@ -472,7 +466,7 @@ export class Workqueue {
     const { words, layout } = this.host;
     const cpu = job.handedTo;
     const notStarted = (on: number | undefined): JobError =>
-      new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, job.name, failure, false, job.id, on, { cause });
+      new JobError(`job '${job.name}' (id ${job.id}) ${why} before it started; it did not run`, { job: job.name, reason: failure, started: false, id: job.id, cpu: on, cause });
     if (cpu < 0) {
       this.unqueue(job);
       this.settle(job, notStarted(undefined));
@@ -489,7 +483,14 @@ export class Workqueue {
     Atomics.notify(words, base + CPU_JOB_ABORT);
     this.settle(
       job,
-      new JobError(`job '${job.name}' (id ${job.id}) ${why} while running on CPU ${cpu}; it has been asked to stop (ctx.signal)`, job.name, failure, true, job.id, cpu, { cause }),
+      new JobError(`job '${job.name}' (id ${job.id}) ${why} while running on CPU ${cpu}; it has been asked to stop (ctx.signal)`, {
+        job: job.name,
+        reason: failure,
+        started: true,
+        id: job.id,
+        cpu,
+        cause,
+      }),
     );
   }
 
@@ -558,19 +559,18 @@ export class Workqueue {
           job,
           new JobError(
             `job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when the watchdog found the CPU stuck (${died}); it may have run in part. A job must await now and then (a loop that never awaits holds its CPU), or start the runtime with a larger watchdogMs. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`,
-            job.name,
-            'soft-lockup',
-            true,
-            job.id,
-            cpu,
+            { job: job.name, reason: 'soft-lockup', started: true, id: job.id, cpu },
           ),
         );
       } else if (died !== undefined) {
         this.counts.diedRunning++;
-        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, job.name, 'worker-died', true, job.id, cpu));
+        this.settle(
+          job,
+          new JobError(`job '${job.name}' (id ${job.id}) was running on CPU ${cpu} when its worker died (${died}); it may have run in part. The CPU is marked failed; rt.cpuUp(${cpu}) starts a fresh worker`, { job: job.name, reason: 'worker-died', started: true, id: job.id, cpu }),
+        );
       } else {
         this.counts.shutdown++;
-        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) did not finish before the runtime shut down; its worker was ended`, job.name, 'shutdown', true, job.id, cpu));
+        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) did not finish before the runtime shut down; its worker was ended`, { job: job.name, reason: 'shutdown', started: true, id: job.id, cpu }));
       }
     }
     for (const job of unstarted) if (job.transfer !== undefined) this.argsLost(job, cpu);
@@ -584,11 +584,7 @@ export class Workqueue {
       job,
       new JobError(
         `job '${job.name}' (id ${job.id}) had its arguments transferred to CPU ${cpu}, whose worker was lost before the job started; it did not run. Submit it again`,
-        job.name,
-        'args-lost',
-        false,
-        job.id,
-        cpu,
+        { job: job.name, reason: 'args-lost', started: false, id: job.id, cpu },
       ),
     );
   }
@@ -621,7 +617,10 @@ export class Workqueue {
       else if (job.waitOffline) stay.push(job);
       else {
         this.counts.refused++;
-        this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) needs CPU ${cpu} (affinity 'strict', whenOffline 'fail'), which ${what} before the job started; it did not run`, job.name, 'cpu-offline', false, job.id, cpu));
+        this.settle(
+          job,
+          new JobError(`job '${job.name}' (id ${job.id}) needs CPU ${cpu} (affinity 'strict', whenOffline 'fail'), which ${what} before the job started; it did not run`, { job: job.name, reason: 'cpu-offline', started: false, id: job.id, cpu }),
+        );
       }
     }
     for (let i = stay.length - 1; i >= 0; i--) this.enqueue(stay[i]!, cpu, true);
@@ -653,7 +652,7 @@ export class Workqueue {
     return new Promise((resolve, reject) => {
       const timer = setLongTimeout(() => {
         this.drainers = this.drainers.filter((d) => d !== done);
-        reject(new CpuhpError(`drain() timed out after ${timeoutMs} ms: ${this.describeOutstanding()}`));
+        reject(new CpuhpError(`drain() timed out after ${timeoutMs} ms: ${this.describeOutstanding()}`, { code: 'ERR_CPUHP_DRAIN_TIMEOUT' }));
       }, timeoutMs ?? Infinity);
       const done = (): void => {
         timer.clear();
@@ -689,7 +688,10 @@ export class Workqueue {
     notStarted.sort((a, b) => a.id - b.id);
     for (const job of notStarted) {
       this.counts.shutdown++;
-      this.settle(job, new JobError(`job '${job.name}' (id ${job.id}) did not start before the runtime shut down; it did not run (await rt.drain() before rt.shutdown() to run every queued job)`, job.name, 'shutdown', false, job.id));
+      this.settle(
+        job,
+        new JobError(`job '${job.name}' (id ${job.id}) did not start before the runtime shut down; it did not run (await rt.drain() before rt.shutdown() to run every queued job)`, { job: job.name, reason: 'shutdown', started: false, id: job.id }),
+      );
     }
   }
 

@@ -139,12 +139,14 @@ export class FaultJobs {
     const counts = this.run.counts;
     const job = `job ${index} (${expectation.what})`;
     const error = outcome.ok ? undefined : outcome.error;
-    const reason = error instanceof JobError ? (error.reason as string) : undefined;
+    // Decided by code; the reason is only said.
+    const code = error instanceof JobError ? error.code : undefined;
+    const reason = error instanceof JobError ? error.reason : undefined;
     const started = error instanceof JobError ? error.started : undefined;
-    const said = outcome.ok ? `resolved with ${preview(outcome.value)}` : `was rejected with ${reason !== undefined ? `reason '${reason}', started ${String(started)}: ` : ''}${describe(error)}`;
+    const said = outcome.ok ? `resolved with ${preview(outcome.value)}` : `was rejected with ${reason !== undefined ? `reason '${reason}' (${code}), started ${String(started)}: ` : ''}${describe(error)}`;
     switch (expectation.kind) {
       case 'hostile':
-        if (reason === 'threw' && started === true && ran.runs === 1) {
+        if (code === 'ERR_CPUHP_JOB_THREW' && started === true && ran.runs === 1) {
           counts.jobsRejected++;
           counts.hostileResults++;
           counts.faultsSurvived++;
@@ -153,13 +155,13 @@ export class FaultJobs {
         this.run.violation(`${job} ran ${ran.runs} times and ${said}; it must be rejected with a JobError, reason 'threw', started, having run once`);
         return;
       case 'spin':
-        if (reason === 'soft-lockup' && started === true && ran.runs === 1) {
+        if (code === 'ERR_CPUHP_JOB_SOFT_LOCKUP' && started === true && ran.runs === 1) {
           counts.jobsRejected++;
           counts.lockups++;
           counts.faultsSurvived++;
           return;
         }
-        if (reason === 'cpu-offline' && started === false && ran.runs === 0) {
+        if (code === 'ERR_CPUHP_JOB_CPU_OFFLINE' && started === false && ran.runs === 0) {
           counts.jobsRejected++; // its CPU failed or went down before it started
           return;
         }
@@ -170,7 +172,7 @@ export class FaultJobs {
           counts.jobsCompleted++;
           return;
         }
-        if (reason === 'cpu-offline' && started === false && ran.runs === 0) {
+        if (code === 'ERR_CPUHP_JOB_CPU_OFFLINE' && started === false && ran.runs === 0) {
           counts.jobsRejected++;
           return;
         }

@@ -96,8 +96,9 @@ export class ForgedHandles {
       const result: unknown = await this.call(rt, method, forgery.handle);
       accepted = `${method} accepted ${forgery.what}${result === undefined ? '' : ` and returned ${JSON.stringify(result)?.slice(0, 120) ?? 'a value'}`}`;
     } catch (error) {
-      if (!(error instanceof KthreadError)) {
-        this.ctx.violation(`${method} with ${forgery.what} threw ${describe(error)}; it must refuse it with a KthreadError`);
+      if (!(error instanceof KthreadError && error.code === 'ERR_CPUHP_NOT_A_HANDLE')) {
+        const code = error instanceof KthreadError ? ` (code ${error.code})` : '';
+        this.ctx.violation(`${method} with ${forgery.what} threw ${describe(error)}${code}; it must refuse it with a KthreadError, code ERR_CPUHP_NOT_A_HANDLE`);
         return 'wrong error';
       }
     }

@@ -11,7 +11,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobError, type QueueWorkOptions, type Runtime } from '../index.js';
+import { JobError, type JobErrorCode, type QueueWorkOptions, type Runtime } from '../index.js';
 import type { Random } from '../cli/random.js';
 import type { TortureCounts } from './stats.js';
 import type { KillHow, TortureJobArgs, TrackedJobArgs } from './kthreads.js';
@@ -52,7 +52,7 @@ const LONG_CHANCE_PER_FAIL_RATE = 0.05;
 const ABORT_CHANCE = 0.05;
 const TIMEOUT_CHANCE = 0.05;
 /** Rejections the API promises for jobs like these; any other is a violation. */
-const PROMISED = new Set(['aborted', 'timeout', 'cpu-offline']);
+const PROMISED = new Set<JobErrorCode>(['ABORT_ERR', 'ERR_CPUHP_JOB_TIMEOUT', 'ERR_CPUHP_JOB_CPU_OFFLINE']);
 
 type Placement = { readonly what: string; readonly options: QueueWorkOptions };
 
@@ -223,7 +223,7 @@ export class JobActor {
 
   private rejected(index: number, error: unknown): void {
     if (this.closed) return;
-    if (!(error instanceof JobError) || !PROMISED.has(error.reason)) {
+    if (!(error instanceof JobError) || !PROMISED.has(error.code)) {
       this.run.violation(`job ${index} was rejected in a way the API does not promise: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
@@ -245,18 +245,18 @@ export class JobActor {
     try {
       await rt.queueWork('killWorker', { how }, { cpu, affinity: 'strict' });
     } catch (error) {
-      if (error instanceof JobError && error.reason === 'worker-died') {
+      if (error instanceof JobError && error.code === 'ERR_CPUHP_JOB_WORKER_DIED') {
         this.run.counts.workerDeaths++;
         this.run.counts.faultsSurvived++;
         return `the worker died; CPU ${cpu} is ${rt.cpuState(cpu)}`;
       }
       // Running out of memory holds the CPU without yielding, which the watchdog may see first.
-      if (error instanceof JobError && (error.reason as string) === 'soft-lockup' && this.run.watchdogMs !== undefined && error.started) {
+      if (error instanceof JobError && error.code === 'ERR_CPUHP_JOB_SOFT_LOCKUP' && this.run.watchdogMs !== undefined && error.started) {
         this.run.counts.workerDeaths++;
         this.run.counts.faultsSurvived++;
         return `the watchdog ended the worker first; CPU ${cpu} is ${rt.cpuState(cpu)}`;
       }
-      if (error instanceof JobError && error.reason === 'cpu-offline') {
+      if (error instanceof JobError && error.code === 'ERR_CPUHP_JOB_CPU_OFFLINE') {
         this.run.counts.refused++;
         return `refused: ${error.message}`;
       }

@@ -7,7 +7,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HotplugError, KthreadError, type KthreadHandle, type Runtime } from '../index.js';
+import { HotplugError, KthreadError, type CpuhpErrorCode, type KthreadHandle, type Runtime } from '../index.js';
 import type { Random } from '../cli/random.js';
 // The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits.
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
@@ -30,6 +30,17 @@ export interface KthreadActorContext {
   /** Operations so far: numbers a crasher's name. */
   operations(): number;
 }
+
+/**
+ * The refusals the API promises for a torture thread, by error code: it exited, or was
+ * stopped or lost with its worker, meanwhile. A creation may also find its CPU gone down,
+ * every slot taken, or its CPU's worker unable to start the thread (it died, or an injected
+ * job held it past the timeout). Any other error fails the operation: a violation.
+ */
+const GONE = new Set<CpuhpErrorCode>(['ERR_CPUHP_THREAD_GONE', 'ERR_CPUHP_THREAD_EXITED']);
+const CREATE_REFUSALS = new Set<CpuhpErrorCode>(['ERR_CPUHP_CPU_OFFLINE', 'ERR_CPUHP_NO_SLOTS', 'ERR_CPUHP_CREATE_TIMEOUT', 'ERR_CPUHP_CREATE_FAILED']);
+/** A stop may also find the thread's CPU down, or lose its result with a worker that died. */
+const STOP_REFUSALS = new Set<CpuhpErrorCode>([...GONE, 'ERR_CPUHP_CPU_OFFLINE', 'ERR_CPUHP_RESULT_LOST']);
 
 export class KthreadActor {
   constructor(private readonly ctx: KthreadActorContext) {}
@@ -80,7 +91,7 @@ export class KthreadActor {
       return 'created';
     } catch (error) {
       // The CPU went down meanwhile, or every slot is taken: refusals the API promises.
-      if (error instanceof HotplugError || error instanceof KthreadError) {
+      if ((error instanceof HotplugError || error instanceof KthreadError) && CREATE_REFUSALS.has(error.code)) {
         this.ctx.counts.refused++;
         return `refused: ${error.message}`;
       }
@@ -95,7 +106,7 @@ export class KthreadActor {
       return 'parked';
     } catch (error) {
       if (!(error instanceof KthreadError)) throw error;
-      if (/did not park within/.test(error.message)) {
+      if (error.code === 'ERR_CPUHP_PARK_TIMEOUT') {
         // Only a thread in an injected deaf spell may ignore a park request.
         if (this.ctx.settings.failRate === 0) this.ctx.violation(`park not acknowledged within the timeout: ${error.message}`);
         else {
@@ -104,8 +115,7 @@ export class KthreadActor {
         }
         return `timed out: ${error.message}`;
       }
-      this.ctx.counts.refused++;
-      return `refused: ${error.message}`;
+      return this.refused(error);
     }
   }
 
@@ -129,8 +139,8 @@ export class KthreadActor {
   }
 
   /** A KthreadError for a thread that exited or was stopped meanwhile is a promised refusal. */
-  private refused(error: unknown): string {
-    if (!(error instanceof KthreadError)) throw error;
+  private refused(error: unknown, promised: ReadonlySet<CpuhpErrorCode> = GONE): string {
+    if (!(error instanceof KthreadError) || !promised.has(error.code)) throw error;
     this.ctx.counts.refused++;
     return `refused: ${error.message}`;
   }
@@ -143,7 +153,7 @@ export class KthreadActor {
       return 'stopped';
     } catch (error) {
       if (!(error instanceof KthreadError)) throw error;
-      if (/ threw: /.test(error.message)) {
+      if (error.code === 'ERR_CPUHP_THREAD_THREW') {
         this.ctx.counts.stops++;
         if (thread.fn === 'crasher') {
           this.ctx.counts.faultsSurvived++;
@@ -152,7 +162,7 @@ export class KthreadActor {
         this.ctx.violation(`${thread.name} threw: ${error.message}`);
         return 'threw';
       }
-      if (/did not exit within/.test(error.message)) {
+      if (error.code === 'ERR_CPUHP_STOP_TIMEOUT') {
         // A job killing its worker may hog the CPU first (running out of memory takes a while),
         // and the threads of a cooperative CPU cannot run meanwhile: that is the injected fault.
         if (this.ctx.held(thread.cpu)) {
@@ -162,8 +172,7 @@ export class KthreadActor {
         this.ctx.violation(`stop not acknowledged: ${error.message}`);
         return 'hung';
       }
-      this.ctx.counts.refused++;
-      return `refused: ${error.message}`;
+      return this.refused(error, STOP_REFUSALS);
     }
   }
 }

@@ -117,11 +117,20 @@ export class OnoffActor {
       else await rt.cpuUp(cpu);
     } catch (error) {
       if (!(error instanceof HotplugError)) throw error;
-      if (/last online CPU/.test(error.message)) {
-        this.ctx.counts.refused++;
-        return 'refused: last online CPU';
+      switch (error.code) {
+        case 'ERR_CPUHP_LAST_CPU':
+          this.ctx.counts.refused++;
+          return 'refused: last online CPU';
+        case 'ERR_CPUHP_WORKER_DIED':
+          return this.workerDiedMeanwhile(cpu, error.message);
+        case 'ERR_CPUHP_STEP_FAILED':
+        case 'ERR_CPUHP_ROLLBACK_INCOMPLETE':
+        case 'ERR_CPUHP_WRITER_STARVED':
+          break;
+        default:
+          // Not a way a cpuDown or cpuUp may fail: the operation reports it as a violation.
+          throw error;
       }
-      if (/died during/.test(error.message)) return this.workerDiedMeanwhile(cpu, error.message);
       const outcome = this.rolledBack(rt, cpu, name, before, beforeStep, error);
       // A CPU down rolled back to online must run all its per-CPU threads again, even those
       // it had stopped (recreate), or that were still finishing a job when it timed out.
@@ -188,7 +197,7 @@ export class OnoffActor {
     const listed = rt.onlineCpus().includes(cpu);
     const step = this.stepOf(rt, cpu);
     const where = `${after}, ${listed ? '' : 'not '}listed by onlineCpus(), at step '${step}'`;
-    if (/rollback was incomplete/.test(error.message)) {
+    if (error.code === 'ERR_CPUHP_ROLLBACK_INCOMPLETE') {
       if (!PART_WAY_STATES.includes(after) || listed || !this.ctx.steps.has(step) || step === this.ctx.steps.last()) {
         this.ctx.violation(
           `${name} failed and its rollback was incomplete, and the CPU is ${where}; a CPU left part-way must be ${PART_WAY_STATES.join(' or ')}, not listed online, with stats() naming a step short of the last: ${error.message}`,

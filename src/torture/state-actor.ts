@@ -240,8 +240,8 @@ export class StateActor {
       rt.injectFailure(0, name);
       return true;
     } catch (error) {
-      if (error instanceof ConfigError) return false;
-      return `rt.injectFailure(0, '${name}') threw ${describe(error)}, not a ConfigError`;
+      if (error instanceof ConfigError && error.code === 'ERR_CPUHP_INVALID_ARG') return false;
+      return `rt.injectFailure(0, '${name}') threw ${describe(error)}, not a ConfigError with code ERR_CPUHP_INVALID_ARG`;
     }
   }
 
@@ -289,8 +289,8 @@ export class StateActor {
       this.ctx.counts.statesAdded++;
       return 'added';
     }
-    if (!(failure instanceof HotplugError)) {
-      this.ctx.violation(`${call} was rejected with ${describe(failure)}; a startup that fails must reject it with a HotplugError`);
+    if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_SETUP_FAILED')) {
+      this.ctx.violation(`${call} was rejected with ${describe(failure)}${codeOf(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
       return 'rejected with the wrong error';
     }
     if (startupFailed.length === 0 && !excused) {
@@ -361,8 +361,8 @@ export class StateActor {
       }
       return 'removed';
     }
-    if (!(failure instanceof HotplugError)) {
-      this.ctx.violation(`removeState('${state.name}') was rejected with ${describe(failure)}; a teardown that fails must reject it with a HotplugError`);
+    if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_TEARDOWN_FAILED')) {
+      this.ctx.violation(`removeState('${state.name}') was rejected with ${describe(failure)}${codeOf(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
       return 'rejected with the wrong error';
     }
     if (teardownFailed.length === 0 && !excused) {
@@ -378,6 +378,12 @@ export class StateActor {
     this.ctx.counts.faultsSurvived++;
     return `removed, and rejected as it must be: ${failure.message}`;
   }
+}
+
+/** ", code X" for an error that has a code, for a violation's message. */
+function codeOf(error: unknown): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? ` (code ${code})` : '';
 }
 
 /** Whether a message names `cpu`: "CPU 2", "cpu #2", "CPUs 0, 2", "CPUs [0, 2]", "CPUs 0 and 2". */

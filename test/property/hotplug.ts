@@ -29,7 +29,8 @@ async function apply(rt: Runtime, strategy: StrategyName, op: Op): Promise<void>
   try {
     await applyOne(rt, op);
   } catch (error) {
-    if (strategy === 'recreate' && error instanceof KthreadError) return;
+    // Stopped by a cpuDown (gone), or stopped and not yet reaped (exited), meanwhile.
+    if (strategy === 'recreate' && error instanceof KthreadError && (error.code === 'ERR_CPUHP_THREAD_GONE' || error.code === 'ERR_CPUHP_THREAD_EXITED')) return;
     // Say where the runtime was, so a failure found by a random schedule can be diagnosed.
     const stats = rt.stats();
     const cpus = stats.cpus.map((c) => `${c.cpu}:${c.state}/hb${c.heartbeat}`).join(' ');
@@ -50,7 +51,7 @@ async function applyOne(rt: Runtime, op: Op): Promise<void> {
         await rt.cpuDown(op.cpu);
       } catch (error) {
         // The one refusal a random schedule can legitimately hit.
-        if (!(error instanceof HotplugError && /last online CPU/.test(error.message))) throw error;
+        if (!(error instanceof HotplugError && error.code === 'ERR_CPUHP_LAST_CPU')) throw error;
       }
       return;
     case 'up':

@@ -27,8 +27,7 @@ export function percpuRwsemStrategy(words: Int32Array, layout: Layout, kthreads:
           end();
           throw new HotplugError(
             `the readers of CPU ${reader} did not drain within ${timeoutMs} ms (${Atomics.load(words, count)} inside a unit of work); a per-CPU thread's run() may be too long`,
-            cpu,
-            'percpu-rwsem:write-lock',
+            { code: 'ERR_CPUHP_WRITER_STARVED', cpu, step: 'percpu-rwsem:write-lock' },
           );
         }
       }

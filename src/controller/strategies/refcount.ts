@@ -28,8 +28,7 @@ export function refcountStrategy(words: Int32Array, kthreads: KthreadRegistry): 
     new HotplugError(
       `writer starved: the global hotplug refcount did not reach zero within ${timeoutMs} ms (${Atomics.load(words, GLOBAL_REFCOUNT)} readers inside); ` +
         'with the refcount strategy, busy readers on any CPU can hold CPU hotplug off: retry, or use the park strategy',
-      cpu,
-      step,
+      { code: 'ERR_CPUHP_WRITER_STARVED', cpu, step },
     );
   const end = (): void => releaseReaders(words);
   return {
