@@ -3,7 +3,7 @@
  * comparing) and --quick (seconds, a smoke run for CI that proves every path works).
  */
 
-import { STRATEGIES, type StrategyName } from '../src/controller/strategies/strategy.js';
+import { STRATEGIES, type StrategyName } from '../src/hotplug/strategies/strategy.js';
 
 /** The reference every strategy is compared with. */
 export const REFERENCE_STRATEGY: StrategyName = 'park';

@@ -97,3 +97,12 @@ function guarded<T>(step: () => T): T | undefined {
     return undefined;
   }
 }
+
+/** An error's name and message, for another message; never throws, whatever was thrown. */
+export function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    return 'a value that cannot be described';
+  }
+}

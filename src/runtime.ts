@@ -14,6 +14,9 @@ import { KWORKER_EXPORT, type CpuWorkerEvent, type ExitRecord, type ModuleCatalo
 import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_CURRENT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_READERS, CPU_READ_HELD, CPU_STATE, CPU_VIOLATIONS } from './protocol/layout.js';
 import { dropDeadReaders } from './protocol/hotplug-lock.js';
 import { CpuState, cpuStateName, mayRunBound, type CpuStateName, type CpuStateValue } from './protocol/cpu-state.js';
+import { TraceDelivery } from './trace/delivery.js';
+import type { TraceEvent } from './trace/events.js';
+import { describeError } from './describe-value.js';
 import { SoftLockupWatchdog } from './controller/watchdog.js';
 import { waitForWord } from './protocol/wait.js';
 import { CpuWorker, type WorkerDeath } from './controller/cpu-worker.js';
@@ -22,15 +25,12 @@ import type { QueueWorkOptions } from './jobs/job.js';
 import type { JobDefinition } from './kthread/define.js';
 import { withDeadline } from './controller/deadline.js';
 import { allKeys, cpuNumber, describeValue, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
-import { HotplugMachine, type HotplugCallback, type HotplugStep } from './controller/hotplug.js';
+import { HotplugMachine, type HotplugCallback, type HotplugStep } from './hotplug/machine.js';
+import { CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS, CPUHP_BRINGUP_CPU, isBuiltinState, RESERVED_STATE_PREFIXES } from './hotplug/states.js';
 import { KthreadRegistry, type KthreadHandle, type KthreadInfo } from './controller/kthreads.js';
 import { Latency, type LatencySummary } from './controller/latency.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
-import { parkStrategy } from './controller/strategies/park.js';
-import { percpuRwsemStrategy } from './controller/strategies/percpu-rwsem.js';
-import { recreateStrategy } from './controller/strategies/recreate.js';
-import { refcountStrategy } from './controller/strategies/refcount.js';
-import type { HotplugDirection, Strategy, StrategyName } from './controller/strategies/strategy.js';
+import { STRATEGY_FACTORIES, type HotplugDirection, type Strategy, type StrategyName } from './hotplug/strategies/index.js';
 
 export interface KthreadCreateOptions {
   /** Thread name, as in `ps`; default `<fn>/<cpu>`. */
@@ -96,14 +96,6 @@ export interface RuntimeStats {
   readonly traceListenerErrors: number;
 }
 
-export interface TraceEvent {
-  /** ms since the runtime started. */
-  readonly ts: number;
-  readonly type: string;
-  readonly cpu: number;
-  readonly thread?: string;
-  readonly [detail: string]: unknown;
-}
 
 interface CpuCounters {
   ups: number;
@@ -119,8 +111,6 @@ const CRASH_LOOP_LIMIT = 5;
 const CRASH_LOOP_WINDOW_MS = 10_000;
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
-/** Built-in hotplug states are named with these; setupState refuses them, removeState keeps them. */
-const RESERVED_STATE_PREFIXES = ['cpuhp:', 'smpboot:'] as const;
 
 export interface DrainOptions {
   /** Reject after this many ms, saying what is still outstanding; Infinity (or none) waits as long as it takes. */
@@ -148,7 +138,6 @@ export class Runtime extends EventEmitter {
   private readonly counters: CpuCounters[];
   private readonly downLatency = new Latency();
   private readonly upLatency = new Latency();
-  private readonly epoch = performance.now();
   private catalogue: ModuleCatalogue = {};
   private jobs!: Workqueue; // made in boot(), once the modules' job exports are known
   /** Why each CPU's worker died, until the hotplug lock has reaped the CPU (reapFailedCpus). */
@@ -156,7 +145,6 @@ export class Runtime extends EventEmitter {
   private closed = false;
   /** Runtime.start has brought every CPU up (see spawn). */
   private booted = false;
-  private pendingTraces: TraceEvent[] = [];
   /** Per-CPU threads stopped by kthreadStop() or shutdown(): not replaced when they exit. */
   private readonly stoppedByHand = new WeakSet<KthreadHandle>();
   /** Recent crashes of each per-CPU thread group on each CPU, to stop a crash loop. */
@@ -164,8 +152,8 @@ export class Runtime extends EventEmitter {
   /** The on-CPU hotplug callback each CPU is running, for the watchdog to name. */
   private readonly cpuCallbacks = new Map<number, string>();
   private readonly watchdog: SoftLockupWatchdog | undefined;
-  private listenerErrors = 0;
-  private readonly warnedListeners = new WeakSet<object>();
+  private readonly traces = new TraceDelivery(this);
+  private readonly emitTrace = this.traces.emit;
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
@@ -173,7 +161,7 @@ export class Runtime extends EventEmitter {
     this.words = createSharedMemory(this.layout, options.strategy);
     this.kthreads = new KthreadRegistry(this.words, this.layout, (e) => this.emitTrace(e));
     this.kthreads.plantedRace = options.plantedRace;
-    this.strategy = this.makeStrategy(options.strategy);
+    this.strategy = STRATEGY_FACTORIES[options.strategy]({ words: this.words, layout: this.layout, threads: this.kthreads, reap: (cpu, slot) => this.reap(cpu, slot) });
     this.counters = Array.from({ length: options.cpus }, () => ({ ups: 0, downs: 0, rollbacks: 0, failures: 0, lockups: 0 }));
     this.machine = new HotplugMachine(options.cpus, this.builtinSteps(), options.hotplugTimeoutMs, (e) => this.emitTrace(e));
     this.watchdog =
@@ -205,19 +193,6 @@ export class Runtime extends EventEmitter {
       });
     }
     return runtime;
-  }
-
-  private makeStrategy(name: StrategyName): Strategy {
-    switch (name) {
-      case 'park':
-        return parkStrategy(this.kthreads);
-      case 'refcount':
-        return refcountStrategy(this.words, this.kthreads);
-      case 'percpu-rwsem':
-        return percpuRwsemStrategy(this.words, this.layout, this.kthreads);
-      case 'recreate':
-        return recreateStrategy(this.kthreads, (cpu, slot) => this.reap(cpu, slot));
-    }
   }
 
   private async boot(): Promise<void> {
@@ -357,7 +332,7 @@ export class Runtime extends EventEmitter {
       return;
     }
     // Made again only where the threads run; a CPU below smpboot:threads makes it when it comes up.
-    if (this.machine.passed(cpu, 'smpboot:threads') && this.workers[cpu]!.alive) await this.createMissingPerCpuThreads(cpu, false);
+    if (this.machine.passed(cpu, CPUHP_AP_SMPBOOT_THREADS) && this.workers[cpu]!.alive) await this.createMissingPerCpuThreads(cpu, false);
   }
 
   /** Counts a per-CPU thread's crash; true once its group's thread on `cpu` crashes too often. */
@@ -434,7 +409,7 @@ export class Runtime extends EventEmitter {
     const timeout = this.options.hotplugTimeoutMs;
     return [
       {
-        name: 'cpuhp:bringup',
+        name: CPUHP_BRINGUP_CPU,
         selfTimed: true,
         startup: async (cpu) => {
           this.setState(cpu, CpuState.BRINGUP);
@@ -444,7 +419,7 @@ export class Runtime extends EventEmitter {
             await this.loadedCatalogue(worker, cpu);
           }
           if (!(await this.workers[cpu]!.wake(timeout))) {
-            throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: 'cpuhp:bringup' });
+            throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_BRINGUP_CPU });
           }
         },
         teardown: async (cpu) => {
@@ -454,14 +429,14 @@ export class Runtime extends EventEmitter {
           } else if (!(await this.workers[cpu]!.sleep(timeout))) {
             throw new HotplugError(
               `the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`,
-              { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: 'cpuhp:bringup' },
+              { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_BRINGUP_CPU },
             );
           }
           this.setState(cpu, CpuState.OFFLINE);
         },
       },
       {
-        name: 'cpuhp:dying',
+        name: CPUHP_AP_DYING,
         teardown: async (cpu) => {
           this.setState(cpu, CpuState.DYING);
           this.setState(cpu, CpuState.DEAD);
@@ -471,7 +446,7 @@ export class Runtime extends EventEmitter {
         },
       },
       {
-        name: 'smpboot:threads',
+        name: CPUHP_AP_SMPBOOT_THREADS,
         selfTimed: true,
         startup: async (cpu) => {
           // Made parked, and released with the others once the CPU is online.
@@ -489,7 +464,7 @@ export class Runtime extends EventEmitter {
             // quiesce() withdrew its park requests: every thread runs on as before.
             throw new HotplugError(
               `${threads} did not park within ${timeout} ms; a bound thread's loop must poll kt.boundShouldStop() and call kt.parkme(), and no job or thread of its CPU may hold the CPU that long without awaiting`,
-              { code: 'ERR_CPUHP_PARK_TIMEOUT', cpu, step: 'smpboot:threads', unresponsive },
+              { code: 'ERR_CPUHP_PARK_TIMEOUT', cpu, step: CPUHP_AP_SMPBOOT_THREADS, unresponsive },
             );
           }
           // A stop cannot be withdrawn. The step undoes what it can before it fails: the
@@ -500,7 +475,7 @@ export class Runtime extends EventEmitter {
           this.strategy.release(cpu);
           throw new HotplugError(
             `${threads} did not exit within ${timeout} ms of their stop (recreate stops every thread of a going-down CPU); a thread's loop must check kt.shouldStop(), and a job holding the kworker must end first. The CPU stays online: its per-CPU threads that had stopped were started again, and one still stopping is replaced once it exits`,
-            { code: 'ERR_CPUHP_STOP_TIMEOUT', cpu, step: 'smpboot:threads', unresponsive },
+            { code: 'ERR_CPUHP_STOP_TIMEOUT', cpu, step: CPUHP_AP_SMPBOOT_THREADS, unresponsive },
           );
         },
       },
@@ -611,7 +586,7 @@ export class Runtime extends EventEmitter {
     } else if (this.machine.isDown(cpu)) {
       this.setState(cpu, CpuState.OFFLINE);
     } else {
-      this.setState(cpu, this.machine.passed(cpu, 'smpboot:threads') ? CpuState.DOWN_PREPARE : CpuState.DEAD);
+      this.setState(cpu, this.machine.passed(cpu, CPUHP_AP_SMPBOOT_THREADS) ? CpuState.DOWN_PREPARE : CpuState.DEAD);
       this.jobs.cpuUnavailable(cpu);
     }
   }
@@ -641,7 +616,7 @@ export class Runtime extends EventEmitter {
     const call = 'setupState(name, callbacks)';
     this.assertOpen();
     nonEmptyString(call, 'name', name, 'app:online');
-    if (RESERVED_STATE_PREFIXES.some((prefix) => name.startsWith(prefix))) {
+    if (isBuiltinState(name)) {
       throw new ConfigError(`${call}: names starting with ${RESERVED_STATE_PREFIXES.map((p) => `'${p}'`).join(' or ')} are reserved for the built-in states, got '${name}'; pick a name of your own such as 'app:online'`);
     }
     const exists = (): ConfigError => new ConfigError(`${call}: a hotplug state named '${name}' exists already; pick another name or removeState('${name}') first`);
@@ -660,7 +635,7 @@ export class Runtime extends EventEmitter {
     const call = 'removeState(name)';
     this.assertOpen();
     nonEmptyString(call, 'name', name, 'app:online');
-    const removable = this.machine.stepNames().filter((step) => !RESERVED_STATE_PREFIXES.some((prefix) => step.startsWith(prefix)));
+    const removable = this.machine.stepNames().filter((step) => !isBuiltinState(step));
     if (!removable.includes(name) && this.machine.hasStep(name)) {
       throw new ConfigError(`${call}: name '${name}' is a built-in state and cannot be removed; only states added with setupState can`);
     }
@@ -783,7 +758,7 @@ export class Runtime extends EventEmitter {
     return this.locked(async () => {
       // Read under the lock: the CPU may have gone down, or the thread exited, meanwhile.
       const info = this.kthreads.info(thread);
-      if (!this.machine.passed(info.cpu, 'smpboot:threads')) {
+      if (!this.machine.passed(info.cpu, CPUHP_AP_SMPBOOT_THREADS)) {
         const why = info.state === 'exited' ? 'has exited, and its result is held by' : 'is parked on';
         throw new KthreadError(
           `'${info.name}' ${why} CPU ${info.cpu}, which is ${this.cpuState(info.cpu)}; a bound thread runs only on its own CPU, so bring CPU ${info.cpu} up (rt.cpuUp(${info.cpu})) and stop it then`,
@@ -833,7 +808,7 @@ export class Runtime extends EventEmitter {
       // Every CPU whose threads run gets one now (a CPU a failed rollback left above
       // smpboot:threads included); the others make theirs when they come up.
       for (let cpu = 0; cpu < this.options.cpus; cpu++) {
-        if (this.machine.passed(cpu, 'smpboot:threads')) await this.createMissingPerCpuThreads(cpu, false);
+        if (this.machine.passed(cpu, CPUHP_AP_SMPBOOT_THREADS)) await this.createMissingPerCpuThreads(cpu, false);
       }
     });
     return { name, fn, threads: () => this.kthreads.inGroup(name) };
@@ -936,7 +911,7 @@ export class Runtime extends EventEmitter {
       latency: { cpuDown: this.downLatency.summary(), cpuUp: this.upLatency.summary(), park: this.kthreads.parkLatency.summary() },
       violations,
       jobs: this.jobs.stats(),
-      traceListenerErrors: this.listenerErrors,
+      traceListenerErrors: this.traces.errors,
     };
   }
 
@@ -966,51 +941,6 @@ export class Runtime extends EventEmitter {
   }
 
   /**
-   * Queues a trace event for the listeners. Events are stamped now and delivered in order on
-   * the next microtask, so no listener runs inside a transition: whatever it does (throw,
-   * call back into the runtime) happens once the change it reports is complete and the state
-   * consistent. Each listener is called on its own; one that throws is reported
-   * (reportListenerError) and the others still hear the event.
-   */
-  private emitTrace(event: { type: string; cpu: number; [key: string]: unknown }): void {
-    if (this.listenerCount('trace') === 0) return;
-    this.pendingTraces.push({ ts: performance.now() - this.epoch, ...event });
-    if (this.pendingTraces.length === 1) queueMicrotask(this.deliverTraces);
-  }
-
-  private readonly deliverTraces = (): void => {
-    const events = this.pendingTraces;
-    this.pendingTraces = [];
-    for (const event of events) {
-      // rawListeners: a once() listener's wrapper removes itself when called.
-      for (const listener of this.rawListeners('trace') as Array<(event: TraceEvent) => void>) {
-        try {
-          listener.call(this, event);
-        } catch (error) {
-          this.reportListenerError(listener, event, error);
-        }
-      }
-    }
-  };
-
-  /**
-   * A trace listener threw. The runtime is unaffected; the error is counted and, the first
-   * time each listener throws, reported as a process warning (a listener that throws on
-   * every event would otherwise flood stderr).
-   */
-  private reportListenerError(listener: object, event: TraceEvent, error: unknown): void {
-    this.listenerErrors++;
-    if (this.warnedListeners.has(listener)) return;
-    this.warnedListeners.add(listener);
-    const warning = new Error(
-      `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
-      { cause: error },
-    );
-    warning.name = 'CpuhpWarning';
-    process.emitWarning(warning);
-  }
-
-  /**
    * Takes no new jobs and rejects every job not started yet; stops every thread on an online
    * CPU (each gets the hotplug timeout to exit: a kworker finishes its running job first),
    * then ends all workers, dormant ones included. Idempotent.
@@ -1025,7 +955,7 @@ export class Runtime extends EventEmitter {
       await Promise.all(
         this.kthreads
           .all()
-          .filter((t) => this.machine.passed(t.cpu, 'smpboot:threads'))
+          .filter((t) => this.machine.passed(t.cpu, CPUHP_AP_SMPBOOT_THREADS))
           .map((t) => this.kthreads.stop(t, timeout, (slot) => this.reap(t.cpu, slot)).catch(() => undefined)),
       );
       await Promise.all(this.workers.map((w) => w.shutdown(timeout)));
@@ -1071,15 +1001,6 @@ function traceEventName(event: unknown, call: string): 'trace' {
 function traceListener(listener: unknown, call: string): (...args: unknown[]) => void {
   if (typeof listener === 'function') return listener as (...args: unknown[]) => void;
   throw new ConfigError(`${call}('trace', listener): listener must be a function (event) => void, got ${listener === null ? 'null' : typeof listener}`);
-}
-
-/** An error's message for another message; never throws, whatever was thrown. */
-function describeError(error: unknown): string {
-  try {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  } catch {
-    return 'a value that cannot be described';
-  }
 }
 
 function assertCloneable(value: unknown, what: string): void {

@@ -16,6 +16,8 @@ import {
   Runtime,
   type JobFailure,
   type KthreadHandle,
+  CPUHP_AP_SMPBOOT_THREADS,
+  CPUHP_BRINGUP_CPU,
 } from '../src/index.js';
 import { JOB_FAILURE_CODES } from '../src/errors.js';
 import { FIXTURES, PATIENCE_MS, startJobRuntime, startRuntime } from './helpers.js';
@@ -108,8 +110,8 @@ t.test('a thread that does not park in time: ERR_CPUHP_PARK_TIMEOUT, by hand and
   const error = await rt.cpuDown(1).then(() => undefined, (e: unknown) => e);
   t.type(error, HotplugError);
   const failure = error as HotplugError;
-  t.same([failure.code, failure.step, failure.cpu], ['ERR_CPUHP_STEP_FAILED', 'smpboot:threads', 1], 'the step failed, and the CPU was rolled back');
-  t.match(failure.cause, { name: 'HotplugError', code: 'ERR_CPUHP_PARK_TIMEOUT', step: 'smpboot:threads' }, 'its cause says why');
+  t.same([failure.code, failure.step, failure.cpu], ['ERR_CPUHP_STEP_FAILED', CPUHP_AP_SMPBOOT_THREADS, 1], 'the step failed, and the CPU was rolled back');
+  t.match(failure.cause, { name: 'HotplugError', code: 'ERR_CPUHP_PARK_TIMEOUT', step: CPUHP_AP_SMPBOOT_THREADS }, 'its cause says why');
   t.equal(rt.cpuState(1), 'online');
   t.equal(await rt.kthreadStop(deaf), 'deaf');
 });
@@ -134,5 +136,5 @@ t.test('a call after shutdown: ERR_CPUHP_SHUT_DOWN', async (t) => {
   const rt = await Runtime.start({ cpus: 1, modules: [FIXTURES] });
   await rt.shutdown();
   await t.rejects(rt.cpuUp(0), { name: 'CpuhpError', code: 'ERR_CPUHP_SHUT_DOWN' });
-  t.throws(() => rt.injectFailure(0, 'cpuhp:bringup'), { name: 'CpuhpError', code: 'ERR_CPUHP_SHUT_DOWN' });
+  t.throws(() => rt.injectFailure(0, CPUHP_BRINGUP_CPU), { name: 'CpuhpError', code: 'ERR_CPUHP_SHUT_DOWN' });
 });

@@ -2,9 +2,9 @@
 
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { JobError, Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../src/index.js';
+import { JobError, Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent, type TraceEventOf, type TraceEventType } from '../src/index.js';
 import { waitForWord } from '../src/protocol/wait.js';
-import { STRATEGIES } from '../src/controller/strategies/strategy.js';
+import { STRATEGIES } from '../src/hotplug/strategies/strategy.js';
 
 export { STRATEGIES };
 
@@ -88,17 +88,17 @@ export async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
  * emits it synchronously where the change it reports is made, so a test that waits for it
  * acts after that change, without polling. Rejects after PATIENCE_MS.
  */
-export function traceEvent(rt: Runtime, matches: (event: TraceEvent) => boolean): Promise<TraceEvent> {
+export function traceEvent<T extends TraceEventType>(rt: Runtime, type: T, matches: (event: TraceEventOf<T>) => boolean = () => true): Promise<TraceEventOf<T>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       rt.off('trace', listener);
       reject(new Error(`no matching trace event within ${PATIENCE_MS} ms`));
     }, PATIENCE_MS);
     const listener = (event: TraceEvent): void => {
-      if (!matches(event)) return;
+      if (event.type !== type || !matches(event as TraceEventOf<T>)) return;
       clearTimeout(timer);
       rt.off('trace', listener);
-      resolve(event);
+      resolve(event as TraceEventOf<T>);
     };
     rt.on('trace', listener);
   });

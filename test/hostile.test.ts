@@ -44,11 +44,11 @@ t.test('a per-CPU thread whose run() throws is reaped and replaced on its online
   const rt = await startRuntime(t, { cpus: 2 });
   const crashes = sharedInts(2);
   Atomics.store(crashes, 1, 1); // the first run() of any copy throws, then never again
-  const replaced = traceEvent(rt, (e) => e.type === 'create' && e.thread === 'crashy/1' );
+  const replaced = traceEvent(rt, 'create', (e) => e.thread === 'crashy/1' );
   const group = await rt.registerPerCpuThread('crashy', { data: { crashes } });
   await replaced; // the first one, made by registerPerCpuThread
-  const exited = traceEvent(rt, (e) => e.type === 'percpu-exit' && typeof e.error === 'string');
-  const again = traceEvent(rt, (e) => e.type === 'create' && (e.thread === 'crashy/0' || e.thread === 'crashy/1'));
+  const exited = traceEvent(rt, 'percpu-exit', (e) => typeof e.error === 'string');
+  const again = traceEvent(rt, 'create', (e) => (e.thread === 'crashy/0' || e.thread === 'crashy/1'));
   const event = await exited;
   t.match(event.error, /crashy: run\(\) threw/, 'its end is traced with its error');
   const made = await again;
@@ -65,7 +65,7 @@ t.test('a per-CPU thread that keeps crashing fails its CPU; cpuUp brings it back
   const rt = await startRuntime(t, { cpus: 2 });
   const crashes = sharedInts(2);
   Atomics.store(crashes, 1, 1_000_000);
-  const failed = traceEvent(rt, (e) => e.type === 'cpu-failed');
+  const failed = traceEvent(rt, 'cpu-failed');
   await rt.registerPerCpuThread('crashy', { data: { crashes } });
   const event = await failed;
   t.match(event.error, /per-CPU thread 'crashy\/\d' exited 5 times/, 'the CPU is failed, saying why');

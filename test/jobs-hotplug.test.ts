@@ -25,11 +25,11 @@ for (const strategy of STRATEGIES) {
     // waits for a zero count while readers go on, the queued jobs may yet run on CPU 1.
     const asked =
       strategy === 'park'
-        ? traceEvent(rt, (e) => e.type === 'park-cpu' && e.cpu === 1)
+        ? traceEvent(rt, 'park-cpu', (e) => e.cpu === 1)
         : strategy === 'recreate'
-          ? traceEvent(rt, (e) => e.type === 'stop' && e.thread === 'kworker/1')
+          ? traceEvent(rt, 'stop', (e) => e.thread === 'kworker/1')
           : strategy === 'percpu-rwsem'
-            ? traceEvent(rt, (e) => e.type === 'hotplug-begin' && e.cpu === 1)
+            ? traceEvent(rt, 'hotplug-begin', (e) => e.cpu === 1)
             : undefined;
     const down = rt.cpuDown(1);
     if (asked !== undefined) await asked;
@@ -80,7 +80,7 @@ t.test('strict jobs wait for their CPU or fail, as their caller chose; preferred
   const held = rt.queueWork('gate', gate.args, { cpu: 1, affinity: 'strict' });
   t.ok(await gate.started());
   const doomed = settle(rt.queueWork<Record>('record', { runs, index: 1 }, { cpu: 1, affinity: 'strict' }));
-  const parking = traceEvent(rt, (e) => e.type === 'park-cpu' && e.cpu === 1);
+  const parking = traceEvent(rt, 'park-cpu', (e) => e.cpu === 1);
   const down = rt.cpuDown(1);
   await parking;
   gate.open();

@@ -1,7 +1,7 @@
 /** Invariant 5: a hotplug operation completes or rolls back fully, and reports who failed. */
 
 import t from 'tap';
-import { HotplugError } from '../src/index.js';
+import { HotplugError, CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS, CPUHP_BRINGUP_CPU } from '../src/index.js';
 import { FIXTURES, Gate, groupThread, JOB_FIXTURES, PATIENCE_MS, RETAINING, STRATEGIES, startRuntime, workerIsQuiet } from './helpers.js';
 
 for (const strategy of RETAINING) {
@@ -19,7 +19,7 @@ t.test(`${strategy}: a thread that never polls makes cpuDown time out, roll back
   t.equal(failure.code, 'ERR_CPUHP_STEP_FAILED', 'the step failed and the CPU was rolled back');
   t.equal((failure.cause as HotplugError | undefined)?.code, 'ERR_CPUHP_PARK_TIMEOUT', 'because a thread did not park');
   t.equal(failure.cpu, 1);
-  t.equal(failure.step, 'smpboot:threads');
+  t.equal(failure.step, CPUHP_AP_SMPBOOT_THREADS);
   t.same(failure.unresponsive, [`'deaf/1' (id ${deaf.id}) on CPU 1`], 'the error names the thread and its CPU');
   t.match(failure.message, /did not park within 500 ms.*rolled back and is online again/);
 
@@ -48,7 +48,7 @@ t.test(`${strategy}: injectFailure rolls back cpuDown at every step, and the CPU
   t.same(calls, ['startup 0', 'startup 1'], 'setupState ran startup on the online CPUs');
   await rt.registerPerCpuThread('counter');
 
-  for (const step of ['app:online', 'smpboot:threads', 'cpuhp:dying', 'cpuhp:bringup']) {
+  for (const step of ['app:online', CPUHP_AP_SMPBOOT_THREADS, CPUHP_AP_DYING, CPUHP_BRINGUP_CPU]) {
     calls.length = 0;
     rt.injectFailure(1, step);
     await t.rejects(
@@ -79,7 +79,7 @@ t.test(`${strategy}: injectFailure rolls back cpuUp at every step, back to offli
   await rt.registerPerCpuThread('counter');
   await rt.cpuDown(1);
 
-  for (const step of ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads', 'app:online']) {
+  for (const step of [CPUHP_BRINGUP_CPU, CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS, 'app:online']) {
     calls.length = 0;
     rt.injectFailure(1, step);
     await t.rejects(rt.cpuUp(1), { name: 'HotplugError', code: 'ERR_CPUHP_STEP_FAILED', step, cause: { code: 'ERR_CPUHP_INJECTED_FAILURE' } }, `cpuUp fails at ${step}`);

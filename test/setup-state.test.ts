@@ -6,7 +6,7 @@
  */
 
 import t, { type Test } from 'tap';
-import { HotplugError, type Runtime } from '../src/index.js';
+import { HotplugError, type Runtime, CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS } from '../src/index.js';
 import { settle, startJobRuntime, startRuntime, workerIsQuiet } from './helpers.js';
 
 /** What a caller can see of the CPUs; must not change across a refused call. */
@@ -84,7 +84,7 @@ t.test('removeState whose teardown fails on one CPU removes the state everywhere
   await t.rejects(rt.removeState('app:leaving'), { name: 'HotplugError', code: 'ERR_CPUHP_TEARDOWN_FAILED', cpu: 1, step: 'app:leaving', message: /removed from every CPU, but its teardown failed on CPU 1: cannot let go on CPU 1/ });
   t.same(teardowns, [0, 1, 2], 'the teardown ran on every CPU');
   t.throws(() => rt.injectFailure(0, 'app:leaving'), { name: 'ConfigError', code: 'ERR_CPUHP_INVALID_ARG' }, 'the state is gone');
-  t.same(rt.stats().cpus.map((c) => c.step), ['smpboot:threads', 'smpboot:threads', 'smpboot:threads']);
+  t.same(rt.stats().cpus.map((c) => c.step), [CPUHP_AP_SMPBOOT_THREADS, CPUHP_AP_SMPBOOT_THREADS, CPUHP_AP_SMPBOOT_THREADS]);
   agree(t, rt, 'after removeState');
   await rt.cpuDown(1);
   await rt.cpuUp(1);
@@ -159,12 +159,12 @@ t.test('a rollback that fails above smpboot:threads after passing it leaves the 
       if (fail.on && cpu === 1) throw new Error('will not start on CPU 1');
     },
   });
-  rt.injectFailure(1, 'cpuhp:dying');
+  rt.injectFailure(1, CPUHP_AP_DYING);
   fail.on = true;
   await t.rejects(rt.cpuDown(1), {
     name: 'HotplugError',
     code: 'ERR_CPUHP_ROLLBACK_INCOMPLETE',
-    step: 'cpuhp:dying',
+    step: CPUHP_AP_DYING,
     message: /rollback was incomplete .*CPU 1 stopped at step 'smpboot:threads'/,
   });
   fail.on = false;

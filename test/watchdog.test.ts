@@ -14,7 +14,7 @@ const WATCHDOG_MS = 600;
 
 t.test('a job that never yields: its CPU is failed, the job rejects as soft-lockup, its other jobs run once elsewhere, and cpuUp recovers the CPU', async (t) => {
   const rt = await startJobRuntime(t, { cpus: 2, watchdogMs: WATCHDOG_MS });
-  const lockup = traceEvent(rt, (e) => e.type === 'soft-lockup');
+  const lockup = traceEvent(rt, 'soft-lockup');
   const started = sharedInts(1);
   const spinning = settle(rt.queueWork('spinForever', { maxMs: 60_000, started }, { cpu: 1, affinity: 'strict' }));
   t.ok(await waitForWord(started, 0, (v) => v === 1, PATIENCE_MS), 'the job spins on CPU 1');
@@ -44,12 +44,12 @@ t.test('a job that never yields: its CPU is failed, the job rejects as soft-lock
 
 t.test('a kthread that stops yielding: its CPU is failed and the thread\'s handle says why', async (t) => {
   const rt = await startJobRuntime(t, { cpus: 2, watchdogMs: WATCHDOG_MS });
-  const lockup = traceEvent(rt, (e) => e.type === 'soft-lockup');
+  const lockup = traceEvent(rt, 'soft-lockup');
   const thread = await rt.kthreadCreateOnCpu(1, 'spinsAfterAWhile', { name: 'spinny' });
   const event = await lockup;
   t.equal(event.cpu, 1);
   t.match(event.culprit, /'spinny'/, 'the trace names the thread');
-  await traceEvent(rt, (e) => e.type === 'cpu-failed' && e.cpu === 1).catch(() => undefined);
+  await traceEvent(rt, 'cpu-failed', (e) => e.cpu === 1).catch(() => undefined);
   t.equal(rt.cpuState(1), 'failed');
   t.throws(() => rt.kthreadInfo(thread), { name: 'KthreadError', code: 'ERR_CPUHP_THREAD_GONE', thread: 'spinny', message: /lost when the worker of CPU 1 died \(SoftLockup: soft lockup: CPU 1 stuck/ });
   await rt.cpuUp(1);
@@ -58,7 +58,7 @@ t.test('a kthread that stops yielding: its CPU is failed and the thread\'s handl
 
 t.test('an on-CPU hotplug callback that never returns: setupState fails, the CPU is failed, the others are as before', async (t) => {
   const rt = await startJobRuntime(t, { cpus: 2, watchdogMs: WATCHDOG_MS, hotplugTimeoutMs: PATIENCE_MS });
-  const lockup = traceEvent(rt, (e) => e.type === 'soft-lockup');
+  const lockup = traceEvent(rt, 'soft-lockup');
   const setup = rt.setupState('app:spins', { startup: 'spinCallback' });
   const event = await lockup;
   t.match(event.culprit, /the startup callback 'spinCallback' of state 'app:spins'/, 'the trace names the callback');
@@ -77,7 +77,7 @@ t.test("onLockup 'warn': reported as a warning and left to run", async (t) => {
   const onWarning = (w: Error): void => void warnings.push(w);
   process.on('warning', onWarning);
   t.teardown(() => void process.off('warning', onWarning));
-  const lockup = traceEvent(rt, (e) => e.type === 'soft-lockup');
+  const lockup = traceEvent(rt, 'soft-lockup');
   const result = rt.queueWork('spinForever', { maxMs: WATCHDOG_MS * 3 }, { cpu: 1, affinity: 'strict' });
   const event = await lockup;
   t.equal(event.action, 'warn');

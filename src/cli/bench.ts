@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_CPUS } from '../controller/options.js';
-import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
+import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
 import { assertWritable, integerIn } from './flags.js';
 

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
-import { STRATEGIES, type StrategyName } from '../controller/strategies/strategy.js';
+import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 import { ALL_FAULTS, runTorture, type TortureResult, type TortureSettings } from '../torture/engine.js';
 import { FAULT_NAMES, FAULTS, type FaultName } from '../torture/faults.js';
 import { toChromeTrace } from '../torture/perfetto.js';

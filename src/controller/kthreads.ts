@@ -5,6 +5,7 @@
  * would wait for a completion.
  */
 
+import type { TraceSink } from '../trace/events.js';
 import { KthreadError } from '../errors.js';
 import type { CreateKthreadRequest, ExitRecord } from '../protocol/control-plane.js';
 import { ktBase, type Layout, KT_BOUND_CPU, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS, LINE_WORDS, KT_LINES } from '../protocol/layout.js';
@@ -60,7 +61,6 @@ interface KthreadRecord extends KthreadIdentity {
   gone: string | undefined;
 }
 
-export type Trace = (event: { type: string; cpu: number; thread?: string; [key: string]: unknown }) => void;
 
 export class KthreadRegistry {
   readonly parkLatency = new Latency();
@@ -76,7 +76,7 @@ export class KthreadRegistry {
   constructor(
     private readonly words: Int32Array,
     private readonly layout: Layout,
-    private readonly trace: Trace,
+    private readonly trace: TraceSink,
   ) {
     for (let slot = layout.maxKthreads - 1; slot >= 0; slot--) this.free.push(slot);
   }

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { allKeys, describeValue, errorText, oneOf, readArray, readOptions, wholeNumber, wholeNumberOrInfinity } from './arguments.js';
-import { STRATEGIES, type StrategyName } from './strategies/strategy.js';
+import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;

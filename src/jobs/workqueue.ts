@@ -21,6 +21,7 @@
  * the kworker, through the claim words.
  */
 
+import type { TraceSink } from '../trace/events.js';
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { ConfigError, CpuhpError, JobError, type JobFailure } from '../errors.js';
 import { allKeys, cpuNumber, describeValue, knownName, oneOf, readOptions, timeoutMs as timeoutArgument, transferList } from '../controller/arguments.js';
@@ -65,7 +66,7 @@ export interface WorkqueueHost {
   readonly maxQueue: number;
   /** Takes back the arguments of revoked jobs that carried transferables, from a live worker. */
   takeBack(cpu: number, ids: readonly number[]): Promise<readonly ReturnedJob[]>;
-  trace(event: { type: string; cpu: number; [key: string]: unknown }): void;
+  trace: TraceSink;
 }
 
 export interface JobCounts {

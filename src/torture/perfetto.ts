@@ -18,7 +18,7 @@
  * emitted, so events and operations (`at`/`endedAt`) are both in ms since runTorture() began.
  */
 
-import type { TraceEvent } from '../runtime.js';
+import type { TraceEvent, TraceEventOf } from '../trace/events.js';
 import type { OpRecord } from './oplog.js';
 
 export interface Timeline {
@@ -87,10 +87,6 @@ function processName(out: ChromeEvent[], pid: number, name: string): void {
   out.push({ ph: 'M', name: 'process_sort_index', pid, tid: 0, args: { sort_index: pid } });
 }
 
-function text(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
 export function toChromeTrace(timeline: Timeline, options: ChromeTraceOptions): ChromeTrace {
   const out: ChromeEvent[] = [];
   processName(out, PID.cpus, 'CPUs');
@@ -127,13 +123,13 @@ function stateBefore(first: string | undefined): string {
 /** One span per state, from each cpu-state event to the next; the last runs to the end. */
 function cpuStates(tracks: Tracks, events: readonly TraceEvent[], cpus: number, start: number, end: number): void {
   for (let cpu = 0; cpu < cpus; cpu++) {
-    const changes = events.filter((e) => e.type === 'cpu-state' && e.cpu === cpu);
+    const changes = events.filter((e): e is TraceEventOf<'cpu-state'> => e.type === 'cpu-state' && e.cpu === cpu);
     const [track, sort] = stateTrack(cpu);
-    let state = stateBefore(text(changes[0]?.state));
+    let state: string = stateBefore(changes[0]?.state);
     let since = start;
     for (const change of changes) {
       tracks.span(track, state, 'cpu-state', since, change.ts, { cpu, state }, sort);
-      state = text(change.state) ?? 'unknown';
+      state = change.state;
       since = change.ts;
     }
     tracks.span(track, state, 'cpu-state', since, end, { cpu, state, until: 'end of run' }, sort);
@@ -165,14 +161,14 @@ function hotplugSteps(tracks: Tracks, events: readonly TraceEvent[], end: number
   };
   for (const e of events) {
     if (e.type === 'hotplug') {
-      const phase = text(e.phase);
+      const phase = e.phase;
       if (phase === 'begin' || phase === 'rollback') {
         close(e.cpu, e.ts, 'unfinished');
-        open.set(e.cpu, { at: e.ts, step: text(e.step) ?? '?', direction: text(e.direction) ?? '?', rollback: phase === 'rollback' });
+        open.set(e.cpu, { at: e.ts, step: e.step, direction: e.direction, rollback: phase === 'rollback' });
       } else if (phase === 'end') {
         close(e.cpu, e.ts, 'ok');
       } else if (phase === 'fail') {
-        close(e.cpu, e.ts, 'failed', text(e.error));
+        close(e.cpu, e.ts, 'failed', e.error);
       }
     } else if (e.type === 'rollback') {
       const [track, sort] = hotplugTrack(e.cpu);
@@ -187,13 +183,13 @@ function hotplugSteps(tracks: Tracks, events: readonly TraceEvent[], end: number
 }
 
 /** Runtime events drawn as instants on a CPU's state track, and their names there. */
-const CPU_INSTANTS = new Map([
+const CPU_INSTANTS = new Map<TraceEvent['type'], string>([
   ['worker-error', 'worker error'],
   ['cpu-failed', 'worker died'],
   ['jobs-moved', 'jobs moved'],
 ]);
 
-const THREAD_INSTANTS = new Set(['create', 'park', 'unpark', 'stop', 'exit']);
+const THREAD_INSTANTS = new Set<TraceEvent['type']>(['create', 'park', 'unpark', 'stop', 'exit']);
 
 /**
  * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit): the parks
@@ -210,8 +206,8 @@ function kthreads(tracks: Tracks, events: readonly TraceEvent[], end: number): v
     tracks.span(thread, 'parked', 'kthread', since.at, to, { cpu: since.cpu, endedBy });
   };
   for (const e of events) {
+    if (!('thread' in e)) continue;
     const thread = e.thread;
-    if (thread === undefined) continue;
     if (e.type === 'parked') {
       if (!parkedSince.has(thread)) parkedSince.set(thread, { at: e.ts, cpu: e.cpu });
       continue;
@@ -246,11 +242,11 @@ function cpuParks(tracks: Tracks, events: readonly TraceEvent[], end: number): v
     tracks.span(thread, `CPU ${since.cpu} down`, 'kthread', since.at, to, { cpu: since.cpu, endedBy });
   };
   for (const e of events) {
-    if (e.type === 'park-cpu' && Array.isArray(e.threads)) {
-      for (const thread of e.threads) if (typeof thread === 'string' && !open.has(thread)) open.set(thread, { at: e.ts, cpu: e.cpu });
+    if (e.type === 'park-cpu') {
+      for (const thread of e.threads) if (!open.has(thread)) open.set(thread, { at: e.ts, cpu: e.cpu });
     } else if (e.type === 'cpu-state' && e.state === 'online') {
       for (const [thread, since] of [...open]) if (since.cpu === e.cpu) close(thread, e.ts, 'CPU online');
-    } else if (e.type === 'exit' && e.thread !== undefined) {
+    } else if (e.type === 'exit') {
       close(e.thread, e.ts, 'exit');
     }
   }

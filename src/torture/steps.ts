@@ -4,7 +4,9 @@
  * every step's startup, so its `stats().cpus[n].step` is the last of them.
  */
 
-export const BUILTIN_STEPS = ['cpuhp:bringup', 'cpuhp:dying', 'smpboot:threads'] as const;
+import { BUILTIN_STATES } from '../hotplug/states.js';
+
+export const BUILTIN_STEPS = BUILTIN_STATES;
 
 export class StepTable {
   private readonly names: string[] = [...BUILTIN_STEPS];

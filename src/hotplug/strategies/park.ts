@@ -5,16 +5,15 @@
  * is no writer side to wait for at the start of an operation.
  */
 
-import type { KthreadRegistry } from '../kthreads.js';
-import type { Strategy } from './strategy.js';
+import type { StrategyFactory } from './strategy.js';
 
-export function parkStrategy(kthreads: KthreadRegistry): Strategy {
+export const parkStrategy: StrategyFactory = ({ threads }) => {
   return {
     name: 'park',
     recreatesWorkers: false,
     begin: async () => undefined,
     end: () => undefined,
-    quiesce: (cpu, timeoutMs) => kthreads.parkCpu(cpu, timeoutMs),
-    release: (cpu) => kthreads.unparkCpu(cpu),
+    quiesce: (cpu, timeoutMs) => threads.parkCpu(cpu, timeoutMs),
+    release: (cpu) => threads.unparkCpu(cpu),
   };
-}
+};

@@ -5,18 +5,16 @@
  * thread kept in kt.data is gone; plain kthreads on that CPU are gone for good.
  */
 
-import type { ExitRecord } from '../../protocol/control-plane.js';
-import type { KthreadRegistry } from '../kthreads.js';
-import type { Strategy } from './strategy.js';
+import type { StrategyFactory } from './strategy.js';
 
-export function recreateStrategy(kthreads: KthreadRegistry, reap: (cpu: number, slot: number) => Promise<ExitRecord>): Strategy {
+export const recreateStrategy: StrategyFactory = ({ threads, reap }) => {
   return {
     name: 'recreate',
     recreatesWorkers: true,
     begin: async () => undefined,
     end: () => undefined,
-    quiesce: (cpu, timeoutMs) => kthreads.stopCpu(cpu, timeoutMs, (slot) => reap(cpu, slot)),
+    quiesce: (cpu, timeoutMs) => threads.stopCpu(cpu, timeoutMs, (slot) => reap(cpu, slot)),
     // The threads made afresh on the way up start parked, like every thread made during bring-up.
-    release: (cpu) => kthreads.unparkCpu(cpu),
+    release: (cpu) => threads.unparkCpu(cpu),
   };
-}
+};

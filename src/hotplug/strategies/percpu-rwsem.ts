@@ -10,10 +10,9 @@ import { HotplugError } from '../../errors.js';
 import { kickReaders, releaseReaders, Writer } from '../../protocol/hotplug-lock.js';
 import { cpuBase, CPU_READERS, GLOBAL_WRITER, type Layout } from '../../protocol/layout.js';
 import { waitForWord } from '../../protocol/wait.js';
-import type { KthreadRegistry } from '../kthreads.js';
-import type { Strategy } from './strategy.js';
+import type { StrategyFactory } from './strategy.js';
 
-export function percpuRwsemStrategy(words: Int32Array, layout: Layout, kthreads: KthreadRegistry): Strategy {
+export const percpuRwsemStrategy: StrategyFactory = ({ words, layout, threads }) => {
   const end = (): void => releaseReaders(words);
   return {
     name: 'percpu-rwsem',
@@ -35,10 +34,10 @@ export function percpuRwsemStrategy(words: Int32Array, layout: Layout, kthreads:
     end,
     quiesce: (cpu, timeoutMs) => {
       // This CPU's readers are backed off on the writer word: the kick makes them see CPU_PARK.
-      const parked = kthreads.parkCpu(cpu, timeoutMs);
+      const parked = threads.parkCpu(cpu, timeoutMs);
       kickReaders(words);
       return parked;
     },
-    release: (cpu) => kthreads.unparkCpu(cpu),
+    release: (cpu) => threads.unparkCpu(cpu),
   };
-}
+};

@@ -5,13 +5,15 @@
  * CPU's worker sleeps or is terminated. The state machine around it is shared.
  */
 
-import { STRATEGY_IDS } from '../../protocol/layout.js';
+import type { ExitRecord } from '../../protocol/control-plane.js';
+import { STRATEGY_IDS, type Layout } from '../../protocol/layout.js';
+import type { HotplugDirection } from '../../trace/events.js';
 
 export type StrategyName = (typeof STRATEGY_IDS)[number];
 
 export const STRATEGIES: readonly StrategyName[] = STRATEGY_IDS;
 
-export type HotplugDirection = 'up' | 'down';
+export type { HotplugDirection };
 
 export interface Strategy {
   readonly name: StrategyName;
@@ -32,3 +34,27 @@ export interface Strategy {
   /** The pre-2012 way: the worker of a dead CPU is terminated, and a new one started on up. */
   readonly recreatesWorkers: boolean;
 }
+
+/**
+ * What a strategy asks of smpboot (src/kthread/smpboot.ts): the operations on the whole set
+ * of threads bound to one CPU. Each returns the threads that did not answer in time.
+ */
+export interface CpuThreadSet {
+  /** Asks every thread bound to `cpu` to park; waits for all of them, withdrawing the request on timeout. */
+  parkCpu(cpu: number, timeoutMs: number): Promise<string[]>;
+  /** Lets the threads bound to `cpu` run again. */
+  unparkCpu(cpu: number): void;
+  /** Stops every thread bound to `cpu`, collecting each exit record with `reap`. */
+  stopCpu(cpu: number, timeoutMs: number, reap: (slot: number) => Promise<ExitRecord>): Promise<string[]>;
+}
+
+/** What every strategy may be built from; each takes what it needs. */
+export interface StrategyContext {
+  readonly words: Int32Array;
+  readonly layout: Layout;
+  readonly threads: CpuThreadSet;
+  /** Collects an exited thread's exit record from its CPU's worker. */
+  readonly reap: (cpu: number, slot: number) => Promise<ExitRecord>;
+}
+
+export type StrategyFactory = (context: StrategyContext) => Strategy;

@@ -19,10 +19,9 @@ import { HotplugError } from '../../errors.js';
 import { kickReaders, releaseReaders, Writer } from '../../protocol/hotplug-lock.js';
 import { GLOBAL_REFCOUNT, GLOBAL_WRITER } from '../../protocol/layout.js';
 import { waitForWord } from '../../protocol/wait.js';
-import type { KthreadRegistry } from '../kthreads.js';
-import type { Strategy } from './strategy.js';
+import type { StrategyFactory } from './strategy.js';
 
-export function refcountStrategy(words: Int32Array, kthreads: KthreadRegistry): Strategy {
+export const refcountStrategy: StrategyFactory = ({ words, threads }) => {
   const drained = (timeoutMs: number): Promise<boolean> => waitForWord(words, GLOBAL_REFCOUNT, (v) => v === 0, timeoutMs);
   const starved = (cpu: number, step: string, timeoutMs: number): HotplugError =>
     new HotplugError(
@@ -49,10 +48,10 @@ export function refcountStrategy(words: Int32Array, kthreads: KthreadRegistry): 
         return [`${Atomics.load(words, GLOBAL_REFCOUNT)} holders of the global hotplug refcount`];
       }
       // Readers of this CPU backed off on the writer word: the kick makes them see CPU_PARK.
-      const parked = kthreads.parkCpu(cpu, timeoutMs);
+      const parked = threads.parkCpu(cpu, timeoutMs);
       kickReaders(words);
       return parked;
     },
-    release: (cpu) => kthreads.unparkCpu(cpu),
+    release: (cpu) => threads.unparkCpu(cpu),
   };
-}
+};

@@ -13,8 +13,9 @@
  * The machine does not lock: the caller holds the hotplug lock around every call.
  */
 
+import type { HotplugStepEvent, StepDirection } from '../trace/events.js';
 import { HotplugError } from '../errors.js';
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../controller/deadline.js';
 
 export type HotplugCallback = (cpu: number) => void | Promise<void>;
 
@@ -26,11 +27,9 @@ export interface HotplugStep {
   readonly selfTimed?: boolean;
 }
 
-export type Direction = 'startup' | 'teardown';
+export type Direction = StepDirection;
 
-export interface HotplugTrace {
-  (event: { type: 'hotplug'; cpu: number; step: string; direction: Direction; phase: 'begin' | 'end' | 'fail' | 'rollback'; error?: string }): void;
-}
+export type HotplugTrace = (event: HotplugStepEvent) => void;
 
 export class HotplugMachine {
   private readonly steps: HotplugStep[];

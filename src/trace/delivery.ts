@@ -1,0 +1,61 @@
+/**
+ * Delivery of trace events to a runtime's 'trace' listeners. Events are stamped when they
+ * are emitted and delivered in order on the next microtask, so no listener runs inside a
+ * transition: whatever it does (throw, call back into the runtime) happens once the change
+ * it reports is complete and the state consistent. Each listener is called on its own; one
+ * that throws is counted and, the first time, reported as a process warning, and the other
+ * listeners still hear the event. Runs on the controller thread only.
+ */
+
+import type { EventEmitter } from 'node:events';
+import { describeError } from '../describe-value.js';
+import type { TraceEvent, TraceEventBody } from './events.js';
+
+export class TraceDelivery {
+  private pending: TraceEvent[] = [];
+  private readonly epoch = performance.now();
+  private readonly warned = new WeakSet<object>();
+  /** Errors thrown by listeners, all of them counted (stats().traceListenerErrors). */
+  errors = 0;
+
+  constructor(private readonly emitter: EventEmitter) {}
+
+  /** Stamps `event` and queues it for the listeners; nothing is kept when none listens. */
+  readonly emit = (event: TraceEventBody): void => {
+    if (this.emitter.listenerCount('trace') === 0) return;
+    this.pending.push({ ts: performance.now() - this.epoch, ...event });
+    if (this.pending.length === 1) queueMicrotask(this.deliver);
+  };
+
+  private readonly deliver = (): void => {
+    const events = this.pending;
+    this.pending = [];
+    for (const event of events) {
+      // rawListeners: a once() listener's wrapper removes itself when called.
+      for (const listener of this.emitter.rawListeners('trace') as Array<(event: TraceEvent) => void>) {
+        try {
+          listener.call(this.emitter, event);
+        } catch (error) {
+          this.listenerFailed(listener, event, error);
+        }
+      }
+    }
+  };
+
+  /**
+   * A listener threw. The runtime is unaffected; the error is counted and, the first time
+   * each listener throws, reported as a process warning (a listener that throws on every
+   * event would otherwise flood stderr).
+   */
+  private listenerFailed(listener: object, event: TraceEvent, error: unknown): void {
+    this.errors++;
+    if (this.warned.has(listener)) return;
+    this.warned.add(listener);
+    const warning = new Error(
+      `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
+      { cause: error },
+    );
+    warning.name = 'CpuhpWarning';
+    process.emitWarning(warning);
+  }
+}
