@@ -16,7 +16,7 @@ export type { LockupAction, RuntimeOptions } from './controller/options.js';
 export type { StrategyName } from './hotplug/strategies/strategy.js';
 export { BUILTIN_STATES, CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS, CPUHP_BRINGUP_CPU } from './hotplug/states.js';
 export type { BuiltinStateName } from './hotplug/states.js';
-export type { KthreadHandle, KthreadInfo } from './controller/kthreads.js';
+export type { KthreadHandle, KthreadInfo } from './kthread/registry.js';
 export type { LatencySummary } from './controller/latency.js';
 export type { CpuStateName } from './protocol/cpu-state.js';
 export type { KthreadStateName } from './protocol/kthread-state.js';

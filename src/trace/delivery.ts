@@ -8,6 +8,7 @@
  */
 
 import type { EventEmitter } from 'node:events';
+import { ConfigError } from '../errors.js';
 import { describeError } from '../describe-value.js';
 import type { TraceEvent, TraceEventBody } from './events.js';
 
@@ -58,4 +59,16 @@ export class TraceDelivery {
     warning.name = 'CpuhpWarning';
     process.emitWarning(warning);
   }
+}
+
+/** The one event a runtime emits; any other name is a mistake worth hearing about. */
+export function traceEventName(event: unknown, call: string): 'trace' {
+  if (event === 'trace') return event;
+  throw new ConfigError(`${call}(event, listener): a runtime emits only 'trace' events, got ${typeof event === 'string' ? `'${event.slice(0, 40)}'` : typeof event}; listen with rt.${call}('trace', (event) => ...)`);
+}
+
+/** A 'trace' listener must be a function. */
+export function traceListener(listener: unknown, call: string): (...args: unknown[]) => void {
+  if (typeof listener === 'function') return listener as (...args: unknown[]) => void;
+  throw new ConfigError(`${call}('trace', listener): listener must be a function (event) => void, got ${listener === null ? 'null' : typeof listener}`);
 }

@@ -7,13 +7,13 @@
 
 import type { StrategyFactory } from './strategy.js';
 
-export const recreateStrategy: StrategyFactory = ({ threads, reap }) => {
+export const recreateStrategy: StrategyFactory = ({ threads }) => {
   return {
     name: 'recreate',
     recreatesWorkers: true,
     begin: async () => undefined,
     end: () => undefined,
-    quiesce: (cpu, timeoutMs) => threads.stopCpu(cpu, timeoutMs, (slot) => reap(cpu, slot)),
+    quiesce: (cpu, timeoutMs) => threads.stopCpu(cpu, timeoutMs),
     // The threads made afresh on the way up start parked, like every thread made during bring-up.
     release: (cpu) => threads.unparkCpu(cpu),
   };

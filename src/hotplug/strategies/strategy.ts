@@ -5,7 +5,6 @@
  * CPU's worker sleeps or is terminated. The state machine around it is shared.
  */
 
-import type { ExitRecord } from '../../protocol/control-plane.js';
 import { STRATEGY_IDS, type Layout } from '../../protocol/layout.js';
 import type { HotplugDirection } from '../../trace/events.js';
 
@@ -44,8 +43,8 @@ export interface CpuThreadSet {
   parkCpu(cpu: number, timeoutMs: number): Promise<string[]>;
   /** Lets the threads bound to `cpu` run again. */
   unparkCpu(cpu: number): void;
-  /** Stops every thread bound to `cpu`, collecting each exit record with `reap`. */
-  stopCpu(cpu: number, timeoutMs: number, reap: (slot: number) => Promise<ExitRecord>): Promise<string[]>;
+  /** Stops every thread bound to `cpu` and reaps each one that exits. */
+  stopCpu(cpu: number, timeoutMs: number): Promise<string[]>;
 }
 
 /** What every strategy may be built from; each takes what it needs. */
@@ -53,8 +52,6 @@ export interface StrategyContext {
   readonly words: Int32Array;
   readonly layout: Layout;
   readonly threads: CpuThreadSet;
-  /** Collects an exited thread's exit record from its CPU's worker. */
-  readonly reap: (cpu: number, slot: number) => Promise<ExitRecord>;
 }
 
 export type StrategyFactory = (context: StrategyContext) => Strategy;

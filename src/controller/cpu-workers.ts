@@ -1,0 +1,134 @@
+/**
+ * The CPUs' workers, one per CPU: starting them and loading their modules, calling into
+ * them, and the arch part of CPU hotplug (the callbacks of the cpuhp:bringup state): a
+ * CPU coming up wakes its worker, or starts a fresh one where it has none (the recreate
+ * strategy ended it, or it died); a CPU going down makes it dormant, or ends it.
+ */
+
+import { ConfigError, HotplugError } from '../errors.js';
+import type { CpuWorkerEvent, ModuleCatalogue } from '../protocol/control-plane.js';
+import type { JobOutcome } from '../protocol/jobs.js';
+import type { Layout } from '../protocol/layout.js';
+import { CPUHP_BRINGUP_CPU } from '../hotplug/states.js';
+import { CpuWorker, type WorkerDeath } from './cpu-worker.js';
+import { withDeadline } from './deadline.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Starting a worker and loading its modules is not a hotplug step: it gets at least this long. */
+export const BOOT_TIMEOUT_MS = 30_000;
+
+/** What happens on a worker, reported to the runtime with the CPU it happened on. */
+export interface CpuWorkerHandlers {
+  readonly event: (cpu: number, event: CpuWorkerEvent) => void;
+  readonly error: (cpu: number, error: Error) => void;
+  readonly outcome: (cpu: number, outcome: JobOutcome) => void;
+  readonly death: (cpu: number, worker: CpuWorker, death: WorkerDeath) => void;
+  /** A worker was started for `cpu` (its job port is new). */
+  readonly started: (cpu: number, worker: CpuWorker) => void;
+}
+
+export class CpuWorkers {
+  private readonly workers: CpuWorker[] = [];
+
+  constructor(
+    private readonly words: Int32Array,
+    private readonly layout: Layout,
+    private readonly options: ResolvedOptions,
+    private readonly on: CpuWorkerHandlers,
+  ) {}
+
+  /** Starts every CPU's worker and waits for each to load the modules; the catalogue of CPU 0's. */
+  async boot(): Promise<ModuleCatalogue> {
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) this.workers.push(this.start(cpu));
+    const catalogues = await Promise.all(this.workers.map((worker, cpu) => this.loaded(worker, cpu)));
+    return catalogues[0] ?? {};
+  }
+
+  of(cpu: number): CpuWorker {
+    return this.workers[cpu]!;
+  }
+
+  /** Whether `worker` is the current worker of `cpu` (a death of an older one is old news). */
+  isCurrent(cpu: number, worker: CpuWorker): boolean {
+    return this.workers[cpu] === worker;
+  }
+
+  /** A control-plane call to a CPU's worker that fails at once if the worker is, or goes, away. */
+  call<T>(cpu: number, request: (api: CpuWorker['api']) => Promise<T>): Promise<T> {
+    const worker = this.workers[cpu]!;
+    return worker.call(request(worker.api));
+  }
+
+  /** bringup_cpu(): the worker of `cpu` runs again, a fresh one if it has none. */
+  async bringup(cpu: number): Promise<void> {
+    const timeout = this.options.hotplugTimeoutMs;
+    if (!this.workers[cpu]!.alive) {
+      const worker = this.start(cpu);
+      this.workers[cpu] = worker;
+      await this.loaded(worker, cpu);
+    }
+    if (!(await this.workers[cpu]!.wake(timeout))) {
+      throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_BRINGUP_CPU });
+    }
+  }
+
+  /** The other half: the worker of `cpu` blocks in Atomics.wait (dormant), or with `end`, is ended. */
+  async takedown(cpu: number, end: boolean): Promise<void> {
+    const timeout = this.options.hotplugTimeoutMs;
+    if (end) {
+      await this.workers[cpu]!.shutdown(timeout);
+      return;
+    }
+    if (!(await this.workers[cpu]!.sleep(timeout))) {
+      throw new HotplugError(`the worker of CPU ${cpu} did not block within ${timeout} ms; a kthread on it may be running a long synchronous loop`, {
+        code: 'ERR_CPUHP_WORKER_TIMEOUT',
+        cpu,
+        step: CPUHP_BRINGUP_CPU,
+      });
+    }
+  }
+
+  /** Ends every worker, dormant ones included, giving each the hotplug timeout. */
+  shutdown(): Promise<void[]> {
+    return Promise.all(this.workers.map((w) => w.shutdown(this.options.hotplugTimeoutMs)));
+  }
+
+  /** Ends every worker at once (a start that failed). */
+  terminate(): Promise<void[]> {
+    return Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private start(cpu: number): CpuWorker {
+    const worker: CpuWorker = new CpuWorker({
+      cpu,
+      words: this.words,
+      layout: this.layout,
+      modules: this.options.modules,
+      resourceLimits: this.options.resourceLimits,
+      onEvent: (event) => this.on.event(cpu, event),
+      onError: (error) => this.on.error(cpu, error),
+      onOutcome: (outcome) => this.on.outcome(cpu, outcome),
+      onDeath: (death) => this.on.death(cpu, worker, death),
+    });
+    this.on.started(cpu, worker);
+    return worker;
+  }
+
+  /** Waits for a new worker to import the modules; a failed import is a ConfigError. */
+  private loaded(worker: CpuWorker, cpu: number): Promise<ModuleCatalogue> {
+    // A short hotplug timeout chosen for tests must not fail a start on a loaded machine.
+    const bootMs = Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
+    // comlink never settles a call to a worker that died: race the call against its exit.
+    const died = worker.exit.then((code): never => {
+      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules`, { code: 'ERR_CPUHP_MODULE_LOAD' });
+    });
+    died.catch(() => undefined);
+    const loaded = Promise.race([worker.api.catalogue(), died]);
+    return withDeadline(loaded, bootMs, () => new ConfigError(`CPU ${cpu} did not load its modules within ${bootMs} ms`, { code: 'ERR_CPUHP_MODULE_LOAD' })).catch(
+      (error: unknown) => {
+        if (error instanceof ConfigError) throw error;
+        throw new ConfigError(`a kthread module failed to load: ${error instanceof Error ? error.message : String(error)}`, { code: 'ERR_CPUHP_MODULE_LOAD', cause: error });
+      },
+    );
+  }
+}
