@@ -8,7 +8,7 @@
 
 import { ConfigError, KthreadError } from '../errors.js';
 import { describeError } from '../describe-value.js';
-import type { CreateKthreadRequest, ExitRecord } from '../protocol/control-plane.js';
+import { KWORKER_EXPORT, type CreateKthreadRequest, type ExitRecord } from '../protocol/control-plane.js';
 import { clearFlags, KtFlag, parkAcknowledged, setFlags } from '../protocol/kthread-state.js';
 import { KT_FLAGS } from '../protocol/layout.js';
 import { waitForWord } from '../protocol/wait.js';
@@ -171,6 +171,20 @@ export class Kthreads {
     }
     this.host.registry.forget(record, exit.ok ? 'it exited on its own and was reaped' : `it threw (${exit.error}) and was reaped`);
     return exit;
+  }
+
+  /**
+   * The built-in kworkers run the job queues: parking or stopping one by hand would strand
+   * the jobs handed to its CPU. They park and stop with their CPU (cpuDown), like smpboot's.
+   * The registry's own record decides, not the fields of the object passed in.
+   */
+  refuseKworker(handle: KthreadHandle, what: 'park' | 'stop'): void {
+    const thread = this.host.registry.lookup(handle);
+    if (thread.fn !== KWORKER_EXPORT) return;
+    throw new KthreadError(
+      `'${thread.name}' runs the job queue of CPU ${thread.cpu} and cannot be ${what === 'park' ? 'parked' : 'stopped'} by hand; take the CPU down instead (rt.cpuDown(${thread.cpu})), which moves its queued jobs to other CPUs`,
+      { code: 'ERR_CPUHP_KWORKER', thread: thread.name },
+    );
   }
 
   private refuseExited(record: KthreadRecord, what: 'park' | 'unpark'): void {

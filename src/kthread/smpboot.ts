@@ -58,9 +58,18 @@ export class Smpboot implements CpuThreadSet {
     return this.groups.has(name);
   }
 
-  /** smpboot_register_percpu_thread(), the bookkeeping: the group exists from now on. */
+  /** The group exists from now on: every CPU that comes up makes its thread. */
   addGroup(group: PerCpuGroup): void {
     this.groups.set(group.name, group);
+  }
+
+  /**
+   * smpboot_register_percpu_thread(), under the hotplug lock: the group exists from now on,
+   * and each CPU of `running` (those whose threads run) makes its thread now, running.
+   */
+  async register(group: PerCpuGroup, running: readonly number[]): Promise<void> {
+    this.addGroup(group);
+    for (const cpu of running) await this.createMissing(cpu, false);
   }
 
   /** smpboot_create_threads(): makes the per-CPU threads `cpu` lacks; `parked`: they wait for the CPU's release. */

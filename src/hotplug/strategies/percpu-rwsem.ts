@@ -8,7 +8,7 @@
 
 import { HotplugError } from '../../errors.js';
 import { kickReaders, releaseReaders, Writer } from '../../protocol/hotplug-lock.js';
-import { cpuBase, CPU_READERS, GLOBAL_WRITER, type Layout } from '../../protocol/layout.js';
+import { cpuBase, CPU_READERS, GLOBAL_WRITER } from '../../protocol/layout.js';
 import { waitForWord } from '../../protocol/wait.js';
 import type { StrategyFactory } from './strategy.js';
 
