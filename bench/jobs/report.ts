@@ -4,7 +4,7 @@
  * end); ratios whose side failed say "n/a".
  */
 
-import { formatCount, formatMs, plural, renderTable, type Column } from '../../src/cli/format.js';
+import { formatCount, formatMs, plural, renderTable, type Column } from '../../src/common/format.js';
 import { formatRatio, latencyCells } from '../cells.js';
 import { roundNumbers } from '../json.js';
 import type { LoopResult } from './closed-loop.js';

@@ -7,8 +7,8 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Runtime, type CpuStateName, type KthreadHandle, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
-import { plural } from './format.js';
-import { mulberry32, type Random } from './random.js';
+import { plural } from '../common/format.js';
+import { mulberry32, type Random } from '../common/random.js';
 import type { SpinnerData } from './demo-kthreads.js';
 
 /** The embedded kthread module, compiled beside this file. */

@@ -15,7 +15,7 @@ import { FAULT_NAMES, FAULTS, type FaultName } from '../torture/faults.js';
 import { toChromeTrace } from '../torture/perfetto.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
 import { assertWritable, integerIn } from './flags.js';
-import { MAX_SEED } from './random.js';
+import { MAX_SEED } from '../common/random.js';
 import { faultList, probability, timeIn } from './torture-flags.js';
 import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
 import { renderHeader, renderJson, renderStatistics, renderVerdict, renderViolations } from './torture-report.js';

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent } from '../index.js';
-import { mulberry32 } from '../cli/random.js';
+import { mulberry32 } from '../common/random.js';
 import { OpLog, type OpRecord } from './oplog.js';
 import { emptyCounts, Spread, type MinAvgMax, type TortureCounts } from './stats.js';
 import type { TortureData } from './kthreads.js';

@@ -17,7 +17,7 @@
  */
 
 import { JobError, type QueueWorkOptions, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import { HOSTILE_KINDS, type HostileKind } from './hostile.js';
 import type { ActorContext } from './job-actor.js';
 import { describe } from './describe.js';

@@ -14,7 +14,7 @@
  */
 
 import { KthreadError, Runtime, type KthreadHandle } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import { PER_CPU_FNS } from './consistency.js';
 import { describe } from './describe.js';
 import type { OpKind } from './bounds.js';

@@ -8,7 +8,7 @@
  * events chosen from the run's seed.
  */
 
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import type { Runtime, TraceEvent } from '../index.js';
 import type { TortureCounts } from './stats.js';
 

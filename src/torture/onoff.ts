@@ -16,7 +16,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotplugError, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import type { OpKind } from './bounds.js';
 import { PART_WAY_STATES, perCpuThreadProblems, type Consistency } from './consistency.js';
 import { describe } from './describe.js';

@@ -22,7 +22,7 @@
  */
 
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
 import { describe } from './describe.js';
 import type { OpKind } from './bounds.js';
