@@ -6,7 +6,7 @@
  */
 
 import cliProgress from 'cli-progress';
-import type { TortureProgress } from '../torture/engine.js';
+import type { TortureProgress } from '../torture/settings.js';
 import { formatCount } from '../common/format.js';
 import { describeTime } from './torture-flags.js';
 

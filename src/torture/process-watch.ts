@@ -6,7 +6,7 @@
  * warning goes to the listeners it would have gone to.
  */
 
-import { describe } from './describe.js';
+import { describeError } from '../describe-value.js';
 
 /** A warning about a trace listener, by its name or code (or, failing those, its message). */
 const LISTENER_WARNING = /trace[\s_'"-]*listener/i;
@@ -26,8 +26,8 @@ export class ProcessWatch {
     }
     for (const listener of this.saved) listener(warning);
   };
-  private readonly onException = (error: unknown): void => this.crash(`an exception no one caught reached the process: ${describe(error)}`);
-  private readonly onRejection = (reason: unknown): void => this.crash(`a promise rejection no one handled reached the process: ${describe(reason)}`);
+  private readonly onException = (error: unknown): void => this.crash(`an exception no one caught reached the process: ${describeError(error)}`);
+  private readonly onRejection = (reason: unknown): void => this.crash(`a promise rejection no one handled reached the process: ${describeError(reason)}`);
 
   constructor(private readonly crash: (what: string) => void) {}
 

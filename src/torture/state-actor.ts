@@ -24,7 +24,7 @@
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
 import type { Random } from '../common/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
-import { describe } from './describe.js';
+import { describeError } from '../describe-value.js';
 import type { OpKind } from './bounds.js';
 import type { StepTable } from './steps.js';
 import type { TortureCounts } from './stats.js';
@@ -199,12 +199,12 @@ export class StateActor {
     try {
       online = rt.onlineCpus();
     } catch (error) {
-      online = `onlineCpus() threw ${describe(error)}`;
+      online = `onlineCpus() threw ${describeError(error)}`;
     }
     try {
       steps = rt.stats().cpus.map((c) => c.step);
     } catch (error) {
-      steps = `stats() threw ${describe(error)}`;
+      steps = `stats() threw ${describeError(error)}`;
     }
     return { states, online, steps };
   }
@@ -241,7 +241,7 @@ export class StateActor {
       return true;
     } catch (error) {
       if (error instanceof ConfigError && error.code === 'ERR_CPUHP_INVALID_ARG') return false;
-      return `rt.injectFailure(0, '${name}') threw ${describe(error)}, not a ConfigError with code ERR_CPUHP_INVALID_ARG`;
+      return `rt.injectFailure(0, '${name}') threw ${describeError(error)}, not a ConfigError with code ERR_CPUHP_INVALID_ARG`;
     }
   }
 
@@ -290,7 +290,7 @@ export class StateActor {
       return 'added';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_SETUP_FAILED')) {
-      this.ctx.violation(`${call} was rejected with ${describe(failure)}${codeOf(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
+      this.ctx.violation(`${call} was rejected with ${describeError(failure)}${codeOf(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
       return 'rejected with the wrong error';
     }
     if (startupFailed.length === 0 && !excused) {
@@ -347,7 +347,7 @@ export class StateActor {
     const teardownFailed = teardownFunction ? state.recorded('teardown', false) : online.filter((cpu) => state.fails('teardown', cpu));
     const exists = this.exists(rt, state.name);
     if (exists !== false) {
-      this.ctx.violation(typeof exists === 'string' ? exists : `removeState('${state.name}') ${failed ? `was rejected (${describe(failure)})` : 'resolved'}, yet the state still exists (rt.injectFailure accepts it)`);
+      this.ctx.violation(typeof exists === 'string' ? exists : `removeState('${state.name}') ${failed ? `was rejected (${describeError(failure)})` : 'resolved'}, yet the state still exists (rt.injectFailure accepts it)`);
       return 'the state is still there';
     }
     if (teardownFunction && !died && state.recorded('teardown').join() !== online.join()) {
@@ -362,7 +362,7 @@ export class StateActor {
       return 'removed';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_TEARDOWN_FAILED')) {
-      this.ctx.violation(`removeState('${state.name}') was rejected with ${describe(failure)}${codeOf(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
+      this.ctx.violation(`removeState('${state.name}') was rejected with ${describeError(failure)}${codeOf(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
       return 'rejected with the wrong error';
     }
     if (teardownFailed.length === 0 && !excused) {
