@@ -22,6 +22,7 @@
  */
 
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
+import { errorCode } from '../common/errors.js';
 import type { Random } from '../common/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
 import { describeError } from '../describe-value.js';
@@ -380,10 +381,10 @@ export class StateActor {
   }
 }
 
-/** ", code X" for an error that has a code, for a violation's message. */
+/** " (code X)" for an error that has a code, for a violation's message. */
 function codeOf(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? ` (code ${code})` : '';
+  const code = errorCode(error);
+  return code === undefined ? '' : ` (code ${code})`;
 }
 
 /** Whether a message names `cpu`: "CPU 2", "cpu #2", "CPUs 0, 2", "CPUs [0, 2]", "CPUs 0 and 2". */
