@@ -13,3 +13,9 @@ export function errorCode(error: unknown): string | undefined {
     return undefined; // a hostile value whose getter throws has no code to go by
   }
 }
+
+/** " (code X)" for an error that has a code, to follow a description of it; "" for one without. */
+export function codeNote(error: unknown): string {
+  const code = errorCode(error);
+  return code === undefined ? '' : ` (code ${code})`;
+}

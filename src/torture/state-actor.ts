@@ -22,7 +22,7 @@
  */
 
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
-import { errorCode } from '../common/errors.js';
+import { codeNote } from '../common/errors.js';
 import type { Random } from '../common/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
 import { describeError } from '../describe-value.js';
@@ -291,7 +291,7 @@ export class StateActor {
       return 'added';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_SETUP_FAILED')) {
-      this.ctx.violation(`${call} was rejected with ${describeError(failure)}${codeOf(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
+      this.ctx.violation(`${call} was rejected with ${describeError(failure)}${codeNote(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
       return 'rejected with the wrong error';
     }
     if (startupFailed.length === 0 && !excused) {
@@ -363,7 +363,7 @@ export class StateActor {
       return 'removed';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_TEARDOWN_FAILED')) {
-      this.ctx.violation(`removeState('${state.name}') was rejected with ${describeError(failure)}${codeOf(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
+      this.ctx.violation(`removeState('${state.name}') was rejected with ${describeError(failure)}${codeNote(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
       return 'rejected with the wrong error';
     }
     if (teardownFailed.length === 0 && !excused) {
@@ -379,12 +379,6 @@ export class StateActor {
     this.ctx.counts.faultsSurvived++;
     return `removed, and rejected as it must be: ${failure.message}`;
   }
-}
-
-/** " (code X)" for an error that has a code, for a violation's message. */
-function codeOf(error: unknown): string {
-  const code = errorCode(error);
-  return code === undefined ? '' : ` (code ${code})`;
 }
 
 /** Whether a message names `cpu`: "CPU 2", "cpu #2", "CPUs 0, 2", "CPUs [0, 2]", "CPUs 0 and 2". */
