@@ -1,6 +1,6 @@
 /** Table cells the benchmark reports share: latency figures and ratios, formatted alike. */
 
-import { formatMs } from '../src/cli/format.js';
+import { formatMs } from '../src/common/format.js';
 import type { Summary } from './histogram.js';
 
 /** Median, p99 and max in ms; "failed" where the measurement was tried and failed. */

@@ -4,7 +4,7 @@
  * apply (1 CPU cannot go down), "failed" where it was tried and failed (listed at the end).
  */
 
-import { formatCount, plural, renderTable, type Column } from '../src/cli/format.js';
+import { formatCount, plural, renderTable, type Column } from '../src/common/format.js';
 import { formatRatio, latencyCells } from './cells.js';
 import { roundNumbers } from './json.js';
 import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';

@@ -9,7 +9,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { KthreadHandle, StrategyName } from '../src/index.js';
-import { plural } from '../src/cli/format.js';
+import { plural } from '../src/common/format.js';
 import { measureChurn, type ChurnResult } from './churn.js';
 import { FastPathSamples, type FastPathResult } from './fast-path.js';
 import { measureHotplug, type HotplugLatency } from './hotplug.js';

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The cpuhp command line. Each subcommand lives in its own file under src/cli/ and
- * registers itself on the program here; shared pieces are cli/format.ts (output),
- * cli/flags.ts (flag parsing) and cli/exit.ts (exit status).
+ * registers itself on the program here; shared pieces are cli/flags.ts (flag parsing) and
+ * cli/exit.ts (exit status), and, below the command line, common/format.ts (output) and
+ * common/random.ts (the seeded PRNG).
  */
 
 import { readFileSync } from 'node:fs';

@@ -7,14 +7,11 @@ import { waitForWord } from '../src/protocol/wait.js';
 import { STRATEGIES } from '../src/hotplug/strategies/strategy.js';
 
 export { STRATEGIES };
+/** A CPU that is down runs no JavaScript: the one check the demo and torture make too. */
+export { workerIsQuiet } from '../src/common/invariants.js';
 
 /** The strategies under which a bound thread survives its CPU going down (all but recreate). */
 export const RETAINING: readonly StrategyName[] = STRATEGIES.filter((s) => s !== 'recreate');
-
-/** A CPU that is down runs no JavaScript: its worker is dormant, or (recreate) gone. */
-export function workerIsQuiet(rt: Runtime, cpu: number): boolean {
-  return rt.isDormant(cpu) || !rt.hasWorker(cpu);
-}
 
 /** The thread of a per-CPU group on `cpu`; recreate makes a new one on every CPU up. */
 export function groupThread(rt: Runtime, fn: string, cpu: number): KthreadHandle {

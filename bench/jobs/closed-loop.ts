@@ -9,7 +9,6 @@
  * (a stuck runtime must not hang the benchmark); whatever is unsettled then is lost.
  */
 
-import { messageOf } from '../errors.js';
 import { Samples, type Summary } from '../histogram.js';
 import { Tally } from './tally.js';
 import type { Workload } from './workloads.js';
@@ -45,7 +44,7 @@ export interface LoopResult {
   readonly jobsPerSecond: number;
   /** Latency of the resolved jobs, in ms; null when none resolved. */
   readonly latencyMs: Summary | null;
-  /** Rejection messages and how many jobs each rejected. */
+  /** The kinds of rejection (by code: tally.ts) and how many jobs each rejected. */
   readonly errors: Readonly<Record<string, number>>;
 }
 
@@ -115,7 +114,7 @@ export function runClosedLoop(workload: Workload, submit: Submit, plan: LoopPlan
         },
         (error: unknown) => {
           rejected++;
-          errors.add(messageOf(error));
+          errors.add(error);
           settle(performance.now());
         },
       );

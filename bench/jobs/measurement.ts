@@ -33,7 +33,7 @@ export interface CpuhpChurn {
   /** rt.stats().latency: from the call of cpuDown/cpuUp to its resolve. */
   readonly cpuDownMs: LatencySummary;
   readonly cpuUpMs: LatencySummary;
-  /** Hotplug operations that threw, by message. */
+  /** Hotplug operations that threw, by kind (tally.ts). */
   readonly errors: Readonly<Record<string, number>>;
 }
 
@@ -49,7 +49,7 @@ export interface PiscinaChurn {
    * ran. piscina reports each as an 'error' event "Unexpected message from Worker".
    */
   readonly resultsAfterRejection: number;
-  /** close() calls that rejected, and the pools' other 'error' events, by message. */
+  /** close() calls that rejected, and the pools' other 'error' events, by kind (tally.ts). */
   readonly errors: Readonly<Record<string, number>>;
 }
 

@@ -10,18 +10,12 @@
  */
 
 import { Piscina } from 'piscina';
-import { messageOf } from '../errors.js';
+import { isPiscinaResultAfterRejection } from '../errors.js';
 import { Samples } from '../histogram.js';
 import { runClosedLoop, type Submit } from './closed-loop.js';
 import { measuredLoop, warmUp, type MeasurePlan, type Measurement, type PiscinaChurn } from './measurement.js';
 import { Tally } from './tally.js';
 import { startTicker } from './ticker.js';
-
-/**
- * The pool's 'error' when a worker's result arrives for a task the pool no longer holds:
- * destroy() (which close() ends with) rejected the task while it ran, and it finished anyway.
- */
-const UNEXPECTED_MESSAGE = 'Unexpected message from Worker';
 
 export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
 
@@ -32,15 +26,14 @@ export function piscinaOptions(threads: number): PiscinaOptions {
 
 export async function measurePiscina(plan: MeasurePlan): Promise<Measurement> {
   const { settings, workload } = plan;
-  const errors = new Tally();
+  const errors = new Tally("pool 'error' event");
   let resultsAfterRejection = 0;
   const newPool = (): Piscina => {
     const pool = new Piscina({ ...piscinaOptions(settings.threads), filename: workload.piscinaFile.href });
     // piscina emits 'error' (a close timeout, a worker error outside a task); unheard, it would throw.
     pool.on('error', (error: unknown) => {
-      const message = messageOf(error);
-      if (message.startsWith(UNEXPECTED_MESSAGE)) resultsAfterRejection++;
-      else errors.add(`pool 'error' event: ${message}`);
+      if (isPiscinaResultAfterRejection(error)) resultsAfterRejection++;
+      else errors.add(error);
     });
     return pool;
   };

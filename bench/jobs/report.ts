@@ -4,7 +4,7 @@
  * end); ratios whose side failed say "n/a".
  */
 
-import { formatCount, formatMs, plural, renderTable, type Column } from '../../src/cli/format.js';
+import { formatCount, formatMs, plural, renderTable, type Column } from '../../src/common/format.js';
 import { formatRatio, latencyCells } from '../cells.js';
 import { roundNumbers } from '../json.js';
 import type { LoopResult } from './closed-loop.js';
@@ -103,12 +103,12 @@ function churnTable(result: JobBenchResult): string {
   ];
   const why = churned.flatMap((row) => {
     const lines: string[] = [];
-    for (const [message, count] of Object.entries(row.loop?.errors ?? {})) lines.push(`  ${row.runtime}, ${row.workload}: ${formatCount(count)} rejected with '${message}'`);
+    for (const [kind, count] of Object.entries(row.loop?.errors ?? {})) lines.push(`  ${row.runtime}, ${row.workload}: ${formatCount(count)} rejected with ${kind}`);
     if (row.loop !== null && row.loop.unsettled > 0) {
       lines.push(`  ${row.runtime}, ${row.workload}: ${formatCount(row.loop.unsettled)} never settled (the loop waited ${result.settings.settleTimeoutMs} ms after the last job that did)`);
     }
     const detail = row.churnDetail;
-    for (const [message, count] of Object.entries(detail?.errors ?? {})) lines.push(`  ${row.runtime}, ${row.workload}: ${formatCount(count)}× ${message}`);
+    for (const [kind, count] of Object.entries(detail?.errors ?? {})) lines.push(`  ${row.runtime}, ${row.workload}: ${formatCount(count)}× ${kind}`);
     return lines;
   });
   return [
@@ -196,7 +196,7 @@ function piscinaNotes(result: JobBenchResult): string {
     const detail = row.churnDetail;
     if (row.loop === null || detail === null || detail.runtime !== 'piscina') continue;
     const rejected = Object.entries(row.loop.errors)
-      .map(([message, count]) => `${formatCount(count)} rejected with '${message}'`)
+      .map(([kind, count]) => `${formatCount(count)} rejected with ${kind}`)
       .join(', ');
     lines.push(
       `  ${LABEL[row.workload]}: ${formatCount(detail.poolsReplaced)} pools replaced; ${formatCount(row.loop.lost)} of ${formatCount(row.loop.submitted)} jobs lost` +

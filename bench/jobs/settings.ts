@@ -3,7 +3,7 @@
  * 2-core machine, for figures worth comparing) and --quick (15-20 s, a smoke run for CI).
  */
 
-import { plural } from '../../src/cli/format.js';
+import { plural } from '../../src/common/format.js';
 import { defaultCpuCount } from '../../src/controller/options.js';
 import type { Workload } from './workloads.js';
 

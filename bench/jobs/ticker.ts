@@ -5,7 +5,6 @@
  * An action that throws is recorded and the ticking goes on: the benchmark reports it.
  */
 
-import { messageOf } from '../errors.js';
 import { Tally } from './tally.js';
 
 export interface Ticker {
@@ -13,7 +12,7 @@ export interface Ticker {
   stop(): Promise<void>;
   /** Actions completed. */
   readonly ticks: number;
-  /** Actions that threw, by message. */
+  /** Actions that threw, by kind (tally.ts). */
   readonly errors: Tally;
 }
 
@@ -33,7 +32,7 @@ export function startTicker(intervalMs: number, action: (tick: number) => Promis
           ticks++;
         },
         (error: unknown) => {
-          errors.add(messageOf(error));
+          errors.add(error);
         },
       );
       void running.then(schedule);

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { DEFAULT_CHURN_INTERVAL_MS, DEFAULT_CONCURRENCY, FULL, jobBenchSettings, QUICK } from '../../bench/jobs/settings.js';
 import { defaultCpuCount, MAX_CPUS } from '../controller/options.js';
-import { formatCount } from './format.js';
+import { formatCount } from '../common/format.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
 import { assertWritable, integerIn } from './flags.js';
 

@@ -2,7 +2,7 @@
 
 import type { LatencySummary } from '../index.js';
 import type { DemoReport, DemoSettings } from './demo-run.js';
-import { formatCount, formatMs, plural, renderTable } from './format.js';
+import { formatCount, formatMs, plural, renderTable } from '../common/format.js';
 
 /** Failed checks listed in text output; the JSON output carries all of them. */
 const FAILURES_SHOWN = 20;

@@ -1,14 +1,17 @@
 /**
  * What `cpuhp demo` does: start a runtime with the demo kthreads, take random CPUs down and
  * up under them, park single threads, and check after every step what the design promises
- * (the README's invariants 1 to 3). It returns the figures and every failed check; it prints
- * nothing, so the report can be rendered as tables or JSON.
+ * (the README's invariants 1 to 3). The checks are the ones torture and the tests make
+ * (common/invariants.ts); the demo adds its own watch of a down CPU's heartbeat and of what
+ * each spinner returns. It returns the figures and every failed check; it prints nothing,
+ * so the report can be rendered as tables or JSON.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Runtime, type CpuStateName, type KthreadHandle, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
-import { plural } from './format.js';
-import { mulberry32, type Random } from './random.js';
+import { BUILTIN_STATES, Runtime, type CpuStateName, type KthreadHandle, type KthreadInfo, type RuntimeStats, type StrategyName } from '../index.js';
+import { plural } from '../common/format.js';
+import { frozenProblems, offlineProblem, onlineProblem, readCpu, restProblem, resumeProblem, statsProblem, threadRecordProblems, workerViolationsProblem } from '../common/invariants.js';
+import { mulberry32, type Random } from '../common/random.js';
 import type { SpinnerData } from './demo-kthreads.js';
 
 /** The embedded kthread module, compiled beside this file. */
@@ -25,6 +28,8 @@ const RESUME_TIMEOUT_MS = 5000;
 const PARK_EVERY = 10;
 /** The runtime's default number of kthread slots; the demo asks for more only if it needs them. */
 const DEFAULT_KTHREAD_SLOTS = 256;
+/** The demo adds no hotplug state: a CPU that is up has run the built-in ones, up to the last. */
+const LAST_STEP: string = BUILTIN_STATES[BUILTIN_STATES.length - 1];
 
 export interface DemoSettings {
   readonly cpus: number;
@@ -113,8 +118,8 @@ class DemoRun {
     this.dormantChecks = Array.from({ length: settings.cpus }, () => ({ passed: 0, total: 0 }));
   }
 
-  private fail(message: string): void {
-    this.failures.push(message);
+  private fail(...problems: ReadonlyArray<string | undefined>): void {
+    for (const problem of problems) if (problem !== undefined) this.failures.push(problem);
   }
 
   async run(): Promise<Omit<DemoReport, 'elapsedMs'>> {
@@ -129,14 +134,15 @@ class DemoRun {
     }
 
     const end = rt.stats();
+    const online = rt.onlineCpus();
     for (const cpu of end.cpus) {
-      if (cpu.state !== 'online') this.fail(`CPU ${cpu.cpu} ended ${cpu.state}, not online, although every cpuDown was followed by a cpuUp`);
+      const reading = readCpu(rt, cpu.cpu, { stats: end, online });
+      const problem = statsProblem(reading) ?? onlineProblem(reading, LAST_STEP) ?? restProblem(reading);
+      if (problem !== undefined) this.fail(`at the end, every cpuDown having been followed by a cpuUp: ${problem}`);
     }
     const threads = await this.stopAll(end.kthreads);
     const final = rt.stats();
-    if (final.violations > 0) {
-      this.fail(`the CPU workers counted ${final.violations} invariant violations: a bound thread did work while its CPU was not online`);
-    }
+    this.fail(workerViolationsProblem(final.violations));
     const after = iterationsByCpu(end.kthreads, settings.cpus);
     return {
       settings,
@@ -189,22 +195,24 @@ class DemoRun {
     const threads = rt.kthreadList(cpu);
 
     await rt.cpuDown(cpu);
-    const dormant = rt.isDormant(cpu);
-    const state = rt.cpuState(cpu);
+    const down = readCpu(rt, cpu);
     const frozen = threads.map((t) => rt.kthreadInfo(t));
     // This wait is also how long the CPU stays down: its heartbeat must not move meanwhile.
     const ticked = await rt.waitForHeartbeat(cpu, 1, DWELL_MS);
     const later = threads.map((t) => rt.kthreadInfo(t));
 
-    if (!dormant) this.fail(`CPU ${cpu}: cpuDown() resolved but its worker was not dormant (blocked in Atomics.wait)`);
-    if (state !== 'offline') this.fail(`CPU ${cpu}: cpuDown() resolved with the CPU ${state}, not offline`);
+    const notDown = statsProblem(down) ?? offlineProblem(down);
+    if (notDown !== undefined) this.fail(`cpuDown(${cpu}) resolved, but ${notDown}`);
     if (ticked) this.fail(`CPU ${cpu}: its worker's heartbeat timer ticked while the CPU was down, so the worker was still running JavaScript`);
     const checks = this.dormantChecks[cpu]!;
     checks.total++;
-    if (dormant && state === 'offline' && !ticked) checks.passed++;
-    this.expectFrozen(frozen, later, `while CPU ${cpu} was down`);
+    if (notDown === undefined && !ticked) checks.passed++;
+    frozen.forEach((before, i) => this.fail(...frozenProblems(before, later[i]!, `while CPU ${cpu} was down`)));
 
     await rt.cpuUp(cpu);
+    const up = readCpu(rt, cpu);
+    const notUp = statsProblem(up) ?? onlineProblem(up, LAST_STEP);
+    if (notUp !== undefined) this.fail(`cpuUp(${cpu}) resolved, but ${notUp}`);
     await this.expectRunning(later, `after CPU ${cpu} came back up`);
   }
 
@@ -216,7 +224,7 @@ class DemoRun {
     const frozen = rt.kthreadInfo(thread);
     await sleep(DWELL_MS);
     const later = rt.kthreadInfo(thread);
-    this.expectFrozen([frozen], [later], 'while it was parked with kthreadPark()');
+    this.fail(...frozenProblems(frozen, later, 'while it was parked with kthreadPark()'));
     await rt.kthreadUnpark(thread);
     await this.expectRunning([later], 'after kthreadUnpark()');
     this.singleParks++;
@@ -229,26 +237,10 @@ class DemoRun {
     return handle;
   }
 
-  /** Each thread was parked at the first snapshot and did no work up to the second. */
-  private expectFrozen(first: readonly KthreadInfo[], second: readonly KthreadInfo[], when: string): void {
-    first.forEach((a, i) => {
-      const b = second[i]!;
-      if (a.state !== 'parked') this.fail(`${a.name} was ${a.state}, not parked, ${when}`);
-      if (b.iterations !== a.iterations) {
-        this.fail(`${a.name} advanced from ${a.iterations} to ${b.iterations} iterations ${when}`);
-      }
-    });
-  }
-
   /** Each thread gets past the iteration count it had in `from` within RESUME_TIMEOUT_MS. */
   private async expectRunning(from: readonly KthreadInfo[], when: string): Promise<void> {
-    await Promise.all(
-      from.map(async (thread) => {
-        const handle = this.handleOf(thread);
-        if (await this.rt.waitForIterations(handle, thread.iterations + 1, RESUME_TIMEOUT_MS)) return;
-        this.fail(`${thread.name} did not run within ${RESUME_TIMEOUT_MS} ms ${when} (it is ${this.rt.kthreadInfo(handle).state})`);
-      }),
-    );
+    const problems = await Promise.all(from.map((thread) => resumeProblem(this.rt, this.handleOf(thread), thread, 1, RESUME_TIMEOUT_MS, when)));
+    this.fail(...problems);
   }
 
   /**
@@ -260,8 +252,7 @@ class DemoRun {
     const rows: ThreadRow[] = [];
     for (const info of threads) {
       const result = await this.rt.kthreadStop(this.handleOf(info));
-      if (info.violations > 0) this.fail(`${info.name} did ${info.violations} units of work while CPU ${info.cpu} was not online`);
-      if (info.lastCpu !== info.cpu) this.fail(`${info.name} is bound to CPU ${info.cpu} but last ran on CPU ${info.lastCpu}`);
+      this.fail(...threadRecordProblems(info));
       if (info.fn === 'spinner' && !(isSpinnerData(result) && result.units >= info.iterations)) {
         this.fail(`${info.name} returned ${JSON.stringify(result)}; expected { units: ${info.iterations} or more }, so its kt.data did not survive its ${plural(info.parks, 'park')}`);
       }

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
 import { integerIn } from './flags.js';
-import { MAX_SEED } from './random.js';
+import { MAX_SEED } from '../common/random.js';
 import { kthreadSlotsFor, runDemo, singleParksFor, type DemoSettings } from './demo-run.js';
 import { renderFailures, renderHeader, renderJson, renderText, type DemoPlan } from './demo-report.js';
 

@@ -6,8 +6,8 @@
  */
 
 import cliProgress from 'cli-progress';
-import type { TortureProgress } from '../torture/engine.js';
-import { formatCount } from './format.js';
+import type { TortureProgress } from '../torture/settings.js';
+import { formatCount } from '../common/format.js';
 import { describeTime } from './torture-flags.js';
 
 export interface ProgressView {

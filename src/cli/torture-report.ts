@@ -5,10 +5,10 @@
  */
 
 import type { OpRecord } from '../torture/oplog.js';
-import { watchdogMsFor, type TortureResult, type TortureSettings } from '../torture/engine.js';
+import { watchdogMsFor, type TortureResult, type TortureSettings } from '../torture/settings.js';
 import { FAULT_NAMES } from '../torture/faults.js';
 import type { MinAvgMax } from '../torture/stats.js';
-import { formatCount, formatMs, plural, renderTable } from './format.js';
+import { formatCount, formatMs, plural, renderTable } from '../common/format.js';
 import { describeTime, timeFlag } from './torture-flags.js';
 
 /** CPUs that outnumber cores share them: then every latency includes OS scheduling. */

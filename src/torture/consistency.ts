@@ -8,7 +8,8 @@
  * - a CPU is part-way (down-prepare or dead) only after a rollback that failed said so;
  * - every online CPU has each of its per-CPU threads, running.
  *
- * The first three are exact: only the controller writes the CPU state word and the step
+ * The first three are exact, and are the checks the demo and the tests make too
+ * (common/invariants.ts): only the controller writes the CPU state word and the step
  * positions, and this check reads them in one synchronous turn. Two things the runtime
  * mends asynchronously, under its hotplug lock, are another matter: a failed CPU stays
  * listed online until the runtime next takes the lock, and a lost per-CPU thread is reaped
@@ -19,10 +20,11 @@
  * its worker, lets no thread of the CPU run).
  */
 
+import { describeError } from '../describe-value.js';
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import type { Runtime, RuntimeStats } from '../index.js';
+import { describeCpu, listingProblem, onlineProblem, readCpu, statsProblem, stepOf } from '../common/invariants.js';
 import type { Busy } from './busy.js';
-import { describe } from './describe.js';
 import type { ProgressClock } from './progress-clock.js';
 import type { StepTable } from './steps.js';
 import type { Turns } from './turns.js';
@@ -71,7 +73,7 @@ export class Consistency {
       stats = rt.stats();
       online = rt.onlineCpus();
     } catch (error) {
-      return `rt.stats() or rt.onlineCpus() threw: ${describe(error)}`;
+      return `rt.stats() or rt.onlineCpus() threw: ${describeError(error)}`;
     }
     const seen = new Set<string>();
     for (let cpu = 0; cpu < this.ctx.cpus; cpu++) {
@@ -89,29 +91,25 @@ export class Consistency {
   }
 
   private checkCpu(rt: Runtime, cpu: number, stats: RuntimeStats, online: readonly number[], seen: Set<string>): string | undefined {
-    const state = rt.cpuState(cpu);
-    const listed = online.includes(cpu);
-    const cpuStats = stats.cpus[cpu];
-    const views = `cpuState ${state}, onlineCpus() [${online.join(', ')}], stats().cpus[${cpu}] ${cpuStats === undefined ? 'missing' : `state ${cpuStats.state} at step '${cpuStats.step}'`}`;
-    if (cpuStats === undefined || cpuStats.state !== state) return `CPU ${cpu}: stats() disagrees with cpuState (${views})`;
+    const reading = readCpu(rt, cpu, { stats, online });
+    const disagrees = statsProblem(reading);
+    if (disagrees !== undefined) return disagrees;
+    const { state, listed } = reading;
     if (!PART_WAY_STATES.includes(state)) this.partWay.delete(cpu);
     if (state === 'failed') {
       // Its worker died; the runtime forgets its steps once it next takes the hotplug lock.
-      return this.linger(seen, `${cpu}:failed-listed`, listed, cpu, `CPU ${cpu} is failed, yet onlineCpus() still lists it (${views})`, this.ctx.windowMs, this.ctx.lockBusy);
+      return this.linger(seen, `${cpu}:failed-listed`, listed, cpu, `CPU ${cpu} is failed, yet onlineCpus() still lists it (${describeCpu(reading)})`, this.ctx.windowMs, this.ctx.lockBusy);
     }
-    if (state === 'online') {
-      if (!listed) return `CPU ${cpu} is online by cpuState but onlineCpus() leaves it out (${views})`;
-      const last = this.ctx.steps.last();
-      if (cpuStats.step !== last) return `CPU ${cpu} is online but its last step is '${cpuStats.step}', not '${last}', the last of the table (${views})`;
-      return this.checkPerCpuThreads(rt, cpu, seen);
-    }
-    if (listed) return `CPU ${cpu} is ${state}, yet onlineCpus() lists it (${views})`;
+    if (state === 'online') return onlineProblem(reading, this.ctx.steps.last()) ?? this.checkPerCpuThreads(rt, cpu, seen);
+    const listing = listingProblem(reading);
+    if (listing !== undefined) return listing;
     if (state === 'offline') return undefined;
     if (!PART_WAY_STATES.includes(state) || !this.partWay.has(cpu)) {
-      return `CPU ${cpu} is ${state} while no operation is moving it, and no failed rollback left it there (${views})`;
+      return `CPU ${cpu} is ${state} while no operation is moving it, and no failed rollback left it there (${describeCpu(reading)})`;
     }
-    if (!this.ctx.steps.has(cpuStats.step) || cpuStats.step === this.ctx.steps.last()) {
-      return `CPU ${cpu} was left part-way by a failed rollback, but stats() does not name a step short of the last (${views})`;
+    const step = stepOf(reading);
+    if (step === undefined || !this.ctx.steps.has(step) || step === this.ctx.steps.last()) {
+      return `CPU ${cpu} was left part-way by a failed rollback, but stats() does not name a step short of the last (${describeCpu(reading)})`;
     }
     return undefined;
   }
@@ -143,7 +141,6 @@ export class Consistency {
     return `${what}, and still so ${Math.round(lasted)} ms (of controller progress, not counting the run's hotplug operations) after the run first saw it; it may last at most ${known.windowMs} ms`;
   }
 }
-
 
 export interface PerCpuThreadProblem {
   readonly key: string;

@@ -17,10 +17,10 @@
  */
 
 import { JobError, type QueueWorkOptions, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import { HOSTILE_KINDS, type HostileKind } from './hostile.js';
 import type { ActorContext } from './job-actor.js';
-import { describe } from './describe.js';
+import { describeError } from '../describe-value.js';
 
 /** How long a spinning job spins when nothing stops it: long past any watchdog, short enough that a broken run ends. */
 const SPIN_CAP_MS = 60_000;
@@ -143,7 +143,7 @@ export class FaultJobs {
     const code = error instanceof JobError ? error.code : undefined;
     const reason = error instanceof JobError ? error.reason : undefined;
     const started = error instanceof JobError ? error.started : undefined;
-    const said = outcome.ok ? `resolved with ${preview(outcome.value)}` : `was rejected with ${reason !== undefined ? `reason '${reason}' (${code}), started ${String(started)}: ` : ''}${describe(error)}`;
+    const said = outcome.ok ? `resolved with ${preview(outcome.value)}` : `was rejected with ${reason !== undefined ? `reason '${reason}' (${code}), started ${String(started)}: ` : ''}${describeError(error)}`;
     switch (expectation.kind) {
       case 'hostile':
         if (code === 'ERR_CPUHP_JOB_THREW' && started === true && ran.runs === 1) {

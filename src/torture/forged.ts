@@ -14,9 +14,10 @@
  */
 
 import { KthreadError, Runtime, type KthreadHandle } from '../index.js';
-import type { Random } from '../cli/random.js';
+import { codeNote } from '../common/errors.js';
+import type { Random } from '../common/random.js';
 import { PER_CPU_FNS } from './consistency.js';
-import { describe } from './describe.js';
+import { describeError } from '../describe-value.js';
 import type { OpKind } from './bounds.js';
 import type { TortureCounts } from './stats.js';
 import type { Turns } from './turns.js';
@@ -97,8 +98,7 @@ export class ForgedHandles {
       accepted = `${method} accepted ${forgery.what}${result === undefined ? '' : ` and returned ${JSON.stringify(result)?.slice(0, 120) ?? 'a value'}`}`;
     } catch (error) {
       if (!(error instanceof KthreadError && error.code === 'ERR_CPUHP_NOT_A_HANDLE')) {
-        const code = error instanceof KthreadError ? ` (code ${error.code})` : '';
-        this.ctx.violation(`${method} with ${forgery.what} threw ${describe(error)}${code}; it must refuse it with a KthreadError, code ERR_CPUHP_NOT_A_HANDLE`);
+        this.ctx.violation(`${method} with ${forgery.what} threw ${describeError(error)}${codeNote(error)}; it must refuse it with a KthreadError, code ERR_CPUHP_NOT_A_HANDLE`);
         return 'wrong error';
       }
     }

@@ -12,7 +12,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError, type JobErrorCode, type QueueWorkOptions, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import type { TortureCounts } from './stats.js';
 import type { KillHow, TortureJobArgs, TrackedJobArgs } from './kthreads.js';
 import type { OpKind } from './bounds.js';

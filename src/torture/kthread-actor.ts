@@ -8,11 +8,11 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotplugError, KthreadError, type CpuhpErrorCode, type KthreadHandle, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 // The built-in job kworkers: parked and stopped only with their CPU, and idle when no job waits.
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
 import type { OpKind } from './bounds.js';
-import type { TortureSettings } from './engine.js';
+import type { TortureSettings } from './settings.js';
 import type { FaultName } from './faults.js';
 import type { TortureData } from './kthreads.js';
 import type { TortureCounts } from './stats.js';

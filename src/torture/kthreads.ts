@@ -5,7 +5,7 @@
  */
 
 import { defineCpuCallback, defineJob, defineKthread, definePerCpuThread } from '../kthread/define.js';
-import { mulberry32 } from '../cli/random.js';
+import { mulberry32 } from '../common/random.js';
 import { actHostile, type HostileKind } from './hostile.js';
 
 export interface TortureData {

@@ -3,14 +3,20 @@
  * code, and an exception in it must change nothing about the runtime: every step, rollback
  * and worker death goes on as if the listener had returned, and the runtime counts the
  * error (stats().traceListenerErrors) and warns with process.emitWarning the first time this
- * listener throws (counted by process-watch.ts). It throws on the first
+ * listener throws (counted by process-watch.ts, which knows the warning by its cause: the
+ * InjectedListenerError this listener threw). It throws on the first
  * event of every type, so each type is covered in every run that emits it, and then on
  * events chosen from the run's seed.
  */
 
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import type { Runtime, TraceEvent } from '../index.js';
 import type { TortureCounts } from './stats.js';
+
+/** What the listener throws; the runtime's warning about the listener carries it as its `cause`. */
+export class InjectedListenerError extends Error {
+  override readonly name = 'InjectedListenerError';
+}
 
 export class ThrowingListener {
   private armed = false;
@@ -38,6 +44,6 @@ export class ThrowingListener {
     this.seen.add(event.type);
     if (!first && !(this.random.next() < this.chance)) return;
     this.counts.listenerThrows++;
-    throw new Error(`torture: a trace listener throws on a '${event.type}' event of CPU ${event.cpu} (injected)`);
+    throw new InjectedListenerError(`torture: a trace listener throws on a '${event.type}' event of CPU ${event.cpu} (injected)`);
   }
 }

@@ -7,7 +7,7 @@
  * is left part-way until the next cpuUp or cpuDown completes it.
  */
 
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
 import type { StateCallbacks } from '../index.js';
 import type { TortureCounts } from './stats.js';
 

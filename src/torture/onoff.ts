@@ -16,11 +16,12 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HotplugError, type Runtime } from '../index.js';
-import type { Random } from '../cli/random.js';
+import type { Random } from '../common/random.js';
+import { offlineProblem, onlineProblem, readCpu } from '../common/invariants.js';
 import type { OpKind } from './bounds.js';
 import { PART_WAY_STATES, perCpuThreadProblems, type Consistency } from './consistency.js';
-import { describe } from './describe.js';
-import type { TortureSettings } from './engine.js';
+import { describeError } from '../describe-value.js';
+import type { TortureSettings } from './settings.js';
 import type { FaultName } from './faults.js';
 import type { ProgressClock } from './progress-clock.js';
 import type { Spread, TortureCounts } from './stats.js';
@@ -97,7 +98,7 @@ export class OnoffActor {
     try {
       return rt.stats().cpus[cpu]?.step ?? '(no such CPU in stats())';
     } catch (error) {
-      return `(stats() threw ${describe(error)})`;
+      return `(stats() threw ${describeError(error)})`;
     }
   }
 
@@ -148,14 +149,11 @@ export class OnoffActor {
     const after = rt.cpuState(cpu);
     this.ctx.consistency.partWay.delete(cpu);
     if (after === 'failed') return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${name} resolved`);
-    const listed = rt.onlineCpus().includes(cpu);
-    const step = this.stepOf(rt, cpu);
     const from = before === 'online' || before === 'offline' ? '' : ` (it started ${before}, at step '${beforeStep}')`;
-    if (!down && (after !== 'online' || !listed || step !== this.ctx.steps.last())) {
-      this.ctx.violation(`${name} resolved${from}, but the CPU is ${after}, ${listed ? '' : 'not '}listed by onlineCpus(), at step '${step}'; it must be online in every respect`);
-    }
-    if (down && (after !== 'offline' || listed || !(rt.isDormant(cpu) || !rt.hasWorker(cpu)))) {
-      this.ctx.violation(`${name} resolved${from}, but the CPU is ${after}, ${listed ? '' : 'not '}listed by onlineCpus(), and its worker is ${rt.isDormant(cpu) ? 'blocked' : rt.hasWorker(cpu) ? 'running' : 'gone'}; it must be offline with its worker blocked or gone`);
+    const reading = readCpu(rt, cpu);
+    const problem = down ? offlineProblem(reading) : onlineProblem(reading, this.ctx.steps.last());
+    if (problem !== undefined) {
+      this.ctx.violation(`${name} resolved${from}, but ${problem}; it must be ${down ? 'offline with its worker blocked or gone' : 'online in every respect'}`);
     }
     return `ok in ${ms.toFixed(2)} ms${from}`;
   }
@@ -282,5 +280,4 @@ export class OnoffActor {
       this.ctx.violation(`${what} after ${END_ROUNDS} rounds of CPU operations, with the faults that could stop them disarmed: ${where}`);
     }
   }
-
 }

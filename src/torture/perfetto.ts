@@ -173,23 +173,29 @@ function hotplugSteps(tracks: Tracks, events: readonly TraceEvent[], end: number
     } else if (e.type === 'rollback') {
       const [track, sort] = hotplugTrack(e.cpu);
       tracks.instant(track, 'rolled back', 'hotplug', e.ts, { cpu: e.cpu, leftAtStep: e.step }, sort);
-    } else if (CPU_INSTANTS.has(e.type)) {
+    } else if (e.type === 'worker-error' || e.type === 'cpu-failed' || e.type === 'jobs-moved') {
       const [track, sort] = stateTrack(e.cpu);
       const { ts, type, cpu, ...detail } = e;
-      tracks.instant(track, CPU_INSTANTS.get(type)!, 'cpu', ts, { cpu, ...detail }, sort);
+      tracks.instant(track, CPU_INSTANTS[type], 'cpu', ts, { cpu, ...detail }, sort);
     }
   }
   for (const cpu of [...open.keys()]) close(cpu, end, 'unfinished');
 }
 
 /** Runtime events drawn as instants on a CPU's state track, and their names there. */
-const CPU_INSTANTS = new Map<TraceEvent['type'], string>([
-  ['worker-error', 'worker error'],
-  ['cpu-failed', 'worker died'],
-  ['jobs-moved', 'jobs moved'],
-]);
+const CPU_INSTANTS: { readonly [T in 'worker-error' | 'cpu-failed' | 'jobs-moved']: string } = {
+  'worker-error': 'worker error',
+  'cpu-failed': 'worker died',
+  'jobs-moved': 'jobs moved',
+};
 
-const THREAD_INSTANTS = new Set<TraceEvent['type']>(['create', 'park', 'unpark', 'stop', 'exit']);
+/** Events of one thread drawn as instants on its track, with their fields beyond its name. */
+type ThreadInstant = TraceEventOf<'create' | 'park' | 'unpark' | 'stop' | 'exit'>;
+
+function threadInstant(tracks: Tracks, e: ThreadInstant): void {
+  const { ts, type, cpu, thread, ...detail } = e;
+  tracks.instant(thread, type, 'kthread', ts, { cpu, ...detail });
+}
 
 /**
  * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit): the parks
@@ -206,16 +212,20 @@ function kthreads(tracks: Tracks, events: readonly TraceEvent[], end: number): v
     tracks.span(thread, 'parked', 'kthread', since.at, to, { cpu: since.cpu, endedBy });
   };
   for (const e of events) {
-    if (!('thread' in e)) continue;
-    const thread = e.thread;
-    if (e.type === 'parked') {
-      if (!parkedSince.has(thread)) parkedSince.set(thread, { at: e.ts, cpu: e.cpu });
-      continue;
-    }
-    if (e.type === 'unpark' || e.type === 'exit') endPark(thread, e.ts, e.type);
-    if (THREAD_INSTANTS.has(e.type)) {
-      const { ts, type, cpu, thread: _name, ...detail } = e;
-      tracks.instant(thread, type, 'kthread', ts, { cpu, ...detail });
+    switch (e.type) {
+      case 'parked':
+        if (!parkedSince.has(e.thread)) parkedSince.set(e.thread, { at: e.ts, cpu: e.cpu });
+        break;
+      case 'unpark':
+      case 'exit':
+        endPark(e.thread, e.ts, e.type);
+        threadInstant(tracks, e);
+        break;
+      case 'create':
+      case 'park':
+      case 'stop':
+        threadInstant(tracks, e);
+        break;
     }
   }
   for (const thread of [...parkedSince.keys()]) endPark(thread, end, 'end of run');

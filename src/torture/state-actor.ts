@@ -22,9 +22,10 @@
  */
 
 import { ConfigError, HotplugError, type Runtime, type StateCallback, type StateCallbacks } from '../index.js';
-import type { Random } from '../cli/random.js';
+import { codeNote } from '../common/errors.js';
+import type { Random } from '../common/random.js';
 import { CPU_CALLBACK_NAMES, cpuCallbackFails, type CpuCallbackName } from './kthreads.js';
-import { describe } from './describe.js';
+import { describeError } from '../describe-value.js';
 import type { OpKind } from './bounds.js';
 import type { StepTable } from './steps.js';
 import type { TortureCounts } from './stats.js';
@@ -199,12 +200,12 @@ export class StateActor {
     try {
       online = rt.onlineCpus();
     } catch (error) {
-      online = `onlineCpus() threw ${describe(error)}`;
+      online = `onlineCpus() threw ${describeError(error)}`;
     }
     try {
       steps = rt.stats().cpus.map((c) => c.step);
     } catch (error) {
-      steps = `stats() threw ${describe(error)}`;
+      steps = `stats() threw ${describeError(error)}`;
     }
     return { states, online, steps };
   }
@@ -241,7 +242,7 @@ export class StateActor {
       return true;
     } catch (error) {
       if (error instanceof ConfigError && error.code === 'ERR_CPUHP_INVALID_ARG') return false;
-      return `rt.injectFailure(0, '${name}') threw ${describe(error)}, not a ConfigError with code ERR_CPUHP_INVALID_ARG`;
+      return `rt.injectFailure(0, '${name}') threw ${describeError(error)}, not a ConfigError with code ERR_CPUHP_INVALID_ARG`;
     }
   }
 
@@ -290,7 +291,7 @@ export class StateActor {
       return 'added';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_SETUP_FAILED')) {
-      this.ctx.violation(`${call} was rejected with ${describe(failure)}${codeOf(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
+      this.ctx.violation(`${call} was rejected with ${describeError(failure)}${codeNote(failure)}; a startup that fails must reject it with a HotplugError, code ERR_CPUHP_SETUP_FAILED`);
       return 'rejected with the wrong error';
     }
     if (startupFailed.length === 0 && !excused) {
@@ -347,7 +348,7 @@ export class StateActor {
     const teardownFailed = teardownFunction ? state.recorded('teardown', false) : online.filter((cpu) => state.fails('teardown', cpu));
     const exists = this.exists(rt, state.name);
     if (exists !== false) {
-      this.ctx.violation(typeof exists === 'string' ? exists : `removeState('${state.name}') ${failed ? `was rejected (${describe(failure)})` : 'resolved'}, yet the state still exists (rt.injectFailure accepts it)`);
+      this.ctx.violation(typeof exists === 'string' ? exists : `removeState('${state.name}') ${failed ? `was rejected (${describeError(failure)})` : 'resolved'}, yet the state still exists (rt.injectFailure accepts it)`);
       return 'the state is still there';
     }
     if (teardownFunction && !died && state.recorded('teardown').join() !== online.join()) {
@@ -362,7 +363,7 @@ export class StateActor {
       return 'removed';
     }
     if (!(failure instanceof HotplugError && failure.code === 'ERR_CPUHP_TEARDOWN_FAILED')) {
-      this.ctx.violation(`removeState('${state.name}') was rejected with ${describe(failure)}${codeOf(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
+      this.ctx.violation(`removeState('${state.name}') was rejected with ${describeError(failure)}${codeNote(failure)}; a teardown that fails must reject it with a HotplugError, code ERR_CPUHP_TEARDOWN_FAILED`);
       return 'rejected with the wrong error';
     }
     if (teardownFailed.length === 0 && !excused) {
@@ -378,12 +379,6 @@ export class StateActor {
     this.ctx.counts.faultsSurvived++;
     return `removed, and rejected as it must be: ${failure.message}`;
   }
-}
-
-/** ", code X" for an error that has a code, for a violation's message. */
-function codeOf(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? ` (code ${code})` : '';
 }
 
 /** Whether a message names `cpu`: "CPU 2", "cpu #2", "CPUs 0, 2", "CPUs [0, 2]", "CPUs 0 and 2". */

@@ -1,6 +1,6 @@
 /** The settings the torture tests start from, and the fault kinds torture had at first. */
 
-import { ALL_FAULTS, type TortureSettings } from '../../src/torture/engine.js';
+import { ALL_FAULTS, type TortureSettings } from '../../src/torture/settings.js';
 import type { FaultName } from '../../src/torture/faults.js';
 
 export const base: TortureSettings = {

@@ -1,6 +1,7 @@
 /**
  * A seeded pseudo-random generator (mulberry32), so that `--seed` reproduces every random
- * choice a command makes. Not for cryptography: 32 bits of state, fast and good enough to
+ * choice a command makes (the demo, torture's actors and the threads it loads into the
+ * CPU workers). Not for cryptography: 32 bits of state, fast and good enough to
  * pick CPUs and threads.
  */
 

@@ -1,4 +1,7 @@
-/** Output helpers shared by the subcommands: an aligned text table and number formats. */
+/**
+ * Output helpers shared by the command line, torture and the benchmarks: an aligned text
+ * table and number formats.
+ */
 
 export type Align = 'left' | 'right';
 
