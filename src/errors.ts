@@ -264,3 +264,25 @@ export class JobError extends CpuhpError {
     this.cpu = options.cpu;
   }
 }
+
+/**
+ * The codes of the process warnings a runtime emits (`process.emitWarning`, name
+ * 'CpuhpWarning'): a warning reports something the runtime carried on through. Stable, like
+ * the error codes; listen with `process.on('warning', (w) => w.code === ...)`.
+ */
+export const WARNING_CODES = {
+  /** A 'trace' listener threw; the runtime caught it (once per listener). */
+  TRACE_LISTENER_THREW: 'CPUHP_TRACE_LISTENER_THREW',
+  /** The watchdog found a CPU stuck and onLockup is 'warn', so the CPU was left as it is. */
+  SOFT_LOCKUP: 'CPUHP_SOFT_LOCKUP',
+} as const;
+
+export type CpuhpWarningCode = (typeof WARNING_CODES)[keyof typeof WARNING_CODES];
+
+/** Emits a CpuhpWarning with its code, as a process warning. */
+export function emitCpuhpWarning(message: string, code: CpuhpWarningCode, cause?: unknown): void {
+  const warning = new Error(message, cause === undefined ? undefined : { cause }) as Error & { code: CpuhpWarningCode };
+  warning.name = 'CpuhpWarning';
+  warning.code = code;
+  process.emitWarning(warning);
+}

@@ -108,7 +108,7 @@ t.test('trace listeners that throw are reported once each and change nothing', a
   t.equal(rt.cpuState(1), 'online');
   t.ok(seen.includes('cpu-failed') && seen.includes('park-cpu'), 'the well-behaved listener heard every event');
   await new Promise((resolve) => setImmediate(resolve));
-  t.equal(warnings.filter((w) => w.name === 'CpuhpWarning').length, 2, 'one warning per throwing listener');
+  t.equal(warnings.filter((w) => w.name === 'CpuhpWarning' && (w as Error & { code?: string }).code === 'CPUHP_TRACE_LISTENER_THREW').length, 2, 'one warning per throwing listener, with its code');
   t.match(warnings[0]?.message, /a 'trace' listener threw/);
   t.ok(rt.stats().traceListenerErrors > 2, 'every error is counted');
   t.equal(rt.stats().violations, 0);

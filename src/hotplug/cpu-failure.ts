@@ -6,6 +6,7 @@
  * dropped; cpuUp brings it back with a fresh worker.
  */
 
+import { emitCpuhpWarning, WARNING_CODES } from '../errors.js';
 import { dropDeadReaders } from '../protocol/hotplug-lock.js';
 import { cpuBase, CPU_CURRENT, CPU_READERS, CPU_READ_HELD, type Layout } from '../protocol/layout.js';
 import type { TraceSink } from '../trace/events.js';
@@ -101,9 +102,7 @@ export class CpuFailures {
       this.failCpu(cpu, what, 'SoftLockup');
       return;
     }
-    const warning = new Error(`${what}; onLockup is 'warn', so the CPU is left as it is: it runs nothing else until that code returns`);
-    warning.name = 'CpuhpWarning';
-    process.emitWarning(warning);
+    emitCpuhpWarning(`${what}; onLockup is 'warn', so the CPU is left as it is: it runs nothing else until that code returns`, WARNING_CODES.SOFT_LOCKUP);
   }
 
   /** What a stuck CPU was running, as well as the controller can tell from outside. */

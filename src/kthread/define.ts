@@ -6,6 +6,7 @@
 
 import type { TransferListItem } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
+import type { DefinitionKind } from '../protocol/control-plane.js';
 import { allKeys, describeValue, readOptions, transferList } from '../controller/arguments.js';
 
 export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never;
@@ -95,7 +96,10 @@ export type JobDefinition<Args = unknown, Result = unknown> = Extract<Definition
   readonly __result?: Result;
 };
 
-export type DefinitionKind = Definition[typeof DEFINITION];
+export type { DefinitionKind };
+// Every tag a definition can carry is a kind the protocol names: a new kind must be added there first.
+const TAGS_ARE_PROTOCOL_KINDS: Definition[typeof DEFINITION] extends DefinitionKind ? true : never = true;
+void TAGS_ARE_PROTOCOL_KINDS;
 
 export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>): Definition {
   mustBeFunction('defineKthread(fn)', 'fn', fn, 'an async function (kt) => result');

@@ -5,7 +5,6 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
-import type { DefinitionKind } from '../kthread/define.js';
 import type { ReturnedJob } from './jobs.js';
 
 /** workerData of a CPU worker. */
@@ -24,6 +23,10 @@ export interface CpuWorkerData {
  */
 export const KWORKER_EXPORT = 'cpuhp:kworker';
 
+/** What a module export is, as its definition says (kthread/define.ts tags each with one). */
+export type DefinitionKind = 'kthread' | 'percpu' | 'cpu-callback' | 'job';
+
+/** Each module export a worker loaded, by name, with its kind (the worker reports it at load). */
 export type ModuleCatalogue = Readonly<Record<string, DefinitionKind>>;
 
 export interface CreateKthreadRequest {

@@ -6,18 +6,18 @@
  * warning goes to the listeners it would have gone to.
  */
 
+import { WARNING_CODES } from '../errors.js';
 import { describeError } from '../describe-value.js';
 import { InjectedListenerError } from './listener-fault.js';
 
 type WarningListener = (warning: Error) => void;
 
 /**
- * The runtime's warning about a trace listener that threw: a CpuhpWarning whose `cause` is
- * the error torture's listener threw. Known by its name and that cause, never by its
- * message; the runtime's warnings have no code (yet) to tell them apart by.
+ * The runtime's warning about a trace listener that threw: known by its code, and by its
+ * `cause` being the error torture's own listener threw, never by its message.
  */
 export function isListenerWarning(warning: Error): boolean {
-  return warning.name === 'CpuhpWarning' && warning.cause instanceof InjectedListenerError;
+  return (warning as Error & { code?: unknown }).code === WARNING_CODES.TRACE_LISTENER_THREW && warning.cause instanceof InjectedListenerError;
 }
 
 export class ProcessWatch {

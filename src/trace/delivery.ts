@@ -8,7 +8,7 @@
  */
 
 import type { EventEmitter } from 'node:events';
-import { ConfigError } from '../errors.js';
+import { ConfigError, emitCpuhpWarning, WARNING_CODES } from '../errors.js';
 import { describeError } from '../describe-value.js';
 import type { TraceEvent, TraceEventBody } from './events.js';
 
@@ -52,12 +52,11 @@ export class TraceDelivery {
     this.errors++;
     if (this.warned.has(listener)) return;
     this.warned.add(listener);
-    const warning = new Error(
+    emitCpuhpWarning(
       `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
-      { cause: error },
+      WARNING_CODES.TRACE_LISTENER_THREW,
+      error,
     );
-    warning.name = 'CpuhpWarning';
-    process.emitWarning(warning);
   }
 }
 
