@@ -28,9 +28,9 @@ import { allKeys, cpuNumber, describeValue, knownName, oneOf, readOptions, timeo
 import { setLongTimeout } from '../controller/timer.js';
 import { Latency, type LatencySummary } from '../controller/latency.js';
 import { CpuState } from '../protocol/cpu-state.js';
-import { AbortReason, Claim, offerClaim, releaseClaim, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
+import { AbortReason, isTaken, offerClaim, releaseClaim, requestAbort, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../protocol/jobs.js';
-import { claimWord, cpuBase, CPU_JOB_ABORT, CPU_JOB_ABORT_REASON, CPU_STATE, type Layout } from '../protocol/layout.js';
+import { claimWord, cpuBase, CPU_STATE, type Layout } from '../protocol/layout.js';
 import { Fifo } from './fifo.js';
 import { Job, type QueueWorkOptions } from './job.js';
 
@@ -478,10 +478,7 @@ export class Workqueue {
       this.settle(job, notStarted(cpu));
       return;
     }
-    const base = cpuBase(layout, cpu);
-    Atomics.store(words, base + CPU_JOB_ABORT_REASON, reason);
-    Atomics.store(words, base + CPU_JOB_ABORT, job.id);
-    Atomics.notify(words, base + CPU_JOB_ABORT);
+    requestAbort(words, cpuBase(layout, cpu), job.id, reason);
     this.settle(
       job,
       new JobError(`job '${job.name}' (id ${job.id}) ${why} while running on CPU ${cpu}; it has been asked to stop (ctx.signal)`, {
@@ -705,7 +702,7 @@ export class Workqueue {
   /** The job CPU `cpu`'s kworker has taken and not reported yet (the one running), if any. */
   runningOn(cpu: number): { readonly name: string; readonly id: number; readonly settled: boolean } | undefined {
     for (const job of this.handed[cpu]!) {
-      if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) return job;
+      if (job !== undefined && isTaken(this.host.words, claimWord(this.host.layout, cpu, job.slot))) return job;
     }
     return undefined;
   }
@@ -713,7 +710,7 @@ export class Workqueue {
   cpuStats(cpu: number): CpuJobStats {
     let running = 0;
     for (const job of this.handed[cpu]!) {
-      if (job !== undefined && (Atomics.load(this.host.words, claimWord(this.host.layout, cpu, job.slot)) & Claim.STATE_MASK) === Claim.TAKEN) running++;
+      if (job !== undefined && isTaken(this.host.words, claimWord(this.host.layout, cpu, job.slot))) running++;
     }
     return { ran: this.ran[cpu]!, handed: this.inflight(cpu), running, queued: this.waitingIn[cpu]! };
   }
