@@ -27,7 +27,7 @@ import { ConfigError, CpuhpError, JobError, type JobFailure } from '../errors.js
 import { allKeys, cpuNumber, describeValue, knownName, oneOf, readOptions, timeoutMs as timeoutArgument, transferList } from '../controller/arguments.js';
 import { setLongTimeout } from '../controller/timer.js';
 import { Latency, type LatencySummary } from '../controller/latency.js';
-import { CpuState } from '../protocol/cpu-state.js';
+import { CpuState, mayRunBound } from '../protocol/cpu-state.js';
 import { AbortReason, isTaken, offerClaim, releaseClaim, requestAbort, revokeClaim, type AbortReasonValue } from '../protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../protocol/jobs.js';
 import { claimWord, cpuBase, CPU_STATE, type Layout } from '../protocol/layout.js';
@@ -274,12 +274,14 @@ export class Workqueue {
   }
 
   /**
-   * Online for a job's placement: ONLINE, or DOWN_PREPARE while a cpuDown is under way (it may
-   * yet roll back); not a CPU a failed rollback left part-way (cpuUnavailable).
+   * Up for a job's placement: its bound threads may run (ONLINE, or DOWN_PREPARE while a
+   * cpuDown is under way, which may yet roll back), and a failed rollback did not leave it
+   * part-way (DOWN_PREPARE then too, but no operation is under way to finish it). partWay is
+   * never set on an ONLINE CPU: cpuUnavailable sets it on a CPU left DOWN_PREPARE or DEAD,
+   * and cpuOnline clears it in the turn the runtime makes the CPU ONLINE.
    */
   private isUp(cpu: number): boolean {
-    const state = this.state(cpu);
-    return state === CpuState.ONLINE || (state === CpuState.DOWN_PREPARE && !this.partWay[cpu]);
+    return mayRunBound(this.state(cpu)) && !this.partWay[cpu];
   }
 
   private stateName(cpu: number): string {
