@@ -133,7 +133,7 @@ export function abortReason(words: Int32Array, cpuBase: number): number {
  * abortLine() read), for at most `timeoutMs`. A write between that read and this wait makes
  * it return at once, so no request is missed.
  */
-export function waitAbortLine(words: Int32Array, cpuBase: number, seen: number, timeoutMs: number): Promise<unknown> | undefined {
+export function waitAbortLine(words: Int32Array, cpuBase: number, seen: number, timeoutMs: number): Promise<'ok' | 'timed-out'> | undefined {
   const wait = Atomics.waitAsync(words, cpuBase + CPU_JOB_ABORT, seen, timeoutMs);
   return wait.async ? wait.value : undefined;
 }
