@@ -18,7 +18,11 @@ export interface JobCounts {
   threw: number;
   aborted: number;
   timedOut: number;
-  /** Refused by queueWork(): the queue was full, or a strict job's CPU was offline. */
+  /**
+   * Refused without running: by queueWork() (the queue was full, or a strict job's CPU was
+   * offline), or later: a strict job with whenOffline 'fail' whose CPU went away before it
+   * started, or a job whose arguments could not be sent to a worker.
+   */
   refused: number;
   /** Moved off a CPU that went down or died, before they started. */
   migrated: number;
