@@ -10,7 +10,7 @@
  */
 
 import type { JobContext } from '../src/kthread/define.js';
-import { AbortReason } from '../src/protocol/job-claim.js';
+import { abortLine, AbortReason, abortReason, abortRequested, waitAbortLine, wakeAbortWaiters } from '../src/protocol/job-claim.js';
 
 /** Longest single wait of the abort watcher; the loop re-checks, so this only bounds a lost wake. */
 const WATCH_SLICE_MS = 1000;
@@ -29,8 +29,8 @@ export class RunningJob implements JobContext {
     readonly name: string,
     readonly cpu: number,
     private readonly words: Int32Array,
-    /** Index of CPU_JOB_ABORT; CPU_JOB_ABORT_REASON follows it. */
-    private readonly abortWord: number,
+    /** cpuBase() of this CPU: its abort line is read through job-claim.ts. */
+    private readonly cpuBase: number,
   ) {}
 
   get signal(): AbortSignal {
@@ -51,11 +51,11 @@ export class RunningJob implements JobContext {
   /** The job has ended: stop watching, and release the watcher's wait. */
   end(): void {
     this.running = false;
-    if (this.controller !== undefined) Atomics.notify(this.words, this.abortWord);
+    if (this.controller !== undefined) wakeAbortWaiters(this.words, this.cpuBase);
   }
 
   private requested(): boolean {
-    return Atomics.load(this.words, this.abortWord) === this.id;
+    return abortRequested(this.words, this.cpuBase, this.id);
   }
 
   private check(): void {
@@ -65,7 +65,7 @@ export class RunningJob implements JobContext {
   }
 
   private reason(): DOMException {
-    const why = Atomics.load(this.words, this.abortWord + 1);
+    const why = abortReason(this.words, this.cpuBase);
     const what = `job '${this.name}' (id ${this.id}) on CPU ${this.cpu}`;
     if (why === AbortReason.TIMED_OUT) return new DOMException(`${what} ran past its timeoutMs`, 'TimeoutError');
     return new DOMException(`${what} was aborted by its caller's AbortSignal`, 'AbortError');
@@ -73,13 +73,13 @@ export class RunningJob implements JobContext {
 
   private async watch(): Promise<void> {
     while (this.running && !abortedOf.call(this.controller!.signal)) {
-      const value = Atomics.load(this.words, this.abortWord);
+      const value = abortLine(this.words, this.cpuBase);
       if (value === this.id) {
         this.check();
         return;
       }
-      const wait = Atomics.waitAsync(this.words, this.abortWord, value, WATCH_SLICE_MS);
-      if (wait.async) await wait.value;
+      const waiting = waitAbortLine(this.words, this.cpuBase, value, WATCH_SLICE_MS);
+      if (waiting !== undefined) await waiting;
     }
   }
 }

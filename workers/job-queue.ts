@@ -13,7 +13,7 @@ import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import { asTransfer, DEFINITION, type Definition, type JobFn, type PerCpuThreadHooks } from '../src/kthread/define.js';
 import { takeClaim } from '../src/protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../src/protocol/jobs.js';
-import { claimWord, cpuBase, CPU_JOB_ABORT, CPU_JOBS_RUN, type Layout } from '../src/protocol/layout.js';
+import { claimWord, cpuBase, CPU_JOBS_RUN, type Layout } from '../src/protocol/layout.js';
 import { RunningJob } from './job-context.js';
 import type { KthreadTask } from './kthread-task.js';
 
@@ -81,7 +81,7 @@ export class JobQueue {
     Atomics.add(this.words, this.base + CPU_JOBS_RUN, 1);
     task.checkBound();
     const fn = this.jobFn(job.name);
-    const ctx = new RunningJob(job.id, job.name, this.cpu, this.words, this.base + CPU_JOB_ABORT);
+    const ctx = new RunningJob(job.id, job.name, this.cpu, this.words, this.base);
     const started = performance.now();
     // Everything that touches what the job returned is inside its error handling: a result
     // whose `then` getter throws, or a Proxy whose traps throw, is the job throwing (its
