@@ -107,3 +107,20 @@ t.test('busy, waiting and offline CPUs are never taken for stuck; watchdogMs 0 t
   t.equal(await off.queueWork('spinForever', { maxMs: 1500 }, { cpu: 1, affinity: 'strict' }), 'spun out its cap', 'with the watchdog off a long synchronous job runs to its end');
   t.equal(off.cpuState(1), 'online');
 });
+
+t.test('drain() resolves once a job aborted while it ran is gone with its failed CPU (its slot was the last thing outstanding)', async (t) => {
+  const rt = await startJobRuntime(t, { cpus: 2, watchdogMs: WATCHDOG_MS });
+  const failed = traceEvent(rt, 'cpu-failed', (e) => e.cpu === 1);
+  const started = sharedInts(1);
+  const controller = new AbortController();
+  const spinning = settle(rt.queueWork('spinForever', { maxMs: 60_000, started }, { cpu: 1, affinity: 'strict', signal: controller.signal }));
+  t.ok(await waitForWord(started, 0, (v) => v === 1, PATIENCE_MS), 'the job spins on CPU 1');
+  controller.abort();
+  const outcome = await spinning;
+  t.ok(!outcome.ok && outcome.error.code === 'ABORT_ERR', 'its promise rejects at once; the job itself runs on, holding the CPU');
+  // Nothing is outstanding but that job's slot: drain waits for it, and the watchdog then fails the CPU.
+  const drained = rt.drain({ timeoutMs: PATIENCE_MS });
+  await failed;
+  await t.resolves(drained, 'drain() resolves when the stuck CPU is failed and the slot is free');
+  t.equal(rt.stats().jobs.lockedUp, 0, 'the job had settled already: it is not counted again');
+});

@@ -93,6 +93,9 @@ export class Migration {
     for (const job of unstarted) if (job.transfer !== undefined) this.argsLost(job, cpu);
     this.requeue(cpu, unstarted.filter((job) => !job.settled), died === undefined ? 'stopped' : 'died');
     if (died !== undefined) this.host.trace({ type: 'jobs-worker-died', cpu, error: died });
+    // A job that settled earlier (aborted or timed out while it ran) held its slot until now:
+    // with that slot free, a drain() waiting only for it may resolve.
+    ledger.checkIdle();
   }
 
   private argsLost(job: Job, cpu: number): void {
