@@ -6,7 +6,10 @@
  *   its CPU's kworker must keep running jobs (the per-CPU thread check sees to that);
  * - spin: a job that never yields. The runtime's watchdog must reject it as 'soft-lockup'
  *   (started, run once) and fail its CPU like a worker death; the other jobs handed to that
- *   CPU move elsewhere, as on any worker death;
+ *   CPU move elsewhere, as on any worker death. Half of them are aborted once they run: the
+ *   promise must reject at once (ABORT_ERR, started), the job spins on regardless, and the
+ *   watchdog must still fail the CPU, which frees the job's slot (so the run's final drain
+ *   resolves only if the runtime notices that);
  * - long: a job that awaits 1.5 × the hotplug timeout, strictly on one CPU, and a cpuDown of
  *   that CPU while it runs. The cpuDown must time out and roll back (or succeed, if the job
  *   ended first), and the job must resolve, having run once.
@@ -29,7 +32,7 @@ const WATCH_MS = 100;
 
 export type Expectation =
   | { readonly kind: 'hostile'; readonly job: 'hostileJob'; readonly args: { readonly kind: HostileKind }; readonly what: string }
-  | { readonly kind: 'spin'; readonly job: 'spinJob'; readonly args: { readonly capMs: number }; readonly what: string; readonly cpu: number }
+  | { readonly kind: 'spin'; readonly job: 'spinJob'; readonly args: { readonly capMs: number }; readonly what: string; readonly cpu: number; readonly abort: boolean }
   | { readonly kind: 'long'; readonly job: 'longJob'; readonly args: { readonly ms: number }; readonly what: string; readonly cpu: number };
 
 export type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
@@ -56,7 +59,11 @@ interface Watched {
 
 export class FaultJobs {
   /** Spinning jobs not settled yet: their CPU, and their settling. */
-  private readonly spins = new Map<number, { cpu: number; settled: Promise<void> }>();
+  /**
+   * Spinning jobs whose CPU is still held: until they settle or, for one aborted while it ran
+   * (it spins on), until its CPU has failed (`released`).
+   */
+  private readonly spins = new Map<number, { cpu: number; settled: Promise<void>; released: (() => boolean) | undefined }>();
   private readonly watched = new Map<number, Watched>();
   private watcher: NodeJS.Timeout | undefined;
 
@@ -67,7 +74,10 @@ export class FaultJobs {
 
   /** Whether a spinning job was queued on `cpu` and has not settled. */
   spinning(cpu: number): boolean {
-    for (const spin of this.spins.values()) if (spin.cpu === cpu) return true;
+    for (const [index, spin] of this.spins) {
+      if (spin.released?.() === true) this.spins.delete(index);
+      else if (spin.cpu === cpu) return true;
+    }
     return false;
   }
 
@@ -92,19 +102,26 @@ export class FaultJobs {
     );
   }
 
-  async spin(rt: Runtime, cpu: number): Promise<void> {
+  async spin(rt: Runtime, cpu: number, abort: boolean): Promise<void> {
     const watchdogMs = this.run.watchdogMs!;
     await this.run.operate(
       rt,
       'jobs',
-      `queue a job that spins without yielding on CPU ${cpu}, for the watchdog`,
+      `queue a job that spins without yielding on CPU ${cpu}, for the watchdog${abort ? ', and abort it once it runs' : ''}`,
       async () => {
+        const controller = new AbortController();
+        const failuresBefore = rt.stats().cpus[cpu]!.failures;
         const queued = this.jobs.submit(
-          { kind: 'spin', job: 'spinJob', args: { capMs: SPIN_CAP_MS }, what: `a job that spins on CPU ${cpu}`, cpu },
-          { cpu, affinity: 'strict', whenOffline: 'fail' },
+          { kind: 'spin', job: 'spinJob', args: { capMs: SPIN_CAP_MS }, what: `a job that spins on CPU ${cpu}${abort ? ', aborted once it runs' : ''}`, cpu, abort },
+          { cpu, affinity: 'strict', whenOffline: 'fail', ...(abort ? { signal: controller.signal } : {}) },
         );
         if (queued === undefined) return "not queued: the run's job table is full";
-        this.spins.set(queued.index, { cpu, settled: queued.settled });
+        // An aborted spinning job holds its CPU until the watchdog fails it (or, were nothing
+        // to stop it, until it ends on its own after SPIN_CAP_MS).
+        const until = this.run.clock.now() + SPIN_CAP_MS;
+        const released = abort ? (): boolean => rt.stats().cpus[cpu]!.failures > failuresBefore || this.run.clock.now() > until : undefined;
+        this.spins.set(queued.index, { cpu, settled: queued.settled, released });
+        if (abort) void this.abortOnceStarted(queued.index, queued.settled, controller);
         this.watch(queued.index, watchdogMs + this.run.windowMs, (ranMs) =>
           `job ${queued.index} has spun without yielding on CPU ${cpu} for ${Math.round(ranMs)} ms (of controller progress) and nothing stopped it; with watchdogMs ${watchdogMs} and onLockup 'fail', the runtime must reject it as a 'soft-lockup' and fail the CPU`,
         );
@@ -112,6 +129,14 @@ export class FaultJobs {
       },
       'queue',
     );
+  }
+
+  /** Aborts the job at `index` once it has started (it spins on: abort cannot stop a loop that never awaits). */
+  private async abortOnceStarted(index: number, settled: Promise<void>, controller: AbortController): Promise<void> {
+    let done = false;
+    void settled.then(() => (done = true));
+    while (!done && !this.jobs.started(index)) await this.run.clock.sleep(10);
+    controller.abort();
   }
 
   /** A job longer than the hotplug timeout, strictly on `cpu`, and a cpuDown of `cpu` once it runs. */
@@ -135,7 +160,8 @@ export class FaultJobs {
   /** Checks a fault job's outcome against what the runtime promises for it. */
   settled(expectation: Expectation, index: number, ran: { runs: number; cpu: number }, outcome: Outcome): void {
     this.watched.delete(index);
-    this.spins.delete(index);
+    // An aborted spinning job stays in `spins` until its CPU has failed (see spinning()).
+    if (!(expectation.kind === 'spin' && expectation.abort && !outcome.ok && started_(outcome.error))) this.spins.delete(index);
     const counts = this.run.counts;
     const job = `job ${index} (${expectation.what})`;
     const error = outcome.ok ? undefined : outcome.error;
@@ -165,7 +191,14 @@ export class FaultJobs {
           counts.jobsRejected++; // its CPU failed or went down before it started
           return;
         }
-        this.run.violation(`${job} ran ${ran.runs} times and ${said}; the watchdog must reject it as a 'soft-lockup', started, having run once`);
+        if (expectation.abort && code === 'ABORT_ERR' && started === true && ran.runs === 1) {
+          counts.jobsRejected++;
+          counts.faultsSurvived++;
+          return;
+        }
+        this.run.violation(
+          `${job} ran ${ran.runs} times and ${said}; the watchdog must reject it as a 'soft-lockup', started, having run once${expectation.abort ? ', or the abort reject it (ABORT_ERR, started)' : ''}`,
+        );
         return;
       case 'long':
         if (outcome.ok && ran.runs === 1) {
@@ -200,10 +233,21 @@ export class FaultJobs {
     }
   }
 
-  /** Resolves once every spinning job has settled. */
-  async quiesce(): Promise<string> {
+  /**
+   * Resolves once every spinning job has settled and every CPU an aborted one held has
+   * failed. While an aborted one still holds its CPU, a drain() is asked for first: its
+   * job's slot may be the last thing outstanding, so the drain must resolve once the
+   * watchdog has failed that CPU, whatever else settles or not meanwhile.
+   */
+  async quiesce(rt: Runtime): Promise<string> {
     const left = [...this.spins.values()];
+    const holding = left.filter((spin) => spin.released !== undefined && !spin.released());
+    const drained = holding.length > 0 ? rt.drain() : undefined;
     await Promise.all(left.map((spin) => spin.settled));
+    // The watchdog fails the CPU of an aborted spinning job within watchdogMs of its start;
+    // the run's hang bounds report it if it never does.
+    for (const spin of left) while (spin.released !== undefined && !spin.released()) await this.run.clock.sleep(10);
+    if (drained !== undefined) await drained;
     return left.length === 0 ? 'no spinning job under way' : `${left.length} spinning ${left.length === 1 ? 'job' : 'jobs'} settled`;
   }
 
@@ -211,6 +255,11 @@ export class FaultJobs {
     clearInterval(this.watcher);
     this.watched.clear();
   }
+}
+
+/** Whether a rejection says the job had started (an abort of a running job does). */
+function started_(error: unknown): boolean {
+  return error instanceof JobError && error.started;
 }
 
 function preview(value: unknown): string {

@@ -55,7 +55,7 @@ export class Finale {
     ctx.states.disarm();
     const patience = this.patience();
     const ok = (): boolean => !ops.failed();
-    if (ok()) await ops.operate(rt, 'final', 'every spinning job is caught', () => ctx.jobs.quiesce(), 'job');
+    if (ok()) await ops.operate(rt, 'final', 'every spinning job is caught', () => ctx.jobs.quiesce(rt), 'job');
     if (ok()) await ctx.onoff.completePartWay(rt);
     if (ok() && ctx.injects('states')) await ctx.states.removeAll(rt);
     if (ok()) await ops.operate(rt, 'final', 'every per-CPU thread of every online CPU runs', () => this.settle(rt), ops.bound('kthread-locked'));

@@ -118,7 +118,7 @@ export class JobActor {
         const how = due === 1 ? 'exit' : random.pick<KillHow>(['exit', 'uncaught', 'oom']);
         await this.run.operate(rt, 'jobs', `kill the worker of CPU ${cpu} (${how})`, () => this.kill(rt, cpu, how), 'job');
       } else if (due === 2 || (due === 0 && random.next() < spin)) {
-        await this.faults.spin(rt, random.pick(online));
+        await this.faults.spin(rt, random.pick(online), random.next() < 0.5);
       } else if (due === 3 || (due === 0 && random.next() < hostile)) {
         await this.faults.hostile(rt, random);
       } else if (due === 4 || (due === 0 && random.next() < long)) {
@@ -210,8 +210,8 @@ export class JobActor {
   }
 
   /** Resolves once no spinning job is left (each is caught by the watchdog, or refused). */
-  quiesce(): Promise<string> {
-    return this.faults.quiesce();
+  quiesce(rt: Runtime): Promise<string> {
+    return this.faults.quiesce(rt);
   }
 
   private resolved(index: number): void {
