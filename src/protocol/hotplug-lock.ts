@@ -1,6 +1,8 @@
 /**
  * The read side of the hotplug lock, for the strategies that take one around every unit
- * of work of a per-CPU thread, and the writer word they share.
+ * of work of a per-CPU thread, and the writer word they share. READ_LOCK_FACTORIES says,
+ * per strategy, which read lock a CPU's worker takes: none under park and recreate, whose
+ * per-CPU threads only poll their own flags word (kthread-state.ts).
  *
  * GLOBAL_WRITER (controller writes; readers only read it):
  *   WRITER_WAITING   refcount: a writer waits for GLOBAL_REFCOUNT to reach zero, so the
@@ -30,7 +32,10 @@
  *   exit:  sub 1; if the writer word is set, notify this CPU's count.
  */
 
-import { GLOBAL_REFCOUNT, GLOBAL_WRITER } from './layout.js';
+import { cpuBase, CPU_READERS, CPU_READ_HELD, GLOBAL_REFCOUNT, GLOBAL_WRITER, STRATEGY_IDS, type Layout } from './layout.js';
+
+/** A strategy's name, as the header of the shared memory numbers it (layout.ts). */
+export type StrategyName = (typeof STRATEGY_IDS)[number];
 
 export const Writer = {
   WRITER_WAITING: 1 << 0,
@@ -124,3 +129,17 @@ export function percpuReadLock(words: Int32Array, readers: number): ReadLock {
     exit,
   };
 }
+
+/** The read lock the worker of `cpu` takes around each unit of work, or undefined for none. */
+export type ReadLockFactory = (words: Int32Array, layout: Layout, cpu: number) => ReadLock | undefined;
+
+/**
+ * The worker side of each strategy, by name: the one place a strategy name becomes a read
+ * lock (the controller side's writers are chosen in hotplug/strategies/index.ts).
+ */
+export const READ_LOCK_FACTORIES: Readonly<Record<StrategyName, ReadLockFactory>> = {
+  park: () => undefined,
+  refcount: (words, layout, cpu) => refcountReadLock(words, cpuBase(layout, cpu) + CPU_READ_HELD),
+  'percpu-rwsem': (words, layout, cpu) => percpuReadLock(words, cpuBase(layout, cpu) + CPU_READERS),
+  recreate: () => undefined,
+};
