@@ -9,6 +9,9 @@
  *                    reader that drops it to zero must notify that word.
  *   READERS_BLOCKED  refcount phase 3 and percpu-rwsem: new readers must not enter; they
  *                    back off and Atomics.waitAsync on this word.
+ *   Each operation raises its flags with Atomics.or and clears them with releaseReaders():
+ *   all of them at its end, or at once if its writer times out; a refcount phase 3 that
+ *   times out clears only the flags it raised itself, leaving those of its begin().
  *   bits 8..31       a kick counter: the controller adds KICK after it sets a park or stop
  *                    request that a backed-off reader must see. Readers wait with the whole
  *                    word as the expected value, so clearing a flag or a kick always changes
@@ -50,10 +53,13 @@ export function kickReaders(words: Int32Array): void {
   Atomics.notify(words, GLOBAL_WRITER);
 }
 
-/** Clears the writer's flags (keeping the kick count moving) and wakes every backed-off reader. */
-export function releaseReaders(words: Int32Array): void {
+/**
+ * Clears the writer's flags, all of them or only `flags` (keeping the kick count moving),
+ * and wakes every backed-off reader.
+ */
+export function releaseReaders(words: Int32Array, flags: number = Writer.FLAGS): void {
   Atomics.add(words, GLOBAL_WRITER, Writer.KICK);
-  Atomics.and(words, GLOBAL_WRITER, ~Writer.FLAGS);
+  Atomics.and(words, GLOBAL_WRITER, ~(flags & Writer.FLAGS));
   Atomics.notify(words, GLOBAL_WRITER);
 }
 
