@@ -10,7 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { KWORKER_EXPORT, type CpuWorkerApi, type CpuWorkerData, type CpuWorkerEvent, type CreateKthreadRequest, type ExitRecord } from '../src/protocol/control-plane.js';
-import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_READERS, CPU_READ_HELD, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
+import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
 import { Dormancy } from '../src/protocol/cpu-state.js';
 import { blockWhileWord } from '../src/protocol/wait.js';
 import { KtFlag } from '../src/protocol/kthread-state.js';
@@ -20,7 +20,7 @@ import { CpuScheduler } from './scheduler.js';
 import { loadModules, type LoadedModules } from './modules.js';
 import { JobQueue } from './job-queue.js';
 import { smpbootThreadFn, type HotplugReadSide } from './smpboot.js';
-import { percpuReadLock, refcountReadLock } from '../src/protocol/hotplug-lock.js';
+import { READ_LOCK_FACTORIES } from '../src/protocol/hotplug-lock.js';
 import { endpointOf } from '../src/protocol/endpoint.js';
 
 const HEARTBEAT_MS = 5;
@@ -31,12 +31,8 @@ const port = parentPort;
 const { cpu, memory, modules, jobPort } = workerData as CpuWorkerData;
 const { words, layout, strategy } = attachSharedMemory(memory);
 const base = cpuBase(layout, cpu);
-const readSide: HotplugReadSide | undefined =
-  strategy === 'refcount'
-    ? { words, readLock: refcountReadLock(words, base + CPU_READ_HELD) }
-    : strategy === 'percpu-rwsem'
-      ? { words, readLock: percpuReadLock(words, base + CPU_READERS) }
-      : undefined;
+const readLock = READ_LOCK_FACTORIES[strategy](words, layout, cpu);
+const readSide: HotplugReadSide | undefined = readLock === undefined ? undefined : { words, readLock };
 const scheduler = new CpuScheduler();
 const tasks = new Map<number, KthreadTask>();
 const exits = new Map<number, ExitRecord>();

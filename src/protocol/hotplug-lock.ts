@@ -1,12 +1,17 @@
 /**
  * The read side of the hotplug lock, for the strategies that take one around every unit
- * of work of a per-CPU thread, and the writer word they share.
+ * of work of a per-CPU thread, and the writer word they share. READ_LOCK_FACTORIES says,
+ * per strategy, which read lock a CPU's worker takes: none under park and recreate, whose
+ * per-CPU threads only poll their own flags word (kthread-state.ts).
  *
  * GLOBAL_WRITER (controller writes; readers only read it):
  *   WRITER_WAITING   refcount: a writer waits for GLOBAL_REFCOUNT to reach zero, so the
  *                    reader that drops it to zero must notify that word.
  *   READERS_BLOCKED  refcount phase 3 and percpu-rwsem: new readers must not enter; they
  *                    back off and Atomics.waitAsync on this word.
+ *   Each operation raises its flags with Atomics.or and clears them with releaseReaders():
+ *   all of them at its end, or at once if its writer times out; a refcount phase 3 that
+ *   times out clears only the flags it raised itself, leaving those of its begin().
  *   bits 8..31       a kick counter: the controller adds KICK after it sets a park or stop
  *                    request that a backed-off reader must see. Readers wait with the whole
  *                    word as the expected value, so clearing a flag or a kick always changes
@@ -30,7 +35,10 @@
  *   exit:  sub 1; if the writer word is set, notify this CPU's count.
  */
 
-import { GLOBAL_REFCOUNT, GLOBAL_WRITER } from './layout.js';
+import { cpuBase, CPU_READERS, CPU_READ_HELD, GLOBAL_REFCOUNT, GLOBAL_WRITER, STRATEGY_IDS, type Layout } from './layout.js';
+
+/** A strategy's name, as the header of the shared memory numbers it (layout.ts). */
+export type StrategyName = (typeof STRATEGY_IDS)[number];
 
 export const Writer = {
   WRITER_WAITING: 1 << 0,
@@ -45,10 +53,13 @@ export function kickReaders(words: Int32Array): void {
   Atomics.notify(words, GLOBAL_WRITER);
 }
 
-/** Clears the writer's flags (keeping the kick count moving) and wakes every backed-off reader. */
-export function releaseReaders(words: Int32Array): void {
+/**
+ * Clears the writer's flags, all of them or only `flags` (keeping the kick count moving),
+ * and wakes every backed-off reader.
+ */
+export function releaseReaders(words: Int32Array, flags: number = Writer.FLAGS): void {
   Atomics.add(words, GLOBAL_WRITER, Writer.KICK);
-  Atomics.and(words, GLOBAL_WRITER, ~Writer.FLAGS);
+  Atomics.and(words, GLOBAL_WRITER, ~(flags & Writer.FLAGS));
   Atomics.notify(words, GLOBAL_WRITER);
 }
 
@@ -124,3 +135,17 @@ export function percpuReadLock(words: Int32Array, readers: number): ReadLock {
     exit,
   };
 }
+
+/** The read lock the worker of `cpu` takes around each unit of work, or undefined for none. */
+export type ReadLockFactory = (words: Int32Array, layout: Layout, cpu: number) => ReadLock | undefined;
+
+/**
+ * The worker side of each strategy, by name: the one place a strategy name becomes a read
+ * lock (the controller side's writers are chosen in hotplug/strategies/index.ts).
+ */
+export const READ_LOCK_FACTORIES: Readonly<Record<StrategyName, ReadLockFactory>> = {
+  park: () => undefined,
+  refcount: (words, layout, cpu) => refcountReadLock(words, cpuBase(layout, cpu) + CPU_READ_HELD),
+  'percpu-rwsem': (words, layout, cpu) => percpuReadLock(words, cpuBase(layout, cpu) + CPU_READERS),
+  recreate: () => undefined,
+};

@@ -7,7 +7,9 @@
  *                readers keep running everywhere, pinned ones included;
  *   down, phase 2: the teardown callbacks run (the state machine's steps above smpboot);
  *   down, phase 3 (quiesce): block new readers on every CPU, wait for zero again, then park
- *                the dying CPU's threads; readers elsewhere stay blocked until the end.
+ *                the dying CPU's threads; readers elsewhere stay blocked until the end. If
+ *                the drain or the park times out, phase 3 is withdrawn (the CPU rolls back
+ *                to phase 2, readers running) and readers backed off on it are woken.
  *   up (begin):  mainline cpu_hotplug_begin(): block readers and wait for zero, for the
  *                whole operation.
  *
@@ -43,14 +45,21 @@ export const refcountStrategy: StrategyFactory = ({ words, threads }) => {
     },
     end,
     async quiesce(cpu, timeoutMs) {
-      Atomics.or(words, GLOBAL_WRITER, Writer.WRITER_WAITING | Writer.READERS_BLOCKED);
+      const phase3 = Writer.WRITER_WAITING | Writer.READERS_BLOCKED;
+      // Only the flags begin() did not raise are phase 3's own (an up's rollback comes here
+      // with both held already): on failure those, and no more, are withdrawn.
+      const own = phase3 & ~Atomics.or(words, GLOBAL_WRITER, phase3);
       if (!(await drained(timeoutMs))) {
-        return [`${Atomics.load(words, GLOBAL_REFCOUNT)} holders of the global hotplug refcount`];
+        const holders = Atomics.load(words, GLOBAL_REFCOUNT);
+        releaseReaders(words, own);
+        return [`${holders} holders of the global hotplug refcount`];
       }
       // Readers of this CPU backed off on the writer word: the kick makes them see CPU_PARK.
       const parked = threads.parkCpu(cpu, timeoutMs);
       kickReaders(words);
-      return parked;
+      const unresponsive = await parked;
+      if (unresponsive.length > 0) releaseReaders(words, own);
+      return unresponsive;
     },
     release: (cpu) => threads.unparkCpu(cpu),
   };

@@ -5,10 +5,11 @@
  * CPU's worker sleeps or is terminated. The state machine around it is shared.
  */
 
+import type { StrategyName } from '../../protocol/hotplug-lock.js';
 import { STRATEGY_IDS, type Layout } from '../../protocol/layout.js';
 import type { HotplugDirection } from '../../trace/events.js';
 
-export type StrategyName = (typeof STRATEGY_IDS)[number];
+export type { StrategyName };
 
 export const STRATEGIES: readonly StrategyName[] = STRATEGY_IDS;
 
