@@ -10,7 +10,7 @@
  */
 
 import type { JobContext } from '../src/kthread/define.js';
-import { abortLine, AbortReason, abortReason, abortRequested, waitAbortLine, wakeAbortWaiters } from '../src/protocol/job-claim.js';
+import { abortLine, AbortReason, abortReason, abortRequested, abortTag, waitAbortLine, wakeAbortWaiters } from '../src/protocol/job-claim.js';
 
 /** Longest single wait of the abort watcher; the loop re-checks, so this only bounds a lost wake. */
 const WATCH_SLICE_MS = 1000;
@@ -74,7 +74,7 @@ export class RunningJob implements JobContext {
   private async watch(): Promise<void> {
     while (this.running && !abortedOf.call(this.controller!.signal)) {
       const value = abortLine(this.words, this.cpuBase);
-      if (value === this.id) {
+      if (value === abortTag(this.id)) {
         this.check();
         return;
       }

@@ -8,7 +8,7 @@
 import { JobError } from '../errors.js';
 import { describeValue } from '../controller/arguments.js';
 import { setLongTimeout } from '../controller/timer.js';
-import { AbortReason, type AbortReasonValue } from '../protocol/job-claim.js';
+import { AbortReason, isAbortTagFree, type AbortReasonValue } from '../protocol/job-claim.js';
 import type { JobCpus } from './cpus.js';
 import type { Ledger } from './drain.js';
 import { Job } from './job.js';
@@ -39,6 +39,12 @@ export class Submission {
   private closed = false;
 
   constructor(private readonly host: SubmissionHost) {}
+
+  /** A new job id: they count up, skipping the few the abort line could not tell from "no job". */
+  private issueId(): number {
+    while (!isAbortTagFree(this.nextId)) this.nextId++;
+    return this.nextId++;
+  }
 
   /** shutdown(): no job is accepted from now on. */
   close(): void {
@@ -78,7 +84,7 @@ export class Submission {
       );
     }
     return new Promise((resolve, reject) => {
-      const job = new Job(this.nextId++, name, args, checked.transfer, cpu, strict, waitOffline, resolve, reject);
+      const job = new Job(this.issueId(), name, args, checked.transfer, cpu, strict, waitOffline, resolve, reject);
       this.host.ledger.admit();
       counts.submitted++;
       queues.enqueue(job, queue === 'own' ? cpu! : queues.shared, false);

@@ -109,7 +109,7 @@ export type AbortReasonValue = (typeof AbortReason)[keyof typeof AbortReason];
  */
 export function requestAbort(words: Int32Array, cpuBase: number, jobId: number, reason: AbortReasonValue): void {
   Atomics.store(words, cpuBase + CPU_JOB_ABORT_REASON, reason);
-  Atomics.store(words, cpuBase + CPU_JOB_ABORT, jobId);
+  Atomics.store(words, cpuBase + CPU_JOB_ABORT, abortTag(jobId));
   Atomics.notify(words, cpuBase + CPU_JOB_ABORT);
 }
 
@@ -120,7 +120,22 @@ export function abortLine(words: Int32Array, cpuBase: number): number {
 
 /** The worker's side: has the controller asked the job `jobId` to stop? */
 export function abortRequested(words: Int32Array, cpuBase: number, jobId: number): boolean {
-  return abortLine(words, cpuBase) === jobId;
+  return abortLine(words, cpuBase) === abortTag(jobId);
+}
+
+/**
+ * What the abort line holds for the job `jobId`: the id as an Int32 word holds it, so ids
+ * past 2^31 - 1 (after that many jobs) still name their job. Two ids 2^32 apart share a tag;
+ * only one job runs on a CPU at a time, and the job runtime issues no id whose tag is 0, the
+ * line's "no job" (isAbortTagFree).
+ */
+export function abortTag(jobId: number): number {
+  return jobId | 0;
+}
+
+/** Whether `jobId` may be issued: its tag is not the abort line's "no job". */
+export function isAbortTagFree(jobId: number): boolean {
+  return abortTag(jobId) !== 0;
 }
 
 /** The worker's side: why the controller asked; read once abortRequested() said it did. */

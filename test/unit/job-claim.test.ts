@@ -12,6 +12,8 @@ import {
   AbortReason,
   abortReason,
   abortRequested,
+  abortTag,
+  isAbortTagFree,
   Claim,
   isTaken,
   offerClaim,
@@ -113,6 +115,15 @@ t.test('the abort line: the controller names the job and why; the worker reads b
   t.ok(abortRequested(words, base, 9));
   t.notOk(abortRequested(words, base, 7), 'the line names the last job asked only');
   t.equal(abortReason(words, base), AbortReason.ABORTED);
+  // After 2^31 - 1 jobs the ids no longer fit the word as they are: they still name their job.
+  for (const id of [2 ** 31 - 1, 2 ** 31, 2 ** 31 + 5, 2 ** 32 - 1, 2 ** 32 + 3]) {
+    requestAbort(words, base, id, AbortReason.ABORTED);
+    t.ok(abortRequested(words, base, id), `job ${id} is asked`);
+    t.notOk(abortRequested(words, base, id + 1), `job ${id + 1} is not`);
+    t.equal(abortLine(words, base), abortTag(id), 'the line holds its tag');
+  }
+  t.notOk(isAbortTagFree(2 ** 32), 'an id whose tag is "no job" is never issued');
+  t.ok(isAbortTagFree(2 ** 32 + 1));
 });
 
 const SLOTS = 1024;
