@@ -11,7 +11,7 @@
 
 import { KthreadError } from '../errors.js';
 import type { CreateKthreadRequest } from '../protocol/control-plane.js';
-import { clearFlags, KtFlag, kthreadStateName, setFlags, type KthreadStateName } from '../protocol/kthread-state.js';
+import { KtFlag, kthreadStateName, setFlags, type KthreadStateName } from '../protocol/kthread-state.js';
 import { ktBase, type Layout, KT_BOUND_CPU, KT_FLAGS, KT_ITERATIONS, KT_LAST_CPU, KT_PARKS, KT_VIOLATIONS, LINE_WORDS, KT_LINES } from '../protocol/layout.js';
 import type { TraceSink } from '../trace/events.js';
 
@@ -198,11 +198,6 @@ export class KthreadRegistry {
       this.forget(record, why);
       this.trace({ type: 'exit', cpu, thread: record.name, ok: false, error: traced });
     }
-  }
-
-  /** Clears CPU_PARK of every thread bound to `cpu` (smpboot's unpark); threads with SHOULD_PARK stay parked. */
-  clearCpuPark(cpu: number): void {
-    for (const record of this.recordsOn(cpu)) clearFlags(this.words, record.base + KT_FLAGS, KtFlag.CPU_PARK);
   }
 }
 

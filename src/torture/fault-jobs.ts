@@ -43,6 +43,8 @@ export interface FaultJobsHost {
   submit(expectation: Expectation, options: QueueWorkOptions): { index: number; settled: Promise<void> } | undefined;
   /** Whether the job at `index` has started: its first line counts its run. */
   started(index: number): boolean;
+  /** Resolves true once the job at `index` has started (tracked jobs notify their run word), false after `timeoutMs`. */
+  waitStarted(index: number, timeoutMs: number): Promise<boolean>;
   /** The CPU the job at `index` ran on, or -1. */
   ranOn(index: number): number;
   /** How the kworker of `cpu` is, for a report. */
@@ -133,10 +135,9 @@ export class FaultJobs {
 
   /** Aborts the job at `index` once it has started (it spins on: abort cannot stop a loop that never awaits). */
   private async abortOnceStarted(index: number, settled: Promise<void>, controller: AbortController): Promise<void> {
-    let done = false;
-    void settled.then(() => (done = true));
-    while (!done && !this.jobs.started(index)) await this.run.clock.sleep(10);
-    controller.abort();
+    // Started, or settled without starting (its CPU went away), or never: at most until the spin's own cap.
+    const started = await Promise.race([this.jobs.waitStarted(index, SPIN_CAP_MS), settled.then(() => false)]);
+    if (started) controller.abort();
   }
 
   /** A job longer than the hotplug timeout, strictly on `cpu`, and a cpuDown of `cpu` once it runs. */
@@ -150,8 +151,7 @@ export class FaultJobs {
       const patience = 4 * this.run.hotplugTimeoutMs + (this.run.watchdogMs ?? 0);
       let settled = false;
       void queued.settled.then(() => (settled = true));
-      const deadline = this.run.clock.now() + patience;
-      while (!this.jobs.started(queued.index) && !settled && this.run.clock.now() < deadline) await this.run.clock.sleep(10);
+      await Promise.race([this.jobs.waitStarted(queued.index, patience), queued.settled]);
       if (this.jobs.started(queued.index)) return undefined;
       return settled ? `job ${queued.index} settled before it started (its CPU failed meanwhile); no cpuDown` : `job ${queued.index} did not start within ${patience} ms; no cpuDown`;
     });

@@ -20,6 +20,7 @@ import type { FaultName } from './faults.js';
 import type { ProgressClock } from './progress-clock.js';
 import { FaultJobs, type Expectation } from './fault-jobs.js';
 import { KWORKER_EXPORT } from '../protocol/control-plane.js';
+import { waitForWord } from '../protocol/wait.js';
 
 /** What the job actor needs of the run it is part of. */
 export interface ActorContext {
@@ -81,6 +82,7 @@ export class JobActor {
     this.faults = new FaultJobs(run, {
       submit: (expectation, options) => this.submitTracked(expectation, options),
       started: (index) => this.started(index),
+      waitStarted: (index, timeoutMs) => waitForWord(this.runs, index, (v) => v > 0, timeoutMs),
       ranOn: (index) => this.ran(index).cpu,
       kworker: (cpu) => this.kworker(cpu),
     });

@@ -119,6 +119,7 @@ export interface TrackedJobArgs {
 function track({ runs, cpus, index }: TrackedJobArgs, cpu: number): void {
   Atomics.store(cpus, index, cpu + 1);
   Atomics.add(runs, index, 1);
+  Atomics.notify(runs, index); // the controller may wait for this job to start (FaultJobsHost.waitStarted)
 }
 
 /** An injected fault: a job that returns, throws or rejects with a hostile value (hostile.ts). */
