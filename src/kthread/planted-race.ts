@@ -31,19 +31,25 @@ export class PlantedRace {
     return threads.filter((r) => r !== running);
   }
 
-  /** At CPU DEAD: parks the thread held back from the CPU's park, if there is one. */
+  /**
+   * At CPU DEAD: parks the thread held back from the CPU's park, if there is one. It runs
+   * inside the guard-timed DYING step, so both of its waits together stay within half of
+   * `timeoutMs`: a park request set after that step timed out and rolled back would be
+   * left on a thread of an online CPU, which nothing would clear (seen under load, where a
+   * sleeping held-back thread ran no work for the whole bound).
+   */
   async parkHeldBack(cpu: number, timeoutMs: number): Promise<void> {
     const record = this.heldBack.get(cpu);
     if (record === undefined) return;
     this.heldBack.delete(cpu);
     if (record.gone !== undefined) return;
     // Let it run on the dead CPU until its next iteration notification (every 256), so the
-    // race shows every time rather than only when the window happens to be hit.
+    // race shows every time it runs rather than only when the window happens to be hit.
     const iterations = record.base + KT_ITERATIONS;
     const next = (Math.floor(Atomics.load(this.words, iterations) / 256) + 1) * 256;
-    await waitForWord(this.words, iterations, (v) => v >= next, timeoutMs);
+    await waitForWord(this.words, iterations, (v) => v >= next, timeoutMs / 4);
     setFlags(this.words, record.base + KT_FLAGS, KtFlag.CPU_PARK);
-    await waitForWord(this.words, record.base + KT_FLAGS, parkAcknowledged, timeoutMs);
+    await waitForWord(this.words, record.base + KT_FLAGS, parkAcknowledged, timeoutMs / 4);
   }
 
   /** The CPU's threads are gone: nothing is held back there any more. */
