@@ -101,6 +101,8 @@ export function assembleRooms(words: Int32Array, layout: Layout, options: Resolv
     trace,
     threadsRun: (cpu) => machine.passed(cpu, CPUHP_AP_SMPBOOT_THREADS) && workers.of(cpu).alive,
     failCpu: (cpu, why) => failures.failCpu(cpu, why),
+    parkThenSleep: (cpu, ms) => workers.parkThenSleep(cpu, ms),
+    wake: (cpu) => workers.ensureAwake(cpu, CPUHP_AP_SMPBOOT_THREADS),
   });
 
   /**

@@ -103,7 +103,7 @@ export class Runtime extends TraceEmitter {
       layout: this.layout,
       jobNames,
       maxQueue: this.options.maxQueue,
-      takeBack: (cpu, ids) => this.rooms.workers.call(cpu, (api) => api.takeBackJobs([...ids])),
+      takeBack: (cpu, ids) => this.rooms.workers.takeBackJobs(cpu, ids),
       trace: this.trace,
     });
     for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.attach(cpu, this.rooms.workers.of(cpu).jobPort);

@@ -3,17 +3,15 @@
  *
  * It loads the runtime's kthread modules, runs the kthreads bound to this CPU as cooperative
  * async functions (scheduler.ts), answers the controller's control-plane calls over comlink,
- * and follows the dormancy handshake of cpu-state.ts: when the controller declares the CPU
- * dead it blocks this OS thread in Atomics.wait, so a dead CPU runs no JavaScript at all.
+ * and follows the dormancy handshake of cpu-state.ts (dormancy.ts): when the CPU goes down
+ * this OS thread blocks in Atomics.wait, so a dead CPU runs no JavaScript at all.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { KWORKER_EXPORT, type CpuWorkerApi, type CpuWorkerData, type CpuWorkerEvent, type CreateKthreadRequest, type ExitRecord } from '../src/protocol/control-plane.js';
-import { attachSharedMemory, cpuBase, ktBase, CPU_DORMANT, CPU_DORMANCIES, CPU_HEARTBEAT, CPU_VIOLATIONS, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
-import { Dormancy } from '../src/protocol/cpu-state.js';
-import { blockWhileWord } from '../src/protocol/wait.js';
-import { KtFlag } from '../src/protocol/kthread-state.js';
+import { attachSharedMemory, cpuBase, ktBase, CPU_HEARTBEAT, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
+import { CpuDormancy } from './dormancy.js';
 import { KthreadTask } from './kthread-task.js';
 import { DEFINITION } from '../src/kthread/define.js';
 import { CpuScheduler } from './scheduler.js';
@@ -24,7 +22,6 @@ import { READ_LOCK_FACTORIES } from '../src/protocol/hotplug-lock.js';
 import { endpointOf } from '../src/protocol/endpoint.js';
 
 const HEARTBEAT_MS = 5;
-const WAIT_SLICE_MS = 1000;
 
 if (parentPort === null) throw new Error('workers/cpu.js is a worker_threads entry point; start it through Runtime.start()');
 const port = parentPort;
@@ -42,6 +39,9 @@ loaded.catch(() => undefined);
 let definitions: LoadedModules['definitions'] | undefined;
 void loaded.then((modules) => (definitions = modules.definitions), () => undefined);
 const jobs = new JobQueue(jobPort, words, layout, cpu, () => definitions);
+const dormancy = new CpuDormancy(words, base, function* () {
+  for (const slot of tasks.keys()) yield ktBase(layout, slot) + KT_FLAGS;
+});
 
 function post(event: CpuWorkerEvent): void {
   port.postMessage(event);
@@ -81,11 +81,12 @@ async function createKthread(request: CreateKthreadRequest): Promise<void> {
   if (Atomics.load(words, slotBase + KT_BOUND_CPU) !== cpu) {
     throw new Error(`slot ${request.slot} is bound to CPU ${Atomics.load(words, slotBase + KT_BOUND_CPU)}, not CPU ${cpu}`);
   }
-  const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler);
+  const task = new KthreadTask(cpu, request.id, request.name, request.data, { words, slot: slotBase, cpu: base }, scheduler, dormancy);
   // A slot is reused only after the controller forgot its last thread; an exit record it
   // never collected (a reap that timed out) must not be taken for the new thread's.
   exits.delete(request.slot);
   tasks.set(request.slot, task);
+  dormancy.forgetChecks();
   task.markStarted();
   body(task).then(
     (value) => finish(request, task, exitRecord(value)),
@@ -146,40 +147,7 @@ const heartbeat = setInterval(() => {
   Atomics.notify(words, base + CPU_HEARTBEAT);
 }, HEARTBEAT_MS);
 
-/**
- * The dead-CPU path. Called only when the controller wrote SLEEP_REQUESTED, which it does
- * after every bound thread acknowledged PARKED; a thread not parked here is a violation.
- */
-function goDormant(): void {
-  for (const [slot] of tasks) {
-    const flags = Atomics.load(words, ktBase(layout, slot) + KT_FLAGS);
-    if (!(flags & (KtFlag.PARKED | KtFlag.EXITED))) Atomics.add(words, base + CPU_VIOLATIONS, 1);
-  }
-  if (Atomics.compareExchange(words, base + CPU_DORMANT, Dormancy.SLEEP_REQUESTED, Dormancy.DORMANT) !== Dormancy.SLEEP_REQUESTED) {
-    return; // the controller withdrew the request (rollback) before we got here
-  }
-  Atomics.add(words, base + CPU_DORMANCIES, 1);
-  Atomics.notify(words, base + CPU_DORMANT);
-  const next = blockWhileWord(words, base + CPU_DORMANT, Dormancy.DORMANT, WAIT_SLICE_MS);
-  if (next === Dormancy.WAKE_REQUESTED) {
-    Atomics.compareExchange(words, base + CPU_DORMANT, Dormancy.WAKE_REQUESTED, Dormancy.AWAKE);
-    Atomics.notify(words, base + CPU_DORMANT);
-  }
-}
-
-async function controlLoop(): Promise<void> {
-  for (;;) {
-    const value = Atomics.load(words, base + CPU_DORMANT);
-    if (value === Dormancy.SHUTDOWN) break;
-    if (value === Dormancy.SLEEP_REQUESTED) {
-      goDormant();
-      continue;
-    }
-    const wait = Atomics.waitAsync(words, base + CPU_DORMANT, value, WAIT_SLICE_MS);
-    if (wait.async) await wait.value;
-  }
+void dormancy.controlLoop(() => {
   clearInterval(heartbeat);
   process.exit(0);
-}
-
-void controlLoop();
+});

@@ -26,6 +26,12 @@ export interface SlotWords {
   readonly cpu: number;
 }
 
+/** The worker's dormancy (dormancy.ts): told when a thread's acknowledgement of a park begins or ends. */
+export interface ParkWatcher {
+  threadParked(): void;
+  forgetChecks(): void;
+}
+
 export class KthreadTask<Data = unknown> implements Kthread<Data> {
   private done = 0;
 
@@ -36,6 +42,7 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
     public data: Data,
     private readonly at: SlotWords,
     private readonly scheduler: CpuScheduler,
+    private readonly dormancy: ParkWatcher,
   ) {}
 
   get iterations(): number {
@@ -126,12 +133,17 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
       if (!(value & KtFlag.PARKED)) {
         Atomics.add(words, this.at.slot + KT_PARKS, 1);
         setFlags(words, flags, KtFlag.PARKED);
+        // The last thread of a CPU going down (PARK_THEN_SLEEP) to park blocks the worker here.
+        this.dormancy.threadParked();
         continue;
       }
       const wait = Atomics.waitAsync(words, flags, value, WAIT_SLICE_MS);
       if (wait.async) await wait.value;
     }
-    if (Atomics.load(words, flags) & KtFlag.PARKED) clearFlags(words, flags, KtFlag.PARKED);
+    if (Atomics.load(words, flags) & KtFlag.PARKED) {
+      clearFlags(words, flags, KtFlag.PARKED);
+      this.dormancy.forgetChecks();
+    }
     Atomics.store(words, this.at.slot + KT_LAST_CPU, this.cpu);
   }
 
@@ -167,5 +179,6 @@ export class KthreadTask<Data = unknown> implements Kthread<Data> {
     Atomics.and(words, slot + KT_FLAGS, ~KtFlag.PARKED);
     setFlags(words, slot + KT_FLAGS, KtFlag.EXITED);
     Atomics.notify(words, slot + KT_ITERATIONS);
+    this.dormancy.threadParked();
   }
 }

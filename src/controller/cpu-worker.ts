@@ -11,7 +11,7 @@ import { isCpuWorkerEvent } from '../protocol/control-plane.js';
 import { endpointOf } from '../protocol/endpoint.js';
 import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
-import { Dormancy } from '../protocol/cpu-state.js';
+import { Dormancy, requestParkThenSleep, withdrawParkThenSleep } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
 import { setLongTimeout, type LongTimer } from './timer.js';
 
@@ -106,12 +106,14 @@ export class CpuWorker {
   }
 
   /**
-   * Asks the worker to block in Atomics.wait and waits for its DORMANT acknowledgement.
+   * Asks the worker to block in Atomics.wait and waits for its DORMANT acknowledgement (at
+   * once if it is dormant already: its threads' park put it there, PARK_THEN_SLEEP).
    * On timeout the request is withdrawn (or, if the worker slept meanwhile, undone), so the
    * CPU is left awake as it was; returns false.
    */
   async sleep(timeoutMs: number): Promise<boolean> {
     const { words } = this.options;
+    if (this.isDormant()) return true;
     Atomics.store(words, this.dormant, Dormancy.SLEEP_REQUESTED);
     Atomics.notify(words, this.dormant);
     if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) return true;
@@ -120,6 +122,20 @@ export class CpuWorker {
       await this.wake(timeoutMs);
     }
     return false;
+  }
+
+  /**
+   * PARK_THEN_SLEEP (cpu-state.ts): the caller has set CPU_PARK on every thread of the CPU;
+   * the worker blocks once they have all acknowledged, and this waits for that on the one
+   * dormancy word. True once DORMANT; false on timeout, with the request withdrawn (the
+   * worker stays awake, its threads as they are: the caller withdraws their park requests),
+   * or if the worker is gone or was not awake.
+   */
+  async parkThenSleep(timeoutMs: number): Promise<boolean> {
+    const { words } = this.options;
+    if (this.exited || !requestParkThenSleep(words, this.dormant)) return false;
+    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) return true;
+    return !this.exited && withdrawParkThenSleep(words, this.dormant);
   }
 
   /** Releases the worker from Atomics.wait and waits until it runs again. */
@@ -131,9 +147,14 @@ export class CpuWorker {
     return this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
   }
 
-  /** Awake in the dormancy handshake: neither asked to sleep, nor asleep, nor being woken. */
+  /**
+   * Awake in the dormancy handshake: neither asked to sleep, nor asleep, nor being woken.
+   * A worker whose threads are parking (PARK_THEN_SLEEP) still runs as usual until then.
+   */
   isAwake(): boolean {
-    return !this.exited && Atomics.load(this.options.words, this.dormant) === Dormancy.AWAKE;
+    if (this.exited) return false;
+    const value = Atomics.load(this.options.words, this.dormant);
+    return value === Dormancy.AWAKE || value === Dormancy.PARK_THEN_SLEEP;
   }
 
   isDormant(): boolean {

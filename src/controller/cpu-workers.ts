@@ -7,9 +7,9 @@
 
 import { ConfigError, HotplugError } from '../errors.js';
 import type { CpuWorkerEvent, ModuleCatalogue } from '../protocol/control-plane.js';
-import type { JobOutcome } from '../protocol/jobs.js';
+import type { JobOutcome, ReturnedJob } from '../protocol/jobs.js';
 import type { Layout } from '../protocol/layout.js';
-import { CPUHP_BRINGUP_CPU } from '../hotplug/states.js';
+import { CPUHP_AP_DYING, CPUHP_BRINGUP_CPU } from '../hotplug/states.js';
 import { CpuWorker, type WorkerDeath } from './cpu-worker.js';
 import { withDeadline } from './deadline.js';
 import type { ResolvedOptions } from './options.js';
@@ -59,6 +59,18 @@ export class CpuWorkers {
     return worker.call(request(worker.api));
   }
 
+  /**
+   * At CPU_DEAD, the unstarted jobs whose transferred arguments went to the worker of `cpu`
+   * come back from it. The worker is woken for that if its threads' park put it to sleep,
+   * and the call is bounded by the hotplug timeout (the DYING step sets no guard of its own).
+   */
+  async takeBackJobs(cpu: number, ids: readonly number[]): Promise<readonly ReturnedJob[]> {
+    const timeout = this.options.hotplugTimeoutMs;
+    await this.ensureAwake(cpu, CPUHP_AP_DYING);
+    const returned = this.call(cpu, (api) => api.takeBackJobs([...ids]));
+    return withDeadline(returned, timeout, () => new HotplugError(`CPU ${cpu} did not hand back its jobs' arguments within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_AP_DYING }));
+  }
+
   /** bringup_cpu(): the worker of `cpu` runs again, a fresh one if it has none. */
   async bringup(cpu: number): Promise<void> {
     const timeout = this.options.hotplugTimeoutMs;
@@ -85,6 +97,27 @@ export class CpuWorkers {
         cpu,
         step: CPUHP_BRINGUP_CPU,
       });
+    }
+  }
+
+  /**
+   * The worker of `cpu` blocks as soon as every thread bound to it has parked
+   * (PARK_THEN_SLEEP): true once it has; false on timeout (withdrawn) or without a worker.
+   */
+  parkThenSleep(cpu: number, timeoutMs: number): Promise<boolean> {
+    return this.workers[cpu]!.parkThenSleep(timeoutMs);
+  }
+
+  /**
+   * A step that needs the worker of `cpu` to run (a rollback to smpboot:threads, a job's
+   * transferred arguments to take back) wakes it if its threads' park made it dormant.
+   */
+  async ensureAwake(cpu: number, step: string): Promise<void> {
+    const worker = this.workers[cpu]!;
+    if (!worker.isDormant()) return;
+    const timeout = this.options.hotplugTimeoutMs;
+    if (!(await worker.wake(timeout))) {
+      throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step });
     }
   }
 

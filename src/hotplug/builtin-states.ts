@@ -41,7 +41,9 @@ export interface BuiltinStateHost {
 export function builtinStates(host: BuiltinStateHost): HotplugStep[] {
   return [
     { name: CPUHP_BRINGUP_CPU, selfTimed: true, startup: (cpu) => bringupCpu(host, cpu), teardown: (cpu) => takedownCpu(host, cpu) },
-    { name: CPUHP_AP_DYING, teardown: (cpu) => cpuDying(host, cpu) },
+    // Self-timed: parkHeldBack and cpuDead bound their own waits, so no guard timer is set
+    // on every CPU down for the rare one that waits at all.
+    { name: CPUHP_AP_DYING, selfTimed: true, teardown: (cpu) => cpuDying(host, cpu) },
     { name: CPUHP_AP_SMPBOOT_THREADS, selfTimed: true, startup: (cpu) => smpbootUnparkThreads(host, cpu), teardown: (cpu) => smpbootParkThreads(host, cpu) },
   ];
 }
@@ -68,8 +70,14 @@ async function cpuDying(host: BuiltinStateHost, cpu: number): Promise<void> {
   await host.jobs.cpuDead(cpu);
 }
 
-/** smpboot_create_threads() + smpboot_unpark_threads(): made parked, released with the others once ONLINE. */
+/**
+ * smpboot_create_threads() + smpboot_unpark_threads(): made parked, released with the others
+ * once ONLINE. On a CPU up the worker runs already (cpuhp:bringup woke it); on the rollback
+ * of a CPU down it may be dormant, put there by its threads' park (PARK_THEN_SLEEP), and is
+ * woken first.
+ */
 async function smpbootUnparkThreads(host: BuiltinStateHost, cpu: number): Promise<void> {
+  await host.workers.ensureAwake(cpu, CPUHP_AP_SMPBOOT_THREADS);
   await host.smpboot.createMissing(cpu, true);
   host.setState(cpu, CpuState.ONLINE);
   host.strategy.release(cpu);

@@ -17,7 +17,7 @@ import type { CpuThreadSet } from '../hotplug/strategies/strategy.js';
 import type { TraceSink } from '../trace/events.js';
 import type { Kthreads } from './kthread.js';
 import type { PlantedRace } from './planted-race.js';
-import { describeThread, type KthreadHandle, type KthreadRegistry } from './registry.js';
+import { describeThread, type KthreadHandle, type KthreadRecord, type KthreadRegistry } from './registry.js';
 
 /** A per-CPU thread that crashes this often within the window fails its CPU instead of being replaced again. */
 export const CRASH_LOOP_LIMIT = 5;
@@ -40,6 +40,10 @@ export interface SmpbootHost {
   threadsRun(cpu: number): boolean;
   /** Fails a CPU that cannot keep its per-CPU threads running (its worker is ended). */
   failCpu(cpu: number, why: string): void;
+  /** The worker of `cpu` blocks once all its threads have parked (CpuWorkers.parkThenSleep). */
+  parkThenSleep(cpu: number, timeoutMs: number): Promise<boolean>;
+  /** Wakes the worker of `cpu` if it is dormant. */
+  wake(cpu: number): Promise<void>;
 }
 
 export class Smpboot implements CpuThreadSet {
@@ -82,14 +86,40 @@ export class Smpboot implements CpuThreadSet {
 
   /**
    * smpboot_park_threads() for every thread bound to `cpu`: set CPU_PARK on each, then wait
-   * for each to acknowledge. Returns the threads that did not, with CPU_PARK withdrawn from
-   * all of them again in that case, so a timed-out CPU down leaves every thread running.
+   * until all have acknowledged. The worker is asked in the same step to block once they
+   * have (PARK_THEN_SLEEP, cpu-state.ts), so the controller waits on one word rather than on
+   * each thread's, and the CPU down costs two cross-thread wake-ups whatever the number of
+   * threads. Returns the threads that did not acknowledge, with CPU_PARK withdrawn from all
+   * of them again in that case, so a timed-out CPU down leaves every thread running.
    */
   async parkCpu(cpu: number, timeoutMs: number): Promise<string[]> {
-    const threads = this.host.race.threadsToPark(cpu, this.host.registry.recordsOn(cpu));
+    const { race } = this.host;
+    const threads = race.threadsToPark(cpu, this.host.registry.recordsOn(cpu));
     const started = performance.now();
     const fresh = threads.filter((r) => !(setFlags(this.words, r.base + KT_FLAGS, KtFlag.CPU_PARK) & (KtFlag.PARKED | KtFlag.EXITED)));
     this.host.trace({ type: 'park-cpu', cpu, threads: threads.map((r) => r.name) });
+    // With the race planted one running thread is left out on purpose, so the worker must
+    // not wait for every thread: then (or when the worker is not awake, or on timeout) each
+    // thread's own acknowledgement is what counts.
+    let unresponsive: string[];
+    if (!race.enabled && (await this.host.parkThenSleep(cpu, timeoutMs))) {
+      const parkedIn = performance.now() - started;
+      for (const record of fresh) this.host.kthreads.parkLatency.record(parkedIn);
+      unresponsive = this.unacknowledged(threads);
+      if (unresponsive.length > 0) await this.host.wake(cpu);
+    } else {
+      unresponsive = await this.awaitEach(threads, fresh, started, Math.max(0, started + timeoutMs - performance.now()));
+    }
+    if (unresponsive.length > 0) this.unparkCpu(cpu);
+    return unresponsive;
+  }
+
+  private unacknowledged(threads: readonly KthreadRecord[]): string[] {
+    return threads.filter((r) => !parkAcknowledged(Atomics.load(this.words, r.base + KT_FLAGS))).map(describeThread);
+  }
+
+  /** Waits for each thread's own PARKED; the ones that did not within `timeoutMs`. */
+  private async awaitEach(threads: readonly KthreadRecord[], fresh: readonly KthreadRecord[], started: number, timeoutMs: number): Promise<string[]> {
     const unresponsive: string[] = [];
     await Promise.all(
       threads.map(async (record) => {
@@ -100,7 +130,6 @@ export class Smpboot implements CpuThreadSet {
         }
       }),
     );
-    if (unresponsive.length > 0) this.unparkCpu(cpu);
     return unresponsive;
   }
 
