@@ -109,7 +109,12 @@ export class Runtime extends TraceEmitter {
     for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.attach(cpu, this.rooms.workers.of(cpu).jobPort);
     // With jobs to run, every CPU has a kworker from its first bring-up on.
     if (jobNames.size > 0) this.rooms.smpboot.addGroup({ fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
-    for (let cpu = 0; cpu < this.options.cpus; cpu++) await this.rooms.machine.up(cpu);
+    // Parallel bring-up (the kernel's cpuhp.parallel, 2023): every CPU climbs the table at
+    // once. Each CPU's position in the state machine is its own, and nothing else can run
+    // a hotplug operation before start() returns, so the CPUs cannot meet in a step.
+    const ups = await Promise.allSettled(Array.from({ length: this.options.cpus }, (_, cpu) => this.rooms.machine.up(cpu)));
+    const failed = ups.find((up): up is PromiseRejectedResult => up.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     this.booted = true;
     this.rooms.watchdog?.start();
   }
