@@ -12,6 +12,7 @@ import { mayRunBound } from './protocol/cpu-state.js';
 import { cpuBase, CPU_HEARTBEAT, CPU_STATE, type Layout } from './protocol/layout.js';
 import type { TraceSink } from './trace/events.js';
 import { BOOT_TIMEOUT_MS, CpuWorkers } from './controller/cpu-workers.js';
+import { planPriority, type PriorityPlan } from './controller/priority.js';
 import { withDeadline } from './controller/deadline.js';
 import type { ResolvedOptions } from './controller/options.js';
 import { SoftLockupWatchdog } from './controller/watchdog.js';
@@ -52,6 +53,8 @@ export interface Rooms {
   readonly machine: HotplugMachine;
   readonly states: DynamicStates;
   readonly watchdog: SoftLockupWatchdog | undefined;
+  /** controllerPriority at work: what the workers set themselves to, and how to undo it. */
+  readonly priority: PriorityPlan;
 }
 
 export function assembleRooms(words: Int32Array, layout: Layout, options: ResolvedOptions, hooks: RuntimeHooks): Rooms {
@@ -64,7 +67,8 @@ export function assembleRooms(words: Int32Array, layout: Layout, options: Resolv
   let machine: HotplugMachine;
   const jobs = (): Workqueue => hooks.jobs()!;
 
-  const workers = new CpuWorkers(words, layout, options, {
+  const priority = planPriority(options.controllerPriority);
+  const workers = new CpuWorkers(words, layout, options, priority.workerNice, {
     event: (cpu, event) => threadExited(cpu, event.id, event.ok, event.error),
     error: (cpu, error) => trace({ type: 'worker-error', cpu, error: error.message }),
     outcome: (cpu, outcome) => hooks.jobs()?.outcome(cpu, outcome),
@@ -168,5 +172,5 @@ export function assembleRooms(words: Int32Array, layout: Layout, options: Resolv
           options.watchdogMs,
         )
       : undefined;
-  return { workers, registry, kthreads, smpboot, race, hotplug, machine, states, watchdog };
+  return { workers, registry, kthreads, smpboot, race, hotplug, machine, states, watchdog, priority };
 }

@@ -275,6 +275,8 @@ export const WARNING_CODES = {
   TRACE_LISTENER_THREW: 'CPUHP_TRACE_LISTENER_THREW',
   /** The watchdog found a CPU stuck and onLockup is 'warn', so the CPU was left as it is. */
   SOFT_LOCKUP: 'CPUHP_SOFT_LOCKUP',
+  /** A runtime was started with at least as many CPUs as cores: the controller shares them (once per process). */
+  CPUS_SHARE_CORES: 'CPUHP_CPUS_SHARE_CORES',
 } as const;
 
 export type CpuhpWarningCode = (typeof WARNING_CODES)[keyof typeof WARNING_CODES];

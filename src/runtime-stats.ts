@@ -27,6 +27,7 @@ export function collectStats(words: Int32Array, layout: Layout, options: Resolve
   return {
     strategy: options.strategy,
     cores: availableParallelism(),
+    controllerPriority: rooms.priority.outcome,
     cpus,
     kthreads: registry.all().map((t) => registry.info(t)),
     latency: { cpuDown: hotplug.downLatency.summary(), cpuUp: hotplug.upLatency.summary(), park: kthreads.parkLatency.summary() },

@@ -56,6 +56,11 @@ export interface CpuStats {
 export interface RuntimeStats {
   readonly strategy: StrategyName;
   readonly cores: number;
+  /**
+   * controllerPriority at work: 'raised' (the controller thread's nice value lowered),
+   * 'workers-lowered' (raising was not permitted, so the CPU workers' was raised), or 'normal'.
+   */
+  readonly controllerPriority: 'normal' | 'raised' | 'workers-lowered';
   readonly cpus: readonly CpuStats[];
   readonly kthreads: readonly KthreadInfo[];
   readonly latency: { readonly cpuDown: LatencySummary; readonly cpuUp: LatencySummary; readonly park: LatencySummary };

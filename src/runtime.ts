@@ -26,6 +26,7 @@ import { TraceEmitter } from './trace/emitter.js';
 import { assembleRooms, type Rooms } from './assemble.js';
 import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
+import { warnIfCpusShareCores } from './controller/priority.js';
 import { Workqueue } from './jobs/workqueue.js';
 import type { QueueWorkOptions } from './jobs/job.js';
 import type { JobDefinition } from './kthread/define.js';
@@ -80,11 +81,14 @@ export class Runtime extends TraceEmitter {
 
   /** Starts the CPU workers, loads the modules in each, and brings every CPU online. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
-    const runtime = new Runtime(resolveOptions(options));
+    const resolved = resolveOptions(options);
+    warnIfCpusShareCores(resolved.cpus);
+    const runtime = new Runtime(resolved);
     try {
       await runtime.boot();
     } catch (error) {
       await runtime.rooms.workers.terminate();
+      runtime.rooms.priority.restore();
       if (error instanceof CpuhpError) throw error;
       // Whatever else stops a start (the OS refusing a thread, say) is still a typed error.
       throw new CpuhpError(`the runtime could not start: ${describeError(error)}; if the system is out of threads or memory, start fewer CPUs`, {
@@ -362,6 +366,7 @@ export class Runtime extends TraceEmitter {
         this.rooms.race.forgetCpu(cpu);
       }
       this.rooms.hotplug.offlineAll();
+      this.rooms.priority.restore();
     });
   }
 

@@ -215,6 +215,7 @@ t.test('Runtime.start refuses hostile options before any worker starts', async (
     key('jobSlots', junkExcept()),
     key('watchdogMs', [...junkExcept('Infinity'), ['50', 50], ['3_600_001', 3_600_001]]),
     key('onLockup', [...junkExcept(), ["'panic'", 'panic']]),
+    key('controllerPriority', [...junkExcept(), ["'realtime'", 'realtime'], ['-20', -20]]),
     key('plantedRace', junkExcept()),
     key('resourceLimits', OPTIONS_JUNK('stackSizeMb')),
     ...Object.entries(RESOURCE_LIMITS).map(([limit, { min, max }]) => ({

@@ -7,6 +7,7 @@
  * this OS thread blocks in Atomics.wait, so a dead CPU runs no JavaScript at all.
  */
 
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { KWORKER_EXPORT, type CpuWorkerApi, type CpuWorkerData, type CpuWorkerEvent, type CreateKthreadRequest, type ExitRecord } from '../src/protocol/control-plane.js';
@@ -25,7 +26,14 @@ const HEARTBEAT_MS = 5;
 
 if (parentPort === null) throw new Error('workers/cpu.js is a worker_threads entry point; start it through Runtime.start()');
 const port = parentPort;
-const { cpu, memory, modules, jobPort } = workerData as CpuWorkerData;
+const { cpu, memory, modules, jobPort, nice } = workerData as CpuWorkerData;
+if (nice !== undefined) {
+  try {
+    setPriority(0, nice); // this thread only (Linux: a nice value is per thread)
+  } catch {
+    // lowering one's own priority is permitted everywhere it exists; elsewhere, nothing to do
+  }
+}
 const { words, layout, strategy } = attachSharedMemory(memory);
 const base = cpuBase(layout, cpu);
 const readLock = READ_LOCK_FACTORIES[strategy](words, layout, cpu);

@@ -47,7 +47,7 @@ export function jobBenchSettings(request: JobSettingsRequest = {}): JobBenchSett
   const quick = request.quick ?? false;
   const base = quick ? QUICK : FULL;
   return {
-    // The runtime's own default: os.availableParallelism(), at least 2 (one goes down during churn).
+    // The runtime's own default: the cores less one, at least 2 (one goes down during churn).
     threads: request.threads ?? defaultCpuCount(),
     concurrency: request.concurrency ?? DEFAULT_CONCURRENCY,
     trivialJobs: request.trivialJobs ?? base.trivialJobs,

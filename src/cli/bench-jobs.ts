@@ -39,7 +39,7 @@ export function registerBenchJobs(program: Command): void {
     .addOption(
       new Option('--threads <n>', `cpuhp CPUs and piscina threads alike, 2 to ${MAX_CPUS} (one must be able to go down while another runs jobs)`)
         .argParser(integerIn(2, MAX_CPUS, 'one thread goes down during churn while the others run jobs'))
-        .default(defaultCpuCount(), `${defaultCpuCount()}: os.availableParallelism(), at least 2`),
+        .default(defaultCpuCount(), `${defaultCpuCount()}: the cores available less one, at least 2`),
     )
     .addOption(new Option('--concurrency <n>', `jobs kept in flight by the closed loop, 1 to ${MAX_CONCURRENCY}`).argParser(integerIn(1, MAX_CONCURRENCY)).default(DEFAULT_CONCURRENCY))
     .option('--trivial-jobs <n>', `trivial jobs per row (default ${formatCount(FULL.trivialJobs)}, or ${formatCount(QUICK.trivialJobs)} with --quick)`, integerIn(1, MAX_JOBS))

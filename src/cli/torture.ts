@@ -59,7 +59,7 @@ export function registerTorture(program: Command): void {
     .addOption(
       new Option('--cpus <n>', `CPUs (worker threads), 2 to ${MAX_CPUS}`)
         .argParser(integerIn(2, MAX_CPUS, 'torture takes CPUs down while another keeps running'))
-        .default(defaultCpuCount(), `${defaultCpuCount()}, the cores available, at least 2`),
+        .default(defaultCpuCount(), `${defaultCpuCount()}, the cores available less one, at least 2`),
     )
     .option('--threads <k>', 'torture kthreads per CPU (each CPU also runs one per-CPU kworker)', integerIn(1, MAX_THREADS_PER_CPU), DEFAULT_THREADS_PER_CPU)
     .option('--duration <time>', 'how long to run: 500ms, 20s, 5m, or a number of seconds (default 60s, or no limit with --ops)', timeIn(1, WEEK_MS))

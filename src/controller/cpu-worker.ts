@@ -29,6 +29,8 @@ export interface CpuWorkerOptions {
   readonly layout: Layout;
   readonly modules: readonly string[];
   readonly resourceLimits: ResourceLimits | undefined;
+  /** The nice value the worker sets for its own thread at start (priority.ts), if any. */
+  readonly nice: number | undefined;
   readonly onEvent: (event: CpuWorkerEvent) => void;
   readonly onError: (error: Error) => void;
   /** A job's outcome, posted on the job port. */
@@ -51,7 +53,13 @@ export class CpuWorker {
   constructor(private readonly options: CpuWorkerOptions) {
     const channel = new MessageChannel();
     this.jobPort = channel.port1;
-    const data: CpuWorkerData = { cpu: options.cpu, memory: options.words.buffer as SharedArrayBuffer, modules: options.modules, jobPort: channel.port2 };
+    const data: CpuWorkerData = {
+      cpu: options.cpu,
+      memory: options.words.buffer as SharedArrayBuffer,
+      modules: options.modules,
+      jobPort: channel.port2,
+      ...(options.nice === undefined ? {} : { nice: options.nice }),
+    };
     this.dormant = cpuBase(options.layout, options.cpu) + CPU_DORMANT;
     // A worker replacing a terminated or dead one finds the word at SHUTDOWN or anywhere.
     Atomics.store(options.words, this.dormant, Dormancy.AWAKE);

@@ -34,6 +34,8 @@ export class CpuWorkers {
     private readonly words: Int32Array,
     private readonly layout: Layout,
     private readonly options: ResolvedOptions,
+    /** The nice value each worker sets for itself (controllerPriority, priority.ts), if any. */
+    private readonly workerNice: number | undefined,
     private readonly on: CpuWorkerHandlers,
   ) {}
 
@@ -138,6 +140,7 @@ export class CpuWorkers {
       layout: this.layout,
       modules: this.options.modules,
       resourceLimits: this.options.resourceLimits,
+      nice: this.workerNice,
       onEvent: (event) => this.on.event(cpu, event),
       onError: (error) => this.on.error(cpu, error),
       onOutcome: (outcome) => this.on.outcome(cpu, outcome),

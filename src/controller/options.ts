@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { allKeys, describeValue, errorText, oneOf, readArray, readOptions, wholeNumber, wholeNumberOrInfinity } from './arguments.js';
 import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
+import { CONTROLLER_PRIORITIES, type ControllerPriority } from './priority.js';
 
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;
@@ -22,7 +23,11 @@ export type LockupAction = 'fail' | 'warn';
 const LOCKUP_ACTIONS: readonly LockupAction[] = ['fail', 'warn'];
 
 export interface RuntimeOptions {
-  /** Number of CPUs (worker threads). Default: available parallelism, at least 2. */
+  /**
+   * Number of CPUs (worker threads). Default: the cores available less one, kept for the
+   * controller thread, and at least 2. At or above the cores, a CpuhpWarning
+   * (CPUHP_CPUS_SHARE_CORES) says so once per process.
+   */
   readonly cpus?: number;
   /** How bound threads are quiesced for CPU down. Default 'park'. */
   readonly strategy?: StrategyName;
@@ -63,6 +68,13 @@ export interface RuntimeOptions {
   readonly watchdogMs?: number;
   /** What a soft lockup does: 'fail' the CPU (the default; cpuUp recovers it) or only 'warn'. */
   readonly onLockup?: LockupAction;
+  /**
+   * 'raised' puts the controller thread ahead of the CPU workers in the OS scheduler: its
+   * nice value 5 lower where permitted (root or CAP_SYS_NICE), else the workers' 5 higher.
+   * Worth it when CPUs are at least the cores and threads always have work (priority.ts).
+   * Default 'normal'.
+   */
+  readonly controllerPriority?: ControllerPriority;
 }
 
 export interface ResolvedOptions {
@@ -78,10 +90,15 @@ export interface ResolvedOptions {
   /** The soft-lockup threshold in ms; 0 when the watchdog is off (watchdogMs 0 or Infinity). */
   readonly watchdogMs: number;
   readonly onLockup: LockupAction;
+  readonly controllerPriority: ControllerPriority;
 }
 
-export function defaultCpuCount(): number {
-  return Math.min(MAX_CPUS, Math.max(2, availableParallelism()));
+/**
+ * One CPU per core but one, which is left to the controller thread (priority.ts), and at
+ * least 2, so that one CPU can go down while another runs: 2 on a 2-core machine.
+ */
+export function defaultCpuCount(cores = availableParallelism()): number {
+  return Math.min(MAX_CPUS, Math.max(2, cores - 1));
 }
 
 const START = 'Runtime.start(options)';
@@ -97,6 +114,7 @@ const OPTION_KEYS = allKeys<RuntimeOptions>()([
   'resourceLimits',
   'watchdogMs',
   'onLockup',
+  'controllerPriority',
   'plantedRace',
 ]);
 
@@ -172,6 +190,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     plantedRace: o.plantedRace !== undefined,
     watchdogMs: watchdogMs(o.watchdogMs),
     onLockup,
+    controllerPriority: o.controllerPriority === undefined ? 'normal' : oneOf(START, 'options.controllerPriority', o.controllerPriority, CONTROLLER_PRIORITIES),
   };
 }
 

@@ -15,6 +15,8 @@ export interface CpuWorkerData {
   readonly modules: readonly string[];
   /** The worker's end of its job port (jobs.ts). */
   readonly jobPort: MessagePort;
+  /** controllerPriority: the nice value the worker gives its own thread before anything else. */
+  readonly nice?: number;
 }
 
 /**
