@@ -13,6 +13,7 @@ import { registerBenchJobs } from './cli/bench-jobs.js';
 import { registerDemo } from './cli/demo.js';
 import { registerTorture } from './cli/torture.js';
 import { ExitCode } from './cli/exit.js';
+import { coreSharingReportedElsewhere } from './controller/priority.js';
 
 /** The package's version, from package.json two levels above dist/src/cli.js. */
 function packageVersion(): string {
@@ -29,6 +30,8 @@ const program = new Command('cpuhp')
   // with ExitCode.ERROR, keeping 1 for "the run found a problem"; --help and --version exit 0.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? ExitCode.OK : ExitCode.ERROR));
 
+// Every command's report states its CPUs against the cores, with what it means.
+coreSharingReportedElsewhere();
 registerDemo(program);
 registerBench(program);
 registerBenchJobs(program);

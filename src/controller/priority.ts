@@ -37,6 +37,14 @@ export interface PriorityPlan {
 
 let warnedSharing = false;
 
+/**
+ * The caller reports CPUs against cores in its own output (the CLI's commands do, in every
+ * report), so the process warning would only repeat it.
+ */
+export function coreSharingReportedElsewhere(): void {
+  warnedSharing = true;
+}
+
 /** Says once per process that the controller shares its cores with the CPU workers. */
 export function warnIfCpusShareCores(cpus: number, cores = availableParallelism()): boolean {
   if (cpus < cores || warnedSharing) return false;
