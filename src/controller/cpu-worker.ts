@@ -81,6 +81,10 @@ export class CpuWorker {
     this.exit = new Promise((resolve) => {
       this.worker.once('exit', (code) => {
         this.exited = true;
+        // Wakes the controller's waits on the word (awaitWord). A replacement worker is made
+        // only once this one is seen to have exited, so this cannot overwrite its word.
+        Atomics.store(options.words, this.dormant, Dormancy.SHUTDOWN);
+        Atomics.notify(options.words, this.dormant);
         // Every outcome the worker posted is queued on the port by now: take them all
         // before anyone decides which of its jobs were left running.
         for (let message = receiveMessageOnPort(this.jobPort); message !== undefined; message = receiveMessageOnPort(this.jobPort)) {
@@ -107,10 +111,16 @@ export class CpuWorker {
     return Promise.race([request, died]);
   }
 
-  /** Waits for the dormancy word; false at once if the worker is gone or goes. */
-  private awaitWord(done: (value: number) => boolean, timeoutMs: number): Promise<boolean> {
-    if (this.exited) return Promise.resolve(false);
-    return Promise.race([waitForWord(this.options.words, this.dormant, done, timeoutMs), this.exit.then(() => false)]);
+  /**
+   * Waits for the dormancy word; false at once if the worker is gone or goes. Its exit
+   * writes SHUTDOWN to the word (constructor), which wakes this wait: nothing is chained on
+   * the exit promise per wait, which would hold one closure per hotplug operation for the
+   * worker's whole life.
+   */
+  private async awaitWord(done: (value: number) => boolean, timeoutMs: number): Promise<boolean> {
+    if (this.exited) return false;
+    const seen = await waitForWord(this.options.words, this.dormant, (v) => this.exited || done(v), timeoutMs);
+    return seen && !this.exited;
   }
 
   /**
