@@ -152,6 +152,7 @@ export class Runtime extends TraceEmitter {
   async cpuUp(cpu: number): Promise<void> {
     this.assertOpen();
     this.assertCpu('cpuUp(cpu)', cpu);
+    this.rooms.workers.prestart(cpu);
     await this.locked(() => this.rooms.hotplug.up(cpu));
   }
 

@@ -23,12 +23,19 @@ export interface CpuWorkerHandlers {
   readonly error: (cpu: number, error: Error) => void;
   readonly outcome: (cpu: number, outcome: JobOutcome) => void;
   readonly death: (cpu: number, worker: CpuWorker, death: WorkerDeath) => void;
-  /** A worker was started for `cpu` (its job port is new). */
+  /** `worker` became the worker of `cpu` (its job port is new). */
   readonly started: (cpu: number, worker: CpuWorker) => void;
+}
+
+/** A worker started ahead of its CPU's bring-up (prestart), and its module load. */
+interface Spare {
+  readonly worker: CpuWorker;
+  readonly loaded: Promise<ModuleCatalogue>;
 }
 
 export class CpuWorkers {
   private readonly workers: CpuWorker[] = [];
+  private readonly spares: Array<Spare | undefined> = [];
 
   constructor(
     private readonly words: Int32Array,
@@ -41,7 +48,7 @@ export class CpuWorkers {
 
   /** Starts every CPU's worker and waits for each to load the modules; the catalogue of CPU 0's. */
   async boot(): Promise<ModuleCatalogue> {
-    for (let cpu = 0; cpu < this.options.cpus; cpu++) this.workers.push(this.start(cpu));
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) this.workers.push(this.current(cpu, this.start(cpu)));
     const catalogues = await Promise.all(this.workers.map((worker, cpu) => this.loaded(worker, cpu)));
     return catalogues[0] ?? {};
   }
@@ -77,9 +84,10 @@ export class CpuWorkers {
   async bringup(cpu: number): Promise<void> {
     const timeout = this.options.hotplugTimeoutMs;
     if (!this.workers[cpu]!.alive) {
-      const worker = this.start(cpu);
+      const spare = this.takeSpare(cpu);
+      const worker = this.current(cpu, spare?.worker ?? this.start(cpu));
       this.workers[cpu] = worker;
-      await this.loaded(worker, cpu);
+      await (spare?.loaded ?? this.loaded(worker, cpu));
     }
     if (!(await this.workers[cpu]!.wake(timeout))) {
       throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_BRINGUP_CPU });
@@ -125,12 +133,48 @@ export class CpuWorkers {
 
   /** Ends every worker, dormant ones included, giving each the hotplug timeout. */
   shutdown(): Promise<void[]> {
-    return Promise.all(this.workers.map((w) => w.shutdown(this.options.hotplugTimeoutMs)));
+    return Promise.all([...this.workers, ...this.dropSpares()].map((w) => w.shutdown(this.options.hotplugTimeoutMs)));
   }
 
   /** Ends every worker at once (a start that failed). */
   terminate(): Promise<void[]> {
-    return Promise.all(this.workers.map((w) => w.terminate()));
+    return Promise.all([...this.workers, ...this.dropSpares()].map((w) => w.terminate()));
+  }
+
+  /**
+   * Parallel bring-up for cpuUp: a CPU with no worker (recreate ended it, or it died) gets
+   * one started now, before its cpuUp waits for the hotplug lock, so that several cpuUps
+   * called together load their workers at once and each bring-up, when its turn comes,
+   * finds its worker ready (the kernel's cpuhp.parallel lets each AP run its early
+   * bring-up ahead of its turn in the same way). The spare runs no kthread and no job: it
+   * only loads the modules; it becomes the CPU's worker in cpuhp:bringup.
+   */
+  prestart(cpu: number): void {
+    if (this.workers[cpu]!.alive || this.spares[cpu] !== undefined) return;
+    const worker = this.start(cpu);
+    const loaded = this.loaded(worker, cpu);
+    loaded.catch(() => undefined); // reported by the bring-up that takes it, if one does
+    this.spares[cpu] = { worker, loaded };
+  }
+
+  /** The spare of `cpu` if it is still alive (one that died is dropped: a fresh one is started). */
+  private takeSpare(cpu: number): Spare | undefined {
+    const spare = this.spares[cpu];
+    this.spares[cpu] = undefined;
+    if (spare === undefined || spare.worker.alive) return spare;
+    return undefined;
+  }
+
+  private dropSpares(): CpuWorker[] {
+    const spares = this.spares.filter((s): s is Spare => s !== undefined).map((s) => s.worker);
+    this.spares.fill(undefined);
+    return spares;
+  }
+
+  /** `worker` becomes the worker of `cpu`: its job port is attached from now on. */
+  private current(cpu: number, worker: CpuWorker): CpuWorker {
+    this.on.started(cpu, worker);
+    return worker;
   }
 
   private start(cpu: number): CpuWorker {
@@ -146,7 +190,6 @@ export class CpuWorkers {
       onOutcome: (outcome) => this.on.outcome(cpu, outcome),
       onDeath: (death) => this.on.death(cpu, worker, death),
     });
-    this.on.started(cpu, worker);
     return worker;
   }
 
