@@ -49,10 +49,14 @@ export function coreSharingReportedElsewhere(): void {
 export function warnIfCpusShareCores(cpus: number, cores = availableParallelism()): boolean {
   if (cpus < cores || warnedSharing) return false;
   warnedSharing = true;
+  const keep = cores - 1;
+  const advice =
+    keep >= 2
+      ? `Start at most ${keep} CPUs (the cores less one) to keep a core for it, or pass controllerPriority: 'raised'`
+      : `With ${cores} ${cores === 1 ? 'core' : 'cores'}, keeping one for it would leave fewer than 2 CPUs: pass controllerPriority: 'raised' to put it ahead of the workers`;
   emitCpuhpWarning(
-    `${cpus} CPU workers on ${cores} cores: the controller thread, which runs every hotplug operation and hands every job over, ` +
-      `waits behind busy workers for a core, which shows in cpuDown/cpuUp and job latency p99. Start at most ${Math.max(1, cores - 1)} CPUs (cores - 1) ` +
-      `to keep a core for it, or pass controllerPriority: 'raised'`,
+    `${cpus} CPU workers on ${cores} ${cores === 1 ? 'core' : 'cores'}: the controller thread, which runs every hotplug operation and hands every job over, ` +
+      `waits behind busy workers for a core, which shows in cpuDown/cpuUp and job latency p99. ${advice}`,
     WARNING_CODES.CPUS_SHARE_CORES,
   );
   return true;
