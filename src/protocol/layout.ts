@@ -60,7 +60,12 @@ export const CPU_READ_HELD = CPU_STATS + 4; // refcount read sections this worke
  * the worker is stuck and the word with it, to name the thread that holds the CPU.
  */
 export const CPU_CURRENT = CPU_STATS + 5;
-/** percpu-rwsem reader count of this CPU: written by the CPU's worker on its hot path. */
+/**
+ * percpu-rwsem reader count of this CPU: written on the hot path by the CPU's worker's read
+ * lock only, with Atomics.store of a count it keeps (no RMW), and by the controller only once
+ * that worker has exited (dropDeadReaders). The writer reads it with Atomics.load; the
+ * ordering that makes this safe is argued in hotplug-lock.ts.
+ */
 export const CPU_READERS = 3 * LINE_WORDS;
 /**
  * Abort line of the CPU's job queue, written by the controller only (job-claim.ts): the id
