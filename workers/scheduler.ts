@@ -14,7 +14,8 @@
  */
 
 const SLICE_MS = 1;
-const CLOCK_EVERY = 32;
+/** The clock is read on every this many yields of the CPU: a slice ends at most that often. */
+export const CLOCK_EVERY = 32;
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** A thread as the scheduler resumes it after a setImmediate turn. */
