@@ -148,11 +148,13 @@ export class KthreadTask<Data = unknown> implements Kthread<Data>, SliceThread {
    * A thread that keeps running on a CPU that is not online is therefore counted within
    * NOTIFY_EVERY units or one slice of it, whichever comes first, and again at each later
    * checkpoint; a thread that runs only a few units there and then parks or sleeps is
-   * counted as it does. What is missed: a CPU that leaves online and comes back between
-   * two checkpoints of a thread (under a slice and under 256 units), which the controller's
-   * own order makes impossible for a thread that obeys its park request, since DYING comes
-   * only after every bound thread acknowledged PARKED. A thread that never did a unit
-   * (one made parked during bring-up, which runs only as far as its parkme) is not counted.
+   * counted as it does. What is missed, where every unit used to be checked: a stretch of
+   * fewer than 256 units, within one slice, that a thread runs while its CPU is not online,
+   * the CPU being online again by the thread's next checkpoint. For a thread that obeys its
+   * park requests there is no such stretch: DYING comes only after every bound thread
+   * acknowledged PARKED, and a parked thread runs again only once its CPU is ONLINE. A
+   * thread that never did a unit (one made parked during bring-up, which runs only as far as
+   * its parkme) is not counted.
    */
   checkBound(): void {
     if (!mayRunBound(Atomics.load(this.at.words, this.at.cpu + CPU_STATE))) this.recordViolation();
