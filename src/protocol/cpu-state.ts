@@ -12,7 +12,8 @@
  * the window in which they are asked to park, as in the kernel, where the CPU stays in the
  * online mask until it is dying. The controller moves to DYING only after every bound thread
  * has acknowledged PARKED, so a bound thread seen running in DYING, DEAD, OFFLINE or BRINGUP
- * is an invariant violation, which the worker counts in CPU_VIOLATIONS / KT_VIOLATIONS.
+ * is an invariant violation, which the worker counts in CPU_VIOLATIONS / KT_VIOLATIONS at
+ * the checkpoints each thread passes regularly (workers/kthread-task.ts, checkBound()).
  *
  * CPU_DORMANT (the handshake that makes a dead CPU run no JavaScript at all):
  *

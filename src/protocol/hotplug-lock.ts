@@ -27,12 +27,42 @@
  * worker dying inside a section does not leave the global count up for ever.
  *
  * percpu-rwsem (percpu_down_read() / percpu_up_read()): CPU_READERS of each CPU, on its
- * own line, written only by that CPU's worker.
- *   enter: if READERS_BLOCKED back off; add 1 to this CPU's count; re-check the writer word
- *          and if it is now set, undo and back off. With sequentially consistent Atomics
- *          this is the Dekker pattern: the writer sets the word, then reads every count, so
- *          either it sees this reader's increment or the reader sees its flag.
- *   exit:  sub 1; if the writer word is set, notify this CPU's count.
+ * own line. While a worker lives, its one read lock (workers/cpu.ts makes one) is the only
+ * writer of its CPU's count, so the lock keeps the count in a local variable and publishes
+ * it with Atomics.store: no read-modify-write on the read side, as this_cpu_inc() is no
+ * atomic RMW in the kernel's percpu_down_read() fast path.
+ *   enter: store count + 1; load the writer word; if a flag is up, undo (exit) and back off
+ *          (__percpu_down_read_trylock(): this_cpu_inc, smp_mb, read sem->block, undo).
+ *   exit:  store count - 1; load the writer word; if a flag is up, notify this CPU's count
+ *          (the writer waits on it for zero).
+ *
+ * Why the writer cannot miss a reader. The writer (hotplug/strategies/percpu-rwsem.ts,
+ * begin()) raises READERS_BLOCKED with Atomics.or, then reads every CPU's count with
+ * Atomics.load, waiting at each until it is 0. The reader stores its count, then loads the
+ * writer word. This is the store-buffering (Dekker) pattern, and it holds only because both
+ * sides are sequentially consistent: the writer's RMW of the flag, the writer's loads of the
+ * counts, the reader's store of its count and the reader's load of the flag. SC operations
+ * have one total order that agrees with each thread's program order, so of "writer's RMW,
+ * then writer's load of this count" and "reader's store, then reader's load of the flag",
+ * whichever first operation comes first in that order is seen by the other side's second:
+ *   - the reader's store comes first: the writer's load of that count sees it (or a later
+ *     store) and the writer waits; the reader either saw the flag and leaves at once, or
+ *     did not and is inside until its exit stores the count it entered with;
+ *   - the writer's RMW comes first: the reader's load sees the flag, and it undoes its
+ *     store before doing any work, so a writer that read its count as zero never has that
+ *     reader inside past its re-check.
+ * Never both missing: that outcome (each load reading the value from before the other's
+ * store) is exactly what seq-cst Atomics forbid and what plain or release/acquire accesses
+ * would allow. The loads and stores here are all Atomics.*, none plain, for that reason; the
+ * local count is only the value to store, never a substitute for reading the flag. An
+ * undo also stores, then loads the flag and notifies, so a writer that read the passing
+ * count waits for it to fall, not for ever. A transient count (entered and undone) may make
+ * the writer wait for that fall; it never lets it through with a reader inside.
+ *
+ * The dead-worker path (dropDeadReaders): the controller zeroes the count of a CPU whose
+ * worker has exited, with Atomics.exchange, and notifies a writer waiting on it. The dead
+ * worker writes nothing any more, and the CPU's next worker makes a new lock whose local
+ * count starts at 0, the word's value then: so the word keeps one writer at a time.
  */
 
 import { cpuBase, CPU_READERS, CPU_READ_HELD, GLOBAL_REFCOUNT, GLOBAL_WRITER, STRATEGY_IDS, type Layout } from './layout.js';
@@ -119,15 +149,21 @@ export function dropDeadReaders(words: Int32Array, held: number, readers: number
   if (Atomics.exchange(words, readers, 0) !== 0) Atomics.notify(words, readers);
 }
 
+/**
+ * percpu_down_read() / percpu_up_read() of one CPU, for that CPU's worker alone (the
+ * ordering argument is at the top of this file). Two SC stores and two SC loads a section,
+ * no read-modify-write.
+ */
 export function percpuReadLock(words: Int32Array, readers: number): ReadLock {
+  // Sections this CPU is inside: the value of its CPU_READERS word, which only this lock writes.
+  let count = 0;
   const exit = (): void => {
-    Atomics.sub(words, readers, 1);
+    Atomics.store(words, readers, --count);
     if (Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS) Atomics.notify(words, readers);
   };
   return {
     tryEnter() {
-      if (Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS) return false;
-      Atomics.add(words, readers, 1);
+      Atomics.store(words, readers, ++count);
       if (!(Atomics.load(words, GLOBAL_WRITER) & Writer.FLAGS)) return true;
       exit();
       return false;

@@ -49,7 +49,7 @@ export const CPU_DORMANT = 1 * LINE_WORDS;
 /** Worker statistics line, written by the CPU's own worker only. */
 export const CPU_STATS = 2 * LINE_WORDS;
 export const CPU_HEARTBEAT = CPU_STATS + 0; // advanced by the worker's own interval timer
-export const CPU_VIOLATIONS = CPU_STATS + 1; // invariant breaches seen by the worker
+export const CPU_VIOLATIONS = CPU_STATS + 1; // invariant breaches seen by the worker: its threads' KT_VIOLATIONS, and threads not parked at dormancy
 export const CPU_DORMANCIES = CPU_STATS + 2; // times the worker blocked in Atomics.wait
 export const CPU_JOBS_RUN = CPU_STATS + 3; // jobs the CPU's kworker has started
 export const CPU_READ_HELD = CPU_STATS + 4; // refcount read sections this worker is inside (hotplug-lock.ts)
@@ -60,7 +60,12 @@ export const CPU_READ_HELD = CPU_STATS + 4; // refcount read sections this worke
  * the worker is stuck and the word with it, to name the thread that holds the CPU.
  */
 export const CPU_CURRENT = CPU_STATS + 5;
-/** percpu-rwsem reader count of this CPU: written by the CPU's worker on its hot path. */
+/**
+ * percpu-rwsem reader count of this CPU: written on the hot path by the CPU's worker's read
+ * lock only, with Atomics.store of a count it keeps (no RMW), and by the controller only once
+ * that worker has exited (dropDeadReaders). The writer reads it with Atomics.load; the
+ * ordering that makes this safe is argued in hotplug-lock.ts.
+ */
 export const CPU_READERS = 3 * LINE_WORDS;
 /**
  * Abort line of the CPU's job queue, written by the controller only (job-claim.ts): the id
@@ -75,9 +80,43 @@ export const KT_LINES = 2;
 export const KT_FLAGS = 0;
 /** Statistics line: written by the worker running the thread only (after creation). */
 export const KT_STATS = 1 * LINE_WORDS;
-export const KT_ITERATIONS = KT_STATS + 0; // units of work done (schedule() or run() calls)
+/**
+ * Units of work done (schedule() calls; for a per-CPU thread, one per run()). Written by the
+ * thread's own worker only, once a unit, with a plain store `words[i] = n` of its own count
+ * (workers/kthread-task.ts): the one write of the fast path, kept off the ~8 ns Atomics.store
+ * builtin and its fence. Readers (the controller: kthreadInfo, rt.waitForIterations, torture,
+ * the planted race) read it with Atomics.load. What a reader may see:
+ *   - only a count the thread stored, or the slot's 0: an aligned Int32Array element is
+ *     accessed whole (ECMAScript memory model: such accesses are tear-free, so a racing read
+ *     reads one write, never bytes of two);
+ *   - not necessarily the latest: the store is unordered, so a load racing it may return an
+ *     earlier count. The memory model does not even promise that two loads of one reader
+ *     see counts in increasing order; the hardware V8 runs on does (per-location coherence:
+ *     successive stores to one word are seen in the order made), and every reader here only
+ *     compares with `>=` and re-reads, so a stale count can only delay it;
+ *   - the latest count stored before an operation of the thread that the reader has
+ *     synchronised with: a Load of KT_FLAGS that returns the thread's own sequentially
+ *     consistent write of PARKED or EXITED (so a thread seen parked or exited shows its
+ *     final count, and "a parked thread does not advance" stays an exact check), or a wake-up
+ *     by the thread's Atomics.notify on this word (the wake-up passes through the waiter
+ *     list's critical section, which orders the thread's earlier writes before the waiter's
+ *     later reads), which it calls after the store every NOTIFY_EVERY (256) units and when
+ *     it parks, sleeps or exits (settle(), markExited()).
+ * So a waiter is never left waiting past the thread's next notification: it waits through
+ * waitForWord, whose waitAsync takes the count it last saw as the expected value and which
+ * re-reads with its predicate after each wake-up. One whose target falls between two
+ * multiples of 256 wakes at the next one, or when the thread parks, sleeps or exits first,
+ * as it did when this store was an Atomics.store.
+ */
+export const KT_ITERATIONS = KT_STATS + 0;
 export const KT_LAST_CPU = KT_STATS + 1; // CPU the thread last ran on
-export const KT_VIOLATIONS = KT_STATS + 2; // iterations run while its CPU was not online
+/**
+ * Units of work after which a check found the thread running while its CPU was not online
+ * (invariant 1, cpu-state.ts); at most one per unit. Checked at the thread's checkpoints,
+ * not on every unit (workers/kthread-task.ts, checkBound()): every 256 units, each new slice
+ * of its CPU's scheduler, and when it parks or sleeps after doing work.
+ */
+export const KT_VIOLATIONS = KT_STATS + 2;
 export const KT_PARKS = KT_STATS + 3; // times the thread acknowledged a park
 export const KT_BOUND_CPU = KT_STATS + 4; // written by the controller before the thread exists
 

@@ -16,6 +16,7 @@
  *   LOCK        reader, once at start: 0 not yet known, HAS_LOCK it took a read lock from
  *               READ_LOCK_FACTORIES, NO_LOCK the strategy has none (the reader then ends).
  *   ENTERED     reader: sections entered, stored after tryEnter() succeeded (so inside one).
+ *               A hammering reader stores it with Atomics.store and notifies once a burst.
  *   EXITED      reader: sections left, stored before exit() (so still inside one). Hence
  *               ENTERED - EXITED > 0, read EXITED first, only while the reader holds the lock.
  *   REFUSED     reader: tryEnter() calls that were refused (each followed by a backOff()).
@@ -47,8 +48,13 @@ export const HAS_LOCK = 1;
 export const NO_LOCK = 2;
 export const RELEASE = 1 << 30;
 
-/** A reader either holds one section until released, or enters and leaves until stopped. */
-export type ReaderMode = 'hold' | 'churn';
+/**
+ * A reader either holds one section until released, or enters and leaves until stopped:
+ * `churn` one section an event-loop turn, backing off when refused, as smpboot does;
+ * `hammer` in tight synchronous bursts, retrying at once when refused, so that its stores
+ * and loads meet the writer's in every order the two threads can produce.
+ */
+export type ReaderMode = 'hold' | 'churn' | 'hammer';
 
 export interface ReaderData {
   /** The runtime's shared memory, as createSharedMemory() made it. */

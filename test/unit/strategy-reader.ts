@@ -9,6 +9,9 @@
  *          on RELEASE.
  *   churn  enter and leave, one short section a turn, yielding to the event loop between
  *          sections as smpboot's schedule() does, until STOP.
+ *   hammer enter and leave in bursts of HAMMER_BURST sections with nothing between them,
+ *          retrying a refused tryEnter() at once (no back-off), and yielding to the event
+ *          loop between bursts, until STOP: the read side at full speed against a writer.
  */
 
 import { workerData } from 'node:worker_threads';
@@ -36,6 +39,8 @@ import {
 
 /** Loads of WRITER_IN inside one churn section: the section lasts long enough to overlap. */
 const CHECKS_PER_SECTION = 32;
+/** Sections (or refusals) of a hammering reader between two looks at STOP. */
+const HAMMER_BURST = 4096;
 
 const data = workerData as ReaderData;
 const { words, layout, strategy } = attachSharedMemory(data.memory);
@@ -94,10 +99,37 @@ async function churn(lock: ReadLock): Promise<void> {
   }
 }
 
+/**
+ * ENTERED, EXITED and REFUSED are plain counters here, published with Atomics.store (each has
+ * this one writer) and notified once a burst, so that the loop is mostly the lock itself.
+ * ENTERED is stored after tryEnter() succeeded and EXITED before exit(), as everywhere.
+ */
+async function hammer(lock: ReadLock): Promise<void> {
+  let entered = Atomics.load(control, at(ENTERED));
+  let exited = Atomics.load(control, at(EXITED));
+  let refused = Atomics.load(control, at(REFUSED));
+  while (!stopped()) {
+    for (let i = 0; i < HAMMER_BURST; i++) {
+      if (!lock.tryEnter()) {
+        Atomics.store(control, at(REFUSED), ++refused);
+        continue;
+      }
+      Atomics.store(control, at(ENTERED), ++entered);
+      if (Atomics.load(control, WRITER_IN) === 1) bump(control, at(VIOLATIONS));
+      Atomics.store(control, at(EXITED), ++exited);
+      lock.exit();
+    }
+    for (const word of [ENTERED, EXITED, REFUSED]) Atomics.notify(control, at(word));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+const MODES: Readonly<Record<ReaderData['mode'], (lock: ReadLock) => Promise<void>>> = { hold, churn, hammer };
+
 async function main(): Promise<void> {
   const lock = READ_LOCK_FACTORIES[strategy](words, layout, data.cpu);
   store(control, at(LOCK), lock === undefined ? NO_LOCK : HAS_LOCK);
-  if (lock !== undefined) await (data.mode === 'hold' ? hold(lock) : churn(lock));
+  if (lock !== undefined) await MODES[data.mode](lock);
   store(control, at(DONE), 1);
 }
 

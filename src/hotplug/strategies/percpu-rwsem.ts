@@ -18,6 +18,8 @@ export const percpuRwsemStrategy: StrategyFactory = ({ words, layout, threads })
     name: 'percpu-rwsem',
     recreatesWorkers: false,
     async begin(cpu, _direction, timeoutMs) {
+      // The writer's half of the store-buffering pattern (protocol/hotplug-lock.ts): an SC
+      // RMW of the flag, then SC loads of every count (waitForWord loads with Atomics.load).
       Atomics.or(words, GLOBAL_WRITER, Writer.READERS_BLOCKED);
       const deadline = performance.now() + timeoutMs;
       for (let reader = 0; reader < layout.ncpus; reader++) {
