@@ -10,7 +10,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { version as piscinaVersion } from 'piscina';
 import { describeError } from '../errors.js';
-import type { BenchProgress } from '../strategies.js';
+import type { BenchProgress } from '../task.js';
 import type { LoopResult } from './closed-loop.js';
 import { compareRuntimes, type CpuhpVersusPiscina } from './compare.js';
 import { measureCpuhp } from './cpuhp-target.js';
