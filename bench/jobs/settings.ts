@@ -82,6 +82,6 @@ export function oversubscriptionWarning(threads: number, cores: number): string 
   if (threads + 1 <= cores) return undefined;
   return (
     `warning: ${plural(threads, 'worker thread')} + the main thread on ${plural(cores, 'core')}: they share cores, ` +
-    'so every figure (cpuhp and piscina alike) includes OS time-slicing between the threads and the main thread that drives the loop'
+    'so every figure (of every runtime alike) includes OS time-slicing between the threads and the main thread that drives the loop'
   );
 }
