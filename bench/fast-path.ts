@@ -50,10 +50,12 @@ export async function waitUntilRunning(rt: Runtime, threads: readonly KthreadHan
 }
 
 /**
- * The samples of one strategy (or the baseline) at one CPU count, gathered over rounds. The
- * benchmark runs round 1 of every strategy, then round 2 of every one, and so on, so that a
- * stretch of load from outside the benchmark falls on all of them alike rather than on
- * whichever happened to run then: the ratios between them are what the rounds protect.
+ * The samples of one series (a strategy, the no-check loop or the bound kthread) at one CPU
+ * count, gathered over rounds. The benchmark runs round 1 of every series, then round 2 of
+ * every one, and so on (fast-path-plan.ts), so that a stretch of load from outside the
+ * benchmark falls on all of them alike rather than on whichever happened to run then. Each
+ * round's median is kept apart too: the per-round ratios between series are what the rounds
+ * protect, and their spread is what decides a goal (fast-path-ratios.ts).
  */
 export class FastPathSamples {
   private readonly samples = new Samples(NS_RESOLUTION);

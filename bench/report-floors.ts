@@ -5,7 +5,7 @@
  */
 
 import { formatCount, formatMs, plural, renderTable, type Column } from '../src/common/format.js';
-import { formatRatio, latencyCells } from './cells.js';
+import { DOWN_UP_COLUMNS, formatRatio, latencyCells } from './cells.js';
 import type { Summary } from './histogram.js';
 import type { StrategyBenchResult } from './strategies.js';
 
@@ -40,12 +40,7 @@ export function threadsPerCpuTable(result: StrategyBenchResult): string {
     { header: 'CPUs', align: 'right' },
     { header: 'threads per CPU', align: 'right' },
     { header: 'cycles', align: 'right' },
-    { header: 'down median', align: 'right' },
-    { header: 'down p99', align: 'right' },
-    { header: 'down max', align: 'right' },
-    { header: 'up median', align: 'right' },
-    { header: 'up p99', align: 'right' },
-    { header: 'up max', align: 'right' },
+    ...DOWN_UP_COLUMNS,
     { header: 'down median ÷ floor', align: 'right' },
   ];
   const { cpus } = result.settings.threadsPerCpu;

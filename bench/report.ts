@@ -5,7 +5,7 @@
  */
 
 import { formatCount, plural, renderTable, type Column } from '../src/common/format.js';
-import { formatRatio, latencyCells } from './cells.js';
+import { DOWN_UP_COLUMNS, formatRatio, latencyCells } from './cells.js';
 import { roundNumbers } from './json.js';
 import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
 import { LOADS, type StrategyBenchResult, type StrategyRow } from './strategies.js';
@@ -57,12 +57,7 @@ function hotplugTable(result: StrategyBenchResult): string {
     { header: 'CPUs', align: 'right' },
     { header: 'load' },
     { header: 'cycles', align: 'right' },
-    { header: 'down median', align: 'right' },
-    { header: 'down p99', align: 'right' },
-    { header: 'down max', align: 'right' },
-    { header: 'up median', align: 'right' },
-    { header: 'up p99', align: 'right' },
-    { header: 'up max', align: 'right' },
+    ...DOWN_UP_COLUMNS,
   ];
   return [
     'Hotplug latency, ms, from the call of rt.cpuDown/rt.cpuUp to its resolve, CPUs 1..n-1 in turn',

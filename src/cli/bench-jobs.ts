@@ -50,7 +50,7 @@ export function registerBenchJobs(program: Command): void {
     .addOption(
       new Option('--churn-interval <ms>', `ms between churn operations, 1 to ${MAX_INTERVAL_MS}`).argParser(integerIn(1, MAX_INTERVAL_MS, 'milliseconds')).default(DEFAULT_CHURN_INTERVAL_MS),
     )
-    .option('--quick', 'a smoke run of 15-20 s, for CI; its figures are not for comparison')
+    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison')
     .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
     .option('--out <file>', 'also write the JSON object to this file')
     .addHelpText(
