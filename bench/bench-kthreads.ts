@@ -4,7 +4,7 @@
  * The per-CPU threads (`unit`, `busy`, `idle`) are plain smpboot hooks: the runtime owns
  * their loop, so under every strategy the user code is identical and only the loop around
  * it differs. `baseline` is the reference for the fast path: the same empty unit, with no
- * park check at all.
+ * park check at all; `bound` is a bound kthread's own loop around the same unit.
  *
  * It imports the definition helpers directly rather than the package index, so that the
  * CPU workers do not load the controller side (runtime, histograms, mutex) they never use.
@@ -51,13 +51,47 @@ export const busy = definePerCpuThread<BusyData>({
   },
 });
 
+export interface IdleData {
+  /** Units owed: one when the thread has (re)started or been unparked, none once it ran it. */
+  due: number;
+}
+
 /**
- * A per-CPU thread with no work: it sleeps until woken. It gives the hotplug path a thread
- * to park on every CPU while no CPU is busy (the "idle" hotplug latency).
+ * A per-CPU thread with almost no work: one empty unit each time it starts or is unparked,
+ * then it sleeps until the next park. It gives the hotplug path a sleeping thread to park on
+ * every CPU while no CPU is busy (the "idle" hotplug latency), and its iteration counter
+ * tells the benchmark that it has run again after a cpuUp before the next cpuDown is timed.
+ * The `park` hook is there so that smpboot owes it the `unpark` hook.
  */
-export const idle = definePerCpuThread({
-  shouldRun: () => false,
-  run: () => emptyUnit(),
+export const idle = definePerCpuThread<IdleData>({
+  setup: (kt) => {
+    kt.data = { due: 1 };
+  },
+  park: () => undefined,
+  unpark: (kt) => {
+    kt.data.due = 1;
+  },
+  shouldRun: (kt) => kt.data.due > 0,
+  run: (kt) => {
+    kt.data.due--;
+    emptyUnit();
+  },
+});
+
+/**
+ * A bound kthread's own loop, as the README shows one: a stop check and one boundShouldStop()
+ * per unit, parkme() when asked, and the same empty unit and schedule() as the others. It is
+ * measured against `baseline` on CPUs that never go down.
+ */
+export const bound = defineKthread(async (kt) => {
+  while (!kt.shouldStop()) {
+    if (kt.boundShouldStop()) {
+      await kt.parkme();
+      continue;
+    }
+    emptyUnit();
+    await kt.schedule();
+  }
 });
 
 /**

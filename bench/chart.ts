@@ -7,6 +7,7 @@
 
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { BOUND, NO_CHECK } from './fast-path-ratios.js';
 import { LOADS, type StrategyBenchResult } from './strategies.js';
 
 /** One panel of the vertical stack; derived from the public TopLevelSpec type. */
@@ -16,13 +17,14 @@ const PANEL_WIDTH = 300;
 const PANEL_HEIGHT = 170;
 
 export function chartSpec(result: StrategyBenchResult): TopLevelSpec {
-  const series = ['baseline', ...result.settings.strategies];
+  const series = [NO_CHECK, BOUND, ...result.settings.strategies];
   const color = { field: 'strategy', type: 'nominal', title: 'strategy', scale: { domain: series } } as const;
   const x = { field: 'CPUs', type: 'ordinal', title: 'CPUs' } as const;
   const xOffset = { field: 'strategy', sort: series } as const;
 
   const fastPath = [
-    ...result.baselines.flatMap((b) => (b.fastPath === null ? [] : [{ CPUs: b.cpus, strategy: 'baseline', value: b.fastPath.nsPerIteration.median }])),
+    ...result.baselines.flatMap((b) => (b.fastPath === null ? [] : [{ CPUs: b.cpus, strategy: NO_CHECK, value: b.fastPath.nsPerIteration.median }])),
+    ...result.bound.flatMap((b) => (b.fastPath === null ? [] : [{ CPUs: b.cpus, strategy: BOUND, value: b.fastPath.nsPerIteration.median }])),
     ...result.rows.flatMap((r) => (r.fastPath === null ? [] : [{ CPUs: r.cpus, strategy: r.strategy, value: r.fastPath.nsPerIteration.median }])),
   ];
   const latency = result.rows.flatMap((r) =>

@@ -34,6 +34,12 @@ export interface FastPathResult {
   readonly iterationsPerSecondPerThread: number;
   /** Samples in which a thread did no unit at all (starved by the OS): left out of nsPerIteration. */
   readonly stalledSamples: number;
+  /**
+   * The median ns per iteration of each round on its own, by round number (index 0 is round
+   * 1); null for a round that failed or measured no work. Per-round ratios are taken from
+   * these (fast-path-ratios.ts): the pooled median above mixes the rounds' weather.
+   */
+  readonly roundMedians: readonly (number | null)[];
 }
 
 /** Resolves once every thread has done STARTED_UNITS units; says which did not otherwise. */
@@ -44,21 +50,31 @@ export async function waitUntilRunning(rt: Runtime, threads: readonly KthreadHan
 }
 
 /**
- * The samples of one strategy (or the baseline) at one CPU count, gathered over rounds. The
- * benchmark runs round 1 of every strategy, then round 2 of every one, and so on, so that a
- * stretch of load from outside the benchmark falls on all of them alike rather than on
- * whichever happened to run then: the ratios between them are what the rounds protect.
+ * The samples of one series (a strategy, the no-check loop or the bound kthread) at one CPU
+ * count, gathered over rounds. The benchmark runs round 1 of every series, then round 2 of
+ * every one, and so on (fast-path-plan.ts), so that a stretch of load from outside the
+ * benchmark falls on all of them alike rather than on whichever happened to run then. Each
+ * round's median is kept apart too: the per-round ratios between series are what the rounds
+ * protect, and their spread is what decides a goal (fast-path-ratios.ts).
  */
 export class FastPathSamples {
   private readonly samples = new Samples(NS_RESOLUTION);
+  /** Each round's own samples, kept once the round has completed. */
+  private readonly byRound: (Samples | undefined)[];
   private threads = 0;
   private rounds = 0;
   private stalled = 0;
   private units = 0;
   private threadMs = 0;
 
-  /** Measures one round in `rt`, whose `threads` are all running the unit under test. */
-  async measure(rt: Runtime, threads: readonly KthreadHandle[], plan: FastPathWindows): Promise<void> {
+  /** `rounds`: how many rounds are planned, so that a round that fails still has its place. */
+  constructor(rounds: number) {
+    this.byRound = new Array<Samples | undefined>(rounds).fill(undefined);
+  }
+
+  /** Measures round `round` (from 1) in `rt`, whose `threads` are all running the unit under test. */
+  async measure(rt: Runtime, threads: readonly KthreadHandle[], plan: FastPathWindows, round: number): Promise<void> {
+    const thisRound = new Samples(NS_RESOLUTION);
     await waitUntilRunning(rt, threads);
     await sleep(plan.warmupMs);
     let counts = readIterations(rt, threads);
@@ -69,8 +85,12 @@ export class FastPathSamples {
       const next = readIterations(rt, threads);
       const elapsedMs = now - started;
       for (const units of unitsPerThread(counts, next)) {
-        if (units === 0) this.stalled++;
-        else this.samples.record((elapsedMs * 1e6) / units);
+        if (units === 0) {
+          this.stalled++;
+        } else {
+          this.samples.record((elapsedMs * 1e6) / units);
+          thisRound.record((elapsedMs * 1e6) / units);
+        }
         this.units += units;
         this.threadMs += elapsedMs;
       }
@@ -79,6 +99,7 @@ export class FastPathSamples {
     }
     this.threads = threads.length;
     this.rounds++;
+    this.byRound[round - 1] = thisRound;
   }
 
   /** Undefined until a round has measured some work. */
@@ -91,6 +112,7 @@ export class FastPathSamples {
       nsPerIteration,
       iterationsPerSecondPerThread: this.units / (this.threadMs / 1000),
       stalledSamples: this.stalled,
+      roundMedians: this.byRound.map((samples) => samples?.summary()?.median ?? null),
     };
   }
 }

@@ -2,6 +2,12 @@
  * The benchmark's one way to summarise samples: an HDR histogram (hdr-histogram-js) with 3
  * significant digits, so medians and p99s come from the same structure at every sample count.
  * HDR histograms hold integers: each is built for one unit and a resolution below it.
+ *
+ * A percentile read from an HDR histogram is the top of the bucket that holds it (its
+ * "highest equivalent value"), while the max is the exact largest value recorded. With 3
+ * significant digits a bucket is at most 0.1% wide, so the top of the highest bucket can lie
+ * just above the max: a p99 of 2.653 beside a max of 2.652. No sample lies above the max, so
+ * the percentile does not either: it is clamped to the max (the error is within a bucket).
  */
 
 import * as hdr from 'hdr-histogram-js';
@@ -40,11 +46,13 @@ export class Samples {
     const h = this.histogram;
     if (h.totalCount === 0) return undefined;
     const r = this.resolution;
+    const max = h.maxValue;
+    const at = (percentile: number): number => Math.min(h.getValueAtPercentile(percentile), max) * r;
     return {
       count: h.totalCount,
-      median: h.getValueAtPercentile(50) * r,
-      p99: h.getValueAtPercentile(99) * r,
-      max: h.maxValue * r,
+      median: at(50),
+      p99: at(99),
+      max: max * r,
       mean: h.mean * r,
     };
   }

@@ -2,9 +2,15 @@
  * Hotplug latency: cpuDown and cpuUp, each timed from the caller's side (call to resolve),
  * over CPUs 1..n-1 in turn. CPU 0 stays up throughout, as the boot CPU usually does, so no
  * operation is ever refused for taking the last online CPU down.
+ *
+ * After each cpuUp, and before the first cpuDown, every thread bound to the CPU must have
+ * run a unit since it came back (its iteration counter moved, rt.waitForIterations), so that
+ * the next cpuDown meets threads that ran on the CPU as it is now: a busy thread in the middle
+ * of its work, an idle one asleep again after its unit, not threads still waking from the
+ * last park.
  */
 
-import type { PerCpuThreadGroup, Runtime } from '../src/index.js';
+import type { KthreadHandle, Runtime } from '../src/index.js';
 import { Samples, type Summary } from './histogram.js';
 
 /** Latencies are kept to the microsecond, the resolution the runtime's own histograms use. */
@@ -17,48 +23,47 @@ export interface HotplugLatency {
   readonly cpuUp: Summary;
 }
 
-export interface HotplugPlan {
-  readonly cycles: number;
-  /**
-   * Wait after each cpuUp until the CPU's per-CPU thread has run again, so that the next
-   * cpuDown of that CPU meets a thread in the middle of its work, not one still parked.
-   * Only for threads that always have work: an idle thread never runs a unit.
-   */
-  readonly waitForWork: boolean;
-}
-
 /** CPUs the benchmark takes down, in turn: every CPU but 0. */
 export function hotpluggableCpus(cpus: number): number[] {
   return Array.from({ length: cpus - 1 }, (_, i) => i + 1);
 }
 
-export async function measureHotplug(rt: Runtime, group: PerCpuThreadGroup, plan: HotplugPlan): Promise<HotplugLatency> {
+export async function measureHotplug(rt: Runtime, cycles: number): Promise<HotplugLatency> {
   const targets = hotpluggableCpus(rt.cpuCount);
   if (targets.length === 0) throw new Error('hotplug latency needs at least 2 CPUs: the last online CPU cannot go down');
   const down = new Samples(MS_RESOLUTION);
   const up = new Samples(MS_RESOLUTION);
-  for (let cycle = 0; cycle < plan.cycles; cycle++) {
+  for (const cpu of targets) await untilEveryThreadRan(rt, cpu, new Map(), 'its threads started');
+  for (let cycle = 0; cycle < cycles; cycle++) {
     const cpu = targets[cycle % targets.length]!;
+    const before = iterationsById(rt, cpu);
     let started = performance.now();
     await rt.cpuDown(cpu);
     down.record(performance.now() - started);
     started = performance.now();
     await rt.cpuUp(cpu);
     up.record(performance.now() - started);
-    if (plan.waitForWork) await untilRunsAgain(rt, group, cpu);
+    await untilEveryThreadRan(rt, cpu, before, `cpuUp(${cpu})`);
   }
   return { cpuDown: down.summary()!, cpuUp: up.summary()! };
 }
 
+function iterationsById(rt: Runtime, cpu: number): Map<number, number> {
+  return new Map(rt.kthreadList(cpu).map((t) => [t.id, rt.kthreadInfo(t).iterations]));
+}
+
 /**
- * Waits on the thread's counter (Atomics) until it has done one more unit. The thread is
- * looked up afresh: a strategy that recreates threads on cpuUp hands out new handles.
+ * Waits on each thread's counter (Atomics) until it has done one unit more than `before`
+ * says it had. Threads are looked up afresh: a strategy that recreates threads on cpuUp hands
+ * out new handles, whose counters start at 0.
  */
-async function untilRunsAgain(rt: Runtime, group: PerCpuThreadGroup, cpu: number): Promise<void> {
-  const thread = group.threads().find((t) => t.cpu === cpu);
-  if (thread === undefined) throw new Error(`no ${group.fn} thread on CPU ${cpu} after cpuUp(${cpu})`);
-  const from = rt.kthreadInfo(thread).iterations;
-  if (!(await rt.waitForIterations(thread, from + 1, RESUME_TIMEOUT_MS))) {
-    throw new Error(`${thread.name} did not run within ${RESUME_TIMEOUT_MS} ms after cpuUp(${cpu}) (it is ${rt.kthreadInfo(thread).state})`);
+async function untilEveryThreadRan(rt: Runtime, cpu: number, before: ReadonlyMap<number, number>, since: string): Promise<void> {
+  const threads = rt.kthreadList(cpu);
+  if (threads.length === 0) throw new Error(`no thread on CPU ${cpu} after ${since}`);
+  const late = await Promise.all(threads.map(async (t: KthreadHandle) => ((await rt.waitForIterations(t, (before.get(t.id) ?? 0) + 1, RESUME_TIMEOUT_MS)) ? undefined : t)));
+  const stuck = late.filter((t): t is KthreadHandle => t !== undefined);
+  if (stuck.length > 0) {
+    const named = stuck.slice(0, 3).map((t) => `${t.name} (${rt.kthreadInfo(t).state})`);
+    throw new Error(`${named.join(', ')}${stuck.length > 3 ? ` and ${stuck.length - 3} more` : ''} did not run within ${RESUME_TIMEOUT_MS} ms after ${since}`);
   }
 }

@@ -5,7 +5,7 @@
  */
 
 import cliProgress from 'cli-progress';
-import type { BenchProgress } from './strategies.js';
+import type { BenchProgress } from './task.js';
 
 /** A bar redrawn in place, labelled with the command's `name`; cleared when the run ends so only the report stays on screen. */
 export function barProgress(stream: NodeJS.WriteStream, name = 'cpuhp bench'): BenchProgress {

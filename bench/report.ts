@@ -5,11 +5,13 @@
  */
 
 import { formatCount, plural, renderTable, type Column } from '../src/common/format.js';
-import { formatRatio, latencyCells } from './cells.js';
+import { DOWN_UP_COLUMNS, formatRatio, latencyCells } from './cells.js';
 import { roundNumbers } from './json.js';
 import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
 import { LOADS, type StrategyBenchResult, type StrategyRow } from './strategies.js';
 import type { VersusReference } from './compare.js';
+import { fastPathDecisionTable, fastPathTable } from './report-fast-path.js';
+import { startTimeTable, threadsPerCpuTable, wakeFloorLine } from './report-floors.js';
 
 /** Printed before the run, so the user knows what the next minutes are doing. */
 export function renderHeader(settings: BenchSettings, cores: number, warnings: readonly string[]): string {
@@ -17,8 +19,10 @@ export function renderHeader(settings: BenchSettings, cores: number, warnings: r
     `cpuhp bench: strategies ${settings.strategies.join(', ')} (${REFERENCE_STRATEGY} is the reference), ` +
       `at ${settings.cpus.map(String).join(', ')} ${settings.cpus.length === 1 && settings.cpus[0] === 1 ? 'CPU' : 'CPUs'} (one worker thread each) on ${plural(cores, 'core')}`,
     settings.quick
-      ? `quick run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row and short windows; a smoke run, too short for figures worth comparing`
-      : `full run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row; ${settings.fastPath.windows} fast-path windows of ${settings.fastPath.windowMs} ms; churn windows of ${settings.churnWindowMs} ms`,
+      ? `quick run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row, ${plural(settings.fastPath.rounds, 'fast-path round')} and short windows; a smoke run, too short for figures worth comparing`
+      : `full run: ${plural(settings.hotplugCycles, 'down/up cycle')} per row; ${plural(settings.fastPath.rounds, 'fast-path round')} of ${settings.fastPath.windows} windows of ${settings.fastPath.windowMs} ms; churn windows of ${settings.churnWindowMs} ms`,
+    `also: hotplug latency with ${settings.threadsPerCpu.counts.join(', ')} threads per CPU at ${plural(settings.threadsPerCpu.cpus, 'CPU')}; ` +
+      `Runtime.start of ${settings.startTime.cpus.join(', ')} CPUs against as many bare workers; the wake-up round-trip floor`,
     ...warnings,
   ];
   return lines.join('\n');
@@ -27,49 +31,16 @@ export function renderHeader(settings: BenchSettings, cores: number, warnings: r
 export function renderText(result: StrategyBenchResult): string {
   // With only 1 CPU asked for, the three hotplug sections would be empty: one note says why.
   const hotplugMeasured = result.rows.some((r) => r.skipped === null);
-  const sections = hotplugMeasured ? [hotplugTable(result), disruptionTable(result), churnTable(result)] : [skippedNotes(result).join('\n')];
-  return [fastPathTable(result), ...sections, comparisonTable(result), verdict(result)].join('\n\n');
+  const sections = hotplugMeasured ? [hotplugTable(result), disruptionTable(result), churnTable(result)] : [skippedNotes(result).join('\n'), wakeFloorLine(result)];
+  const floors = [...(result.threadsPerCpu.length > 0 ? [threadsPerCpuTable(result)] : []), ...(result.startTime.length > 0 ? [startTimeTable(result)] : [])];
+  return [fastPathTable(result), fastPathDecisionTable(result), ...sections, ...floors, comparisonTable(result), verdict(result)].join('\n\n');
 }
 
-const ns = (n: number): string => n.toFixed(1);
 const ratio = formatRatio;
 
 /** "-" when the row skipped this measurement, "failed" when it was tried. */
 function missing(row: StrategyRow): string {
   return row.skipped === null ? 'failed' : '-';
-}
-
-function fastPathTable(result: StrategyBenchResult): string {
-  const rows: string[][] = [];
-  for (const { cpus, fastPath } of result.baselines) {
-    rows.push(['baseline', String(cpus), ...(fastPath === null ? ['failed', '', ''] : [ns(fastPath.nsPerIteration.median), ns(fastPath.nsPerIteration.p99), formatCount(fastPath.iterationsPerSecondPerThread)]), '1.00']);
-    for (const row of result.rows.filter((r) => r.cpus === cpus)) {
-      const f = row.fastPath;
-      rows.push([
-        row.strategy,
-        String(cpus),
-        ...(f === null ? ['failed', '', ''] : [ns(f.nsPerIteration.median), ns(f.nsPerIteration.p99), formatCount(f.iterationsPerSecondPerThread)]),
-        row.fastPathVsBaseline === null ? '' : ratio(row.fastPathVsBaseline),
-      ]);
-    }
-  }
-  const { rounds, windows, windowMs } = result.settings.fastPath;
-  const roundsNote = rounds === 1 ? '' : ` of each of ${rounds} rounds, the strategies taking turns`;
-  return [
-    `Fast path: wall ns per loop iteration of an empty per-CPU run(), no hotplug going on`,
-    `(baseline: a plain kthread, same empty unit and schedule(), no park check; one sample per thread in each of ${windows} windows of ${windowMs} ms${roundsNote})`,
-    renderTable(
-      [
-        { header: 'strategy' },
-        { header: 'CPUs', align: 'right' },
-        { header: 'median ns', align: 'right' },
-        { header: 'p99 ns', align: 'right' },
-        { header: 'iterations/s per thread', align: 'right' },
-        { header: '× baseline', align: 'right' },
-      ],
-      rows,
-    ),
-  ].join('\n');
 }
 
 function hotplugTable(result: StrategyBenchResult): string {
@@ -86,17 +57,14 @@ function hotplugTable(result: StrategyBenchResult): string {
     { header: 'CPUs', align: 'right' },
     { header: 'load' },
     { header: 'cycles', align: 'right' },
-    { header: 'down median', align: 'right' },
-    { header: 'down p99', align: 'right' },
-    { header: 'down max', align: 'right' },
-    { header: 'up median', align: 'right' },
-    { header: 'up p99', align: 'right' },
-    { header: 'up max', align: 'right' },
+    ...DOWN_UP_COLUMNS,
   ];
   return [
     'Hotplug latency, ms, from the call of rt.cpuDown/rt.cpuUp to its resolve, CPUs 1..n-1 in turn',
-    '(idle: every CPU has a per-CPU thread with no work, asleep; busy: every CPU runs a per-CPU thread whose run() spins ~20 µs)',
+    '(idle: every CPU has a per-CPU thread that runs one unit after each start or unpark, then sleeps; busy: every CPU runs a per-CPU thread whose run() spins ~20 µs;',
+    ' each cpuDown after every thread of the CPU has run since its cpuUp)',
     renderTable(columns, rows),
+    wakeFloorLine(result),
     ...skippedNotes(result),
   ].join('\n');
 }

@@ -9,6 +9,10 @@ import { Runtime, type PerCpuThreadGroup, type StrategyName } from '../src/index
 /** The kthread module of the benchmark, compiled beside this file. */
 export const BENCH_MODULE = new URL('./bench-kthreads.js', import.meta.url);
 
+/** The runtime's default maxKthreads, and room kept beside the benchmark's own threads (the runtime's own, such as kworkers). */
+const DEFAULT_KTHREAD_ROOM = 256;
+const KTHREAD_SLACK = 64;
+
 /** Per-CPU thread exports of bench-kthreads.ts. */
 export type PerCpuExport = 'unit' | 'busy' | 'idle';
 
@@ -17,8 +21,10 @@ export interface Session<T> {
   readonly violations: number;
 }
 
-export async function withRuntime<T>(cpus: number, strategy: StrategyName, body: (rt: Runtime) => Promise<T>): Promise<Session<T>> {
-  const rt = await Runtime.start({ cpus, strategy, modules: [BENCH_MODULE] });
+/** `threads`: how many kthreads the measurement creates, when more than the runtime's default room (256) may be needed. */
+export async function withRuntime<T>(cpus: number, strategy: StrategyName, body: (rt: Runtime) => Promise<T>, threads?: number): Promise<Session<T>> {
+  const room = threads === undefined ? {} : { maxKthreads: Math.max(DEFAULT_KTHREAD_ROOM, threads + KTHREAD_SLACK) };
+  const rt = await Runtime.start({ cpus, strategy, modules: [BENCH_MODULE], ...room });
   try {
     const value = await body(rt);
     return { value, violations: rt.stats().violations };
@@ -30,4 +36,16 @@ export async function withRuntime<T>(cpus: number, strategy: StrategyName, body:
 /** The same user code under every strategy: one smpboot thread per CPU, named `<fn>/<cpu>`. */
 export function registerOnEveryCpu(rt: Runtime, fn: PerCpuExport): Promise<PerCpuThreadGroup> {
   return rt.registerPerCpuThread(fn, { name: `${fn}/%u` });
+}
+
+/**
+ * `groups` sets of per-CPU threads running `fn`, so that every CPU has that many threads of
+ * it: named `<fn>/<cpu>` for one set, `<fn>.<set>/<cpu>` for more.
+ */
+export async function registerGroupsOnEveryCpu(rt: Runtime, fn: PerCpuExport, groups: number): Promise<void> {
+  if (groups === 1) {
+    await registerOnEveryCpu(rt, fn);
+    return;
+  }
+  for (let g = 0; g < groups; g++) await rt.registerPerCpuThread(fn, { name: `${fn}.${g}/%u` });
 }

@@ -1,6 +1,10 @@
 /**
  * The strategy benchmark: every strategy in STRATEGIES, at every CPU count asked for, on the
- * same per-CPU thread code, in one run, compared as ratios with `park` measured in that run.
+ * same per-CPU thread code, in one run, compared as ratios with `park` measured in that run;
+ * the fast path decided against its goals from per-round ratios (fast-path-plan.ts,
+ * fast-path-ratios.ts); and beside them the floors: hotplug latency by threads per CPU
+ * (hotplug-threads.ts) next to one wake-up round trip (wake-round-trip.ts), and Runtime.start
+ * next to starting as many bare workers (start-time.ts).
  *
  * Each measurement gets a fresh runtime, so nothing one leaves behind (parked threads,
  * warmed or cold JIT, a stuck CPU) colours the next. A measurement that fails is reported
@@ -8,19 +12,27 @@
  */
 
 import { availableParallelism } from 'node:os';
-import type { KthreadHandle, StrategyName } from '../src/index.js';
+import type { StrategyName } from '../src/index.js';
 import { plural } from '../src/common/format.js';
 import { measureChurn, type ChurnResult } from './churn.js';
-import { FastPathSamples, type FastPathResult } from './fast-path.js';
+import type { FastPathResult } from './fast-path.js';
+import { planFastPath, type FastPathPlan } from './fast-path-plan.js';
+import { fastPathRatios, NO_CHECK, type FastPathRatio } from './fast-path-ratios.js';
+import type { Summary } from './histogram.js';
 import { measureHotplug, type HotplugLatency } from './hotplug.js';
-import { registerOnEveryCpu, withRuntime, type PerCpuExport, type Session } from './runtime-session.js';
-import { REFERENCE_STRATEGY, type BenchSettings } from './settings.js';
+import { registerOnEveryCpu, withRuntime, type PerCpuExport } from './runtime-session.js';
+import { threadsPerCpuTasks, type ThreadsPerCpuRow } from './hotplug-threads.js';
+import { type BenchSettings } from './settings.js';
 import { compareWithReference, type VersusReference } from './compare.js';
-import { describeError } from './errors.js';
+import { StartTimeSamples, startTimeTasks, type StartTimeRow } from './start-time.js';
+import { runTasks, type BenchProgress, type Task } from './task.js';
+import { measureWakeRoundTrip } from './wake-round-trip.js';
+
+export type { BenchProgress } from './task.js';
 
 export interface BaselineRow {
   readonly cpus: number;
-  /** The `baseline` kthread (no park check) on every CPU; null if the measurement failed. */
+  /** The series on every CPU; null if the measurement failed. */
   readonly fastPath: FastPathResult | null;
 }
 
@@ -31,7 +43,7 @@ export interface StrategyRow {
   readonly cpus: number;
   /** The `unit` per-CPU thread; null if the measurement failed. */
   readonly fastPath: FastPathResult | null;
-  /** Median ns per iteration over the baseline's at the same CPU count: the price of the check. */
+  /** The median of the per-round ratios to the no-check loop at the same CPU count (fast-path-ratios.ts): the price of the check. */
   readonly fastPathVsBaseline: number | null;
   /** Per load; a load whose measurement failed, or that was skipped, is null. */
   readonly hotplug: Readonly<Record<Load, HotplugLatency | null>>;
@@ -47,21 +59,23 @@ export interface StrategyBenchResult {
   readonly cores: number;
   readonly node: string;
   readonly warnings: readonly string[];
+  /** The no-check loop (`baseline` kthread) on every CPU. */
   readonly baselines: readonly BaselineRow[];
+  /** A bound kthread's own loop (`bound`) on every CPU. */
+  readonly bound: readonly BaselineRow[];
   readonly rows: readonly StrategyRow[];
+  /** The per-round fast-path ratios and what they decide (fast-path-ratios.ts). */
+  readonly fastPathRatios: readonly FastPathRatio[];
   readonly versusReference: readonly VersusReference[];
+  readonly threadsPerCpu: readonly ThreadsPerCpuRow[];
+  /** The floor of a cpuDown: one main↔worker wake-up round trip; null if it failed. */
+  readonly wakeRoundTrip: Summary | null;
+  readonly startTime: readonly StartTimeRow[];
   /** Invariant violations the CPU workers counted, over every runtime of the run: must be 0. */
   readonly violations: number;
   /** One sentence per measurement that could not be done; empty when all were. */
   readonly failures: readonly string[];
   readonly elapsedMs: number;
-}
-
-/** Told before each measurement; `total` first, once. */
-export interface BenchProgress {
-  start(total: number): void;
-  step(label: string): void;
-  stop(): void;
 }
 
 export const SINGLE_CPU_SKIP = 'hotplug latency, disruption and churn skipped: the last online CPU cannot go down, so 1 CPU has none to take down';
@@ -77,12 +91,6 @@ export function oversubscriptionWarnings(cpus: readonly number[], cores: number)
     );
 }
 
-interface Task {
-  readonly label: string;
-  /** Resolves with the runtime's session: its invariant violations are added up. */
-  run(): Promise<Session<void>>;
-}
-
 export const LOADS: readonly Load[] = ['idle', 'busy'];
 /** The per-CPU thread each load runs on every CPU. */
 const LOAD_THREADS: Readonly<Record<Load, PerCpuExport>> = { idle: 'idle', busy: 'busy' };
@@ -96,90 +104,73 @@ interface MutableRow {
   readonly skipped: string | null;
 }
 
+/** Disruption, churn and hotplug latency of one strategy at one CPU count. */
+function hotplugTasks(row: MutableRow, settings: BenchSettings): Task[] {
+  const name = `${row.strategy}, ${plural(row.cpus, 'CPU')}`;
+  const tasks: Task[] = [
+    {
+      label: `${name}: disruption and churn`,
+      run: async () =>
+        (
+          await withRuntime(row.cpus, row.strategy, async (rt) => {
+            row.churn = await measureChurn(rt, await registerOnEveryCpu(rt, 'unit'), settings.churnWindowMs);
+          })
+        ).violations,
+    },
+  ];
+  for (const load of LOADS) {
+    tasks.push({
+      label: `${name}: hotplug latency, ${load}`,
+      run: async () =>
+        (
+          await withRuntime(row.cpus, row.strategy, async (rt) => {
+            await registerOnEveryCpu(rt, LOAD_THREADS[load]);
+            row.hotplug[load] = await measureHotplug(rt, settings.hotplugCycles);
+          })
+        ).violations,
+    });
+  }
+  return tasks;
+}
+
 export async function runStrategyBench(settings: BenchSettings, progress?: BenchProgress): Promise<StrategyBenchResult> {
   const started = performance.now();
   const cores = availableParallelism();
-  const baselineAt = new Map<number, FastPathSamples>();
-  const measured: Array<{ readonly row: MutableRow; readonly samples: FastPathSamples }> = [];
-  const tasks: Task[] = [];
+  const plans: FastPathPlan[] = [];
+  const rows: MutableRow[] = [];
+  const threadsRows: ThreadsPerCpuRow[] = [];
+  const startSamples = new StartTimeSamples(settings.startTime.cpus, settings.startTime.repeats);
+  let wakeRoundTrip: Summary | null = null;
 
+  const tasks: Task[] = [
+    {
+      label: `floor: ${plural(settings.wakeRoundTrips, 'main↔worker wake-up round trip')}`,
+      run: async () => {
+        wakeRoundTrip = await measureWakeRoundTrip(settings.wakeRoundTrips);
+        return 0;
+      },
+    },
+  ];
   for (const cpus of settings.cpus) {
-    const name = (who: string): string => `${who}, ${plural(cpus, 'CPU')}`;
-    const fastPathRows = settings.strategies.map((strategy) => {
+    const plan = planFastPath(cpus, settings.strategies, settings.fastPath);
+    plans.push(plan);
+    tasks.push(...plan.tasks);
+    for (const strategy of settings.strategies) {
       const row: MutableRow = { strategy, cpus, hotplug: { idle: null, busy: null }, churn: null, skipped: cpus < 2 ? SINGLE_CPU_SKIP : null };
-      return { row, samples: new FastPathSamples() };
-    });
-    measured.push(...fastPathRows);
-    const baselineSamples = new FastPathSamples();
-    baselineAt.set(cpus, baselineSamples);
-
-    const { rounds } = settings.fastPath;
-    for (let round = 1; round <= rounds; round++) {
-      const which = rounds === 1 ? 'fast path' : `fast path, round ${round} of ${rounds}`;
-      tasks.push({
-        label: `${name('baseline')}: ${which}`,
-        run: () =>
-          withRuntime(cpus, REFERENCE_STRATEGY, async (rt) => {
-            const threads: KthreadHandle[] = [];
-            for (let cpu = 0; cpu < cpus; cpu++) threads.push(await rt.kthreadCreateOnCpu(cpu, 'baseline', { name: `baseline/${cpu}` }));
-            await baselineSamples.measure(rt, threads, settings.fastPath);
-          }),
-      });
-      for (const { row, samples } of fastPathRows) {
-        tasks.push({
-          label: `${name(row.strategy)}: ${which}`,
-          run: () =>
-            withRuntime(cpus, row.strategy, async (rt) => {
-              const group = await registerOnEveryCpu(rt, 'unit');
-              await samples.measure(rt, group.threads(), settings.fastPath);
-            }),
-        });
-      }
-    }
-
-    if (cpus < 2) continue;
-    for (const { row } of fastPathRows) {
-      tasks.push({
-        label: `${name(row.strategy)}: disruption and churn`,
-        run: () =>
-          withRuntime(cpus, row.strategy, async (rt) => {
-            row.churn = await measureChurn(rt, await registerOnEveryCpu(rt, 'unit'), settings.churnWindowMs);
-          }),
-      });
-      for (const load of LOADS) {
-        tasks.push({
-          label: `${name(row.strategy)}: hotplug latency, ${load}`,
-          run: () =>
-            withRuntime(cpus, row.strategy, async (rt) => {
-              const group = await registerOnEveryCpu(rt, LOAD_THREADS[load]);
-              row.hotplug[load] = await measureHotplug(rt, group, { cycles: settings.hotplugCycles, waitForWork: load === 'busy' });
-            }),
-        });
-      }
+      rows.push(row);
+      if (row.skipped === null) tasks.push(...hotplugTasks(row, settings));
     }
   }
+  tasks.push(...threadsPerCpuTasks(settings, threadsRows), ...startTimeTasks(settings.startTime, startSamples));
 
-  const failures: string[] = [];
-  let violations = 0;
-  progress?.start(tasks.length);
-  try {
-    for (const task of tasks) {
-      progress?.step(task.label);
-      try {
-        violations += (await task.run()).violations;
-      } catch (error) {
-        failures.push(`${task.label}: ${describeError(error)}`);
-      }
-    }
-  } finally {
-    progress?.stop();
-  }
-  const baselines = new Map([...baselineAt].map(([cpus, samples]) => [cpus, samples.result() ?? null]));
-  const finished: StrategyRow[] = measured.map(({ row, samples }) => {
-    const fastPath = samples.result() ?? null;
-    const baseline = baselines.get(row.cpus) ?? null;
-    const fastPathVsBaseline = fastPath !== null && baseline !== null ? fastPath.nsPerIteration.median / baseline.nsPerIteration.median : null;
-    return { ...row, fastPath, fastPathVsBaseline };
+  const { violations, failures } = await runTasks(tasks, progress);
+
+  const series = plans.map((p) => p.series());
+  const ratios = fastPathRatios(series, settings.fastPath.goals);
+  const finished: StrategyRow[] = rows.map((row) => {
+    const fastPath = series.find((s) => s.cpus === row.cpus)?.strategies.get(row.strategy) ?? null;
+    const vsNoCheck = ratios.find((r) => r.cpus === row.cpus && r.numerator === row.strategy && r.denominator === NO_CHECK);
+    return { ...row, fastPath, fastPathVsBaseline: vsNoCheck?.spread?.median ?? null };
   });
   return {
     command: 'bench',
@@ -187,9 +178,14 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
     cores,
     node: process.version,
     warnings: oversubscriptionWarnings(settings.cpus, cores),
-    baselines: settings.cpus.map((cpus) => ({ cpus, fastPath: baselines.get(cpus) ?? null })),
+    baselines: series.map((s) => ({ cpus: s.cpus, fastPath: s.noCheck })),
+    bound: series.map((s) => ({ cpus: s.cpus, fastPath: s.bound })),
     rows: finished,
+    fastPathRatios: ratios,
     versusReference: compareWithReference(finished),
+    threadsPerCpu: threadsRows,
+    wakeRoundTrip,
+    startTime: startSamples.rows(cores, settings.startTime.goal),
     violations,
     failures,
     elapsedMs: performance.now() - started,

@@ -10,7 +10,7 @@ import { runClosedLoop, type LoopPlan, type LoopResult, type Submit } from './cl
 import { warmupJobs, type JobBenchSettings } from './settings.js';
 import type { Workload } from './workloads.js';
 
-export type RuntimeName = 'cpuhp' | 'piscina';
+export type RuntimeName = 'cpuhp' | 'piscina' | 'poolifier' | 'tinypool';
 
 export interface MeasurePlan {
   readonly workload: Workload;

@@ -29,7 +29,7 @@ export async function measurePiscina(plan: MeasurePlan): Promise<Measurement> {
   const errors = new Tally("pool 'error' event");
   let resultsAfterRejection = 0;
   const newPool = (): Piscina => {
-    const pool = new Piscina({ ...piscinaOptions(settings.threads), filename: workload.piscinaFile.href });
+    const pool = new Piscina({ ...piscinaOptions(settings.threads), filename: workload.taskFile.href });
     // piscina emits 'error' (a close timeout, a worker error outside a task); unheard, it would throw.
     pool.on('error', (error: unknown) => {
       if (isPiscinaResultAfterRejection(error)) resultsAfterRejection++;

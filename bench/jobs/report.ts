@@ -9,20 +9,29 @@ import { formatRatio, latencyCells } from '../cells.js';
 import { roundNumbers } from '../json.js';
 import type { LoopResult } from './closed-loop.js';
 import type { CpuhpChurn, PiscinaChurn } from './measurement.js';
-import type { JobBenchResult, JobRow } from './run.js';
+import type { JobBenchResult, JobRow, PeerInfo } from './run.js';
 import type { JobBenchSettings } from './settings.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 const LABEL: Readonly<Record<WorkloadName, string>> = Object.fromEntries(WORKLOADS.map((w) => [w.name, w.label])) as Record<WorkloadName, string>;
 
+export const PEERS_WITHOUT_CHURN =
+  'poolifier and tinypool are measured without churn only: like piscina they cannot take one chosen worker out, and the pool-replacement churn is shown once, for piscina';
+
 export const NO_PER_WORKER_DRAIN =
   'piscina has no per-worker drain: its workers are not addressable, and close() and destroy() act on the whole pool, so one thread cannot be taken out while the others go on';
 
+/** "poolifier 5.3.2", or why it is not measured. */
+function peerLine(peer: PeerInfo): string {
+  return 'missing' in peer ? `${peer.name}: ${peer.missing}` : `${peer.name} ${peer.version}: ${peer.options}, without churn`;
+}
+
 /** Printed before the run, so the user knows what the next minute or two is doing. */
-export function renderHeader(settings: JobBenchSettings, cores: number, piscinaVersion: string, warnings: readonly string[]): string {
+export function renderHeader(settings: JobBenchSettings, cores: number, piscinaVersion: string, peers: readonly PeerInfo[], warnings: readonly string[]): string {
   const { threads, concurrency, trivialJobs, cpuJobs, dispatchJobs, churnIntervalMs } = settings;
   return [
     `cpuhp bench-jobs: cpuhp queueWork (park strategy, ${plural(threads, 'CPU')}) against piscina ${piscinaVersion} run (${plural(threads, 'thread')}), on ${plural(cores, 'core')}, Node ${process.version}`,
+    ...peers.map((p) => `  and ${peerLine(p)}`),
     `${settings.quick ? 'quick run (a smoke run, too short for figures worth comparing)' : 'full run'}: a closed loop of ${formatCount(concurrency)} jobs in flight; ` +
       `${formatCount(trivialJobs)} trivial and ${formatCount(cpuJobs)} CPU-bound jobs per row; churn every ${churnIntervalMs} ms; ${formatCount(dispatchJobs)} jobs per dispatch path`,
     ...warnings,
@@ -35,16 +44,19 @@ export function renderText(result: JobBenchResult): string {
 
 const churnCell = (row: JobRow, intervalMs: number): string => (row.churn ? `every ${intervalMs} ms` : 'none');
 
-function loopCells(loop: LoopResult | null): string[] {
+function loopCells(loop: LoopResult | null, skipped: string | null = null): string[] {
+  if (skipped !== null) return ['not installed'];
   if (loop === null) return ['failed'];
   return [formatCount(loop.jobsPerSecond), ...latencyCells(loop.latencyMs ?? undefined), formatCount(loop.lost)];
 }
 
 function throughputTable(result: JobBenchResult): string {
-  const rows = result.rows.map((row) => [LABEL[row.workload], churnCell(row, result.settings.churnIntervalMs), row.runtime, ...loopCells(row.loop)]);
+  const rows = result.rows.map((row) => [LABEL[row.workload], churnCell(row, result.settings.churnIntervalMs), row.runtime, ...loopCells(row.loop, row.skipped)]);
+  const notes = result.rows.flatMap((row) => row.notes.map((note) => `  ${row.runtime}, ${row.workload}: ${note}`));
+  const missing = result.peers.flatMap((p) => ('missing' in p ? [`  ${p.missing}`] : []));
   return [
     `Throughput and latency: ${plural(result.settings.concurrency, 'job')} in flight, each replaced as it settles; latency from submit to settle`,
-    `(churn: cpuhp takes CPU ${result.settings.threads - 1} down at one tick and up at the next; piscina replaces its whole pool at every tick. lost = submitted − resolved)`,
+    `(churn: cpuhp takes CPU ${result.settings.threads - 1} down at one tick and up at the next; piscina replaces its whole pool at every tick; poolifier and tinypool have no churn rows. lost = submitted − resolved)`,
     ...(result.settings.threads + 1 > result.cores
       ? ['(with more threads than cores, a CPU taken down also frees a core: cpuhp under churn runs one worker fewer half the time, which can make jobs that cost the main thread more than the workers faster)']
       : []),
@@ -61,6 +73,7 @@ function throughputTable(result: JobBenchResult): string {
       ],
       rows,
     ),
+    ...(notes.length > 0 || missing.length > 0 ? ['Notes:', ...notes, ...missing] : []),
   ].join('\n');
 }
 
@@ -125,24 +138,26 @@ function ratioTable(result: JobBenchResult): string {
   const rows = result.ratios.map((r) => [
     LABEL[r.workload],
     r.churn ? `every ${result.settings.churnIntervalMs} ms` : 'none',
+    r.peer,
     cell(r.throughput),
     cell(r.medianLatency),
     cell(r.p99Latency),
     lost(r.lost.cpuhp),
-    lost(r.lost.piscina),
+    lost(r.lost.peer),
   ]);
   return [
-    `cpuhp against piscina, measured in this run at ${plural(result.settings.threads, 'thread')} each (ratio cpuhp / piscina)`,
+    `cpuhp against each peer, measured in this run at ${plural(result.settings.threads, 'thread')} each (ratio cpuhp / peer)`,
     '(throughput: above 1, cpuhp did more jobs per second; latency: below 1, cpuhp was faster; n/a: a side failed)',
     renderTable(
       [
         { header: 'workload' },
         { header: 'churn' },
+        { header: 'peer' },
         { header: 'throughput', align: 'right' },
         { header: 'median latency', align: 'right' },
         { header: 'p99 latency', align: 'right' },
         { header: 'lost cpuhp', align: 'right' },
-        { header: 'lost piscina', align: 'right' },
+        { header: 'lost peer', align: 'right' },
       ],
       rows,
     ),
@@ -239,5 +254,5 @@ export function renderProblems(result: JobBenchResult): string {
 
 /** The whole result as one JSON object; figures rounded to what they can carry. */
 export function renderJson(result: JobBenchResult): string {
-  return JSON.stringify({ ...result, ok: jobBenchOk(result), notes: { piscinaChurn: NO_PER_WORKER_DRAIN } }, roundNumbers, 2);
+  return JSON.stringify({ ...result, ok: jobBenchOk(result), notes: { piscinaChurn: NO_PER_WORKER_DRAIN, peersChurn: PEERS_WITHOUT_CHURN } }, roundNumbers, 2);
 }

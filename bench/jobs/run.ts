@@ -1,6 +1,7 @@
 /**
- * The job-runtime benchmark: cpuhp's queueWork against piscina's run, at the same thread
- * count, in one run: each workload without churn and under churn, then the dispatch paths.
+ * The job-runtime benchmark: cpuhp's queueWork against piscina's run, and without churn
+ * against poolifier's and tinypool's too, at the same thread count, in one run: each workload
+ * without churn and under churn, then the dispatch paths.
  *
  * Each measurement gets a fresh runtime or pool, warmed up before it is measured, so nothing
  * one leaves behind colours the next. A measurement that fails is reported and the run goes
@@ -9,14 +10,15 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { version as piscinaVersion } from 'piscina';
-import { describeError } from '../errors.js';
-import type { BenchProgress } from '../strategies.js';
+import { runTasks, type BenchProgress, type Task } from '../task.js';
 import type { LoopResult } from './closed-loop.js';
-import { compareRuntimes, type CpuhpVersusPiscina } from './compare.js';
+import { compareRuntimes, type CpuhpVersusPeer } from './compare.js';
 import { measureCpuhp } from './cpuhp-target.js';
 import { measureCloneCost, type CloneCost } from './dispatch/clone-cost.js';
 import { DISPATCH_PATHS, measureDispatchPath, type DispatchPathName } from './dispatch/paths.js';
 import type { CpuhpChurn, MeasurePlan, Measurement, PiscinaChurn, RuntimeName } from './measurement.js';
+import { measurePeer } from './peer-target.js';
+import type { PeerName, PeerStatus } from './peers.js';
 import { measurePiscina, piscinaOptions, type PiscinaOptions } from './piscina-target.js';
 import { jobsFor, loadWarning, oversubscriptionWarning, type JobBenchSettings } from './settings.js';
 import { TRIVIAL, WORKLOADS, type WorkloadName } from './workloads.js';
@@ -25,10 +27,17 @@ export interface JobRow {
   readonly workload: WorkloadName;
   readonly runtime: RuntimeName;
   readonly churn: boolean;
-  /** Null when the measurement failed (listed in failures). */
+  /** Null when the measurement failed (listed in failures) or was skipped. */
   readonly loop: LoopResult | null;
   readonly churnDetail: CpuhpChurn | PiscinaChurn | null;
+  /** Why the row was not measured (a peer that is not installed); null when it was tried. */
+  readonly skipped: string | null;
+  /** What the row says besides its figures. */
+  readonly notes: readonly string[];
 }
+
+/** A peer as the result names it: its version and how its pools were started, or why it was not measured. */
+export type PeerInfo = { readonly name: PeerName; readonly version: string; readonly options: string } | { readonly name: PeerName; readonly missing: string };
 
 export interface DispatchRow {
   readonly path: DispatchPathName;
@@ -44,9 +53,12 @@ export interface JobBenchResult {
   readonly cores: number;
   readonly node: string;
   readonly piscina: { readonly version: string; readonly options: PiscinaOptions };
+  /** poolifier and tinypool: measured without churn beside piscina, when installed. */
+  readonly peers: readonly PeerInfo[];
   readonly warnings: readonly string[];
   readonly rows: readonly JobRow[];
-  readonly ratios: readonly CpuhpVersusPiscina[];
+  /** cpuhp against each peer measured at the same workload and churn. */
+  readonly ratios: readonly CpuhpVersusPeer[];
   readonly dispatchPaths: readonly DispatchRow[];
   /** What copying one request costs each way the dispatch paths copy; null if it failed. */
   readonly cloneCost: CloneCost | null;
@@ -59,41 +71,56 @@ export interface JobBenchResult {
   readonly elapsedMs: number;
 }
 
-interface Task {
-  readonly label: string;
-  run(): Promise<void>;
-}
+const MEASURE: Readonly<Record<'cpuhp' | 'piscina', (plan: MeasurePlan) => Promise<Measurement>>> = { cpuhp: measureCpuhp, piscina: measurePiscina };
 
-const MEASURE: Readonly<Record<RuntimeName, (plan: MeasurePlan) => Promise<Measurement>>> = { cpuhp: measureCpuhp, piscina: measurePiscina };
+export function peerInfo(status: PeerStatus): PeerInfo {
+  return 'peer' in status ? { name: status.name, version: status.peer.version, options: status.peer.options } : status;
+}
 
 export function jobBenchWarnings(settings: JobBenchSettings, cores: number): string[] {
   const warnings = [oversubscriptionWarning(settings.threads, cores), loadWarning(loadavg()[0]!, cores)];
   return warnings.filter((w): w is string => w !== undefined);
 }
 
-export async function runJobBench(settings: JobBenchSettings, progress?: BenchProgress): Promise<JobBenchResult> {
+/** `peers`: poolifier and tinypool as loaded (peers.ts); an empty list measures cpuhp and piscina only. */
+export async function runJobBench(settings: JobBenchSettings, peers: readonly PeerStatus[], progress?: BenchProgress): Promise<JobBenchResult> {
   const started = performance.now();
   const cores = availableParallelism();
   const warnings = jobBenchWarnings(settings, cores);
   const rows: JobRow[] = [];
   const dispatchPaths: DispatchRow[] = [];
   const tasks: Task[] = [];
-  let violations = 0;
 
   for (const churn of [false, true]) {
     for (const workload of WORKLOADS) {
+      const plan: MeasurePlan = { workload, settings, jobs: jobsFor(settings, workload), churn };
+      const label = (runtime: RuntimeName): string => `${workload.name}, ${runtime}${churn ? `, churn every ${settings.churnIntervalMs} ms` : ''}`;
       for (const runtime of ['cpuhp', 'piscina'] as const) {
-        const index = rows.push({ workload: workload.name, runtime, churn, loop: null, churnDetail: null }) - 1;
-        const plan: MeasurePlan = { workload, settings, jobs: jobsFor(settings, workload), churn };
+        const index = rows.push({ workload: workload.name, runtime, churn, loop: null, churnDetail: null, skipped: null, notes: [] }) - 1;
         tasks.push({
-          label: `${workload.name}, ${runtime}${churn ? `, churn every ${settings.churnIntervalMs} ms` : ''}`,
+          label: label(runtime),
           run: async () => {
             const measured = await MEASURE[runtime](plan);
-            violations += measured.violations;
             rows[index] = { ...rows[index]!, loop: measured.loop, churnDetail: measured.churn };
             // A cpuDown or cpuUp that failed is cpuhp's failure; piscina's close() troubles are what is measured.
             const failed = measured.churn?.runtime === 'cpuhp' ? Object.entries(measured.churn.errors) : [];
             if (failed.length > 0) throw new Error(`hotplug operations failed during the churn: ${failed.map(([m, n]) => `${n}× ${m}`).join('; ')}`);
+            return measured.violations;
+          },
+        });
+      }
+      // The peers have no churn rows (peer-target.ts).
+      if (churn) continue;
+      for (const status of peers) {
+        const index = rows.push({ workload: workload.name, runtime: status.name, churn, loop: null, churnDetail: null, skipped: 'missing' in status ? status.missing : null, notes: [] }) - 1;
+        if (!('peer' in status)) continue;
+        const { peer } = status;
+        tasks.push({
+          label: label(peer.name),
+          run: async () => {
+            const measured = await measurePeer(peer, plan);
+            rows[index] = { ...rows[index]!, loop: measured.loop, notes: measured.notes };
+            return 0;
           },
         });
       }
@@ -106,6 +133,7 @@ export async function runJobBench(settings: JobBenchSettings, progress?: BenchPr
       label: `dispatch path ${path.name}`,
       run: async () => {
         dispatchPaths[index] = { ...dispatchPaths[index]!, loop: await measureDispatchPath(path, plan) };
+        return 0;
       },
     });
   }
@@ -115,29 +143,18 @@ export async function runJobBench(settings: JobBenchSettings, progress?: BenchPr
     label: 'copy cost of one request: v8.serialize against structuredClone',
     run: async () => {
       cloneCost = measureCloneCost(settings.dispatchJobs);
+      return 0;
     },
   });
 
-  const failures: string[] = [];
-  progress?.start(tasks.length);
-  try {
-    for (const task of tasks) {
-      progress?.step(task.label);
-      try {
-        await task.run();
-      } catch (error) {
-        failures.push(`${task.label}: ${describeError(error)}`);
-      }
-    }
-  } finally {
-    progress?.stop();
-  }
+  const { violations, failures } = await runTasks(tasks, progress);
   return {
     command: 'bench-jobs',
     settings,
     cores,
     node: process.version,
     piscina: { version: piscinaVersion, options: piscinaOptions(settings.threads) },
+    peers: peers.map(peerInfo),
     warnings,
     rows,
     ratios: compareRuntimes(rows),

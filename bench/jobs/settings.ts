@@ -1,6 +1,6 @@
 /**
  * What a job-benchmark run measures and how much: the full run (a minute or two on a
- * 2-core machine, for figures worth comparing) and --quick (15-20 s, a smoke run for CI).
+ * 2-core machine, for figures worth comparing) and --quick (about 30 s with the peers, a smoke run for CI).
  */
 
 import { plural } from '../../src/common/format.js';
@@ -36,7 +36,7 @@ export interface JobSettingsRequest {
 export const DEFAULT_CONCURRENCY = 64;
 export const DEFAULT_CHURN_INTERVAL_MS = 100;
 // Sized on a 2-core machine, where piscina under churn is the slow row: a full run takes 1-2
-// minutes, a quick one 15-20 s.
+// minutes, a quick one 15-20 s (about 30 s with poolifier and tinypool).
 export const FULL = { trivialJobs: 100_000, cpuJobs: 10_000, dispatchJobs: 100_000 } as const;
 export const QUICK = { trivialJobs: 10_000, cpuJobs: 1_500, dispatchJobs: 20_000 } as const;
 const SETTLE_TIMEOUT_MS = 10_000;
@@ -82,6 +82,6 @@ export function oversubscriptionWarning(threads: number, cores: number): string 
   if (threads + 1 <= cores) return undefined;
   return (
     `warning: ${plural(threads, 'worker thread')} + the main thread on ${plural(cores, 'core')}: they share cores, ` +
-    'so every figure (cpuhp and piscina alike) includes OS time-slicing between the threads and the main thread that drives the loop'
+    'so every figure (of every runtime alike) includes OS time-slicing between the threads and the main thread that drives the loop'
   );
 }

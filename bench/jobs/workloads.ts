@@ -17,8 +17,8 @@ export interface Workload {
   readonly label: string;
   /** The defineJob export of cpuhp-jobs.ts. */
   readonly cpuhpJob: 'trivial' | 'spin';
-  /** The piscina task file, compiled beside this file. */
-  readonly piscinaFile: URL;
+  /** The task file, compiled beside this file: a module whose default export runs one job, as piscina and tinypool run it. */
+  readonly taskFile: URL;
   /** The arguments of the i-th job. */
   args(i: number): TrivialArgs | SpinArgs;
   /** Whether `result` is what the i-th job must return. */
@@ -29,7 +29,7 @@ export const TRIVIAL: Workload = {
   name: 'trivial',
   label: 'trivial (x + 1)',
   cpuhpJob: 'trivial',
-  piscinaFile: new URL('./piscina-trivial.js', import.meta.url),
+  taskFile: new URL('./piscina-trivial.js', import.meta.url),
   args: (i) => ({ x: i }),
   check: (i, result) => result === i + 1,
 };
@@ -38,7 +38,7 @@ export const CPU_BOUND: Workload = {
   name: 'cpu',
   label: `CPU-bound (${SPIN_MS} ms busy loop)`,
   cpuhpJob: 'spin',
-  piscinaFile: new URL('./piscina-spin.js', import.meta.url),
+  taskFile: new URL('./piscina-spin.js', import.meta.url),
   args: () => ({ ms: SPIN_MS }),
   check: (_i, result) => typeof result === 'number' && result >= 1,
 };

@@ -3,6 +3,8 @@
  * status. The benchmark itself is in bench/jobs/run.ts, its tables in bench/jobs/report.ts.
  * Those are loaded when the command runs, so that other subcommands do not pay for loading
  * piscina; only the settings (defaults and sizes, no dependencies) are loaded up front.
+ * poolifier and tinypool, devDependencies, are loaded by dynamic import when the run starts
+ * (bench/jobs/peers.ts); a missing one is a note in its rows' place, not a failure.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -33,8 +35,9 @@ export function registerBenchJobs(program: Command): void {
   program
     .command('bench-jobs')
     .description(
-      'benchmark the job runtime (rt.queueWork) against piscina at the same thread count, in one run: throughput and latency of a trivial and a 1 ms CPU-bound job, ' +
-        'the same under churn (cpuhp: a CPU down and up; piscina: its pool replaced), jobs lost, and the dispatch paths a runtime could use',
+      'benchmark the job runtime (rt.queueWork) against piscina, poolifier and tinypool at the same thread count, in one run: throughput and latency of a trivial and a 1 ms CPU-bound job, ' +
+        'the same under churn (cpuhp: a CPU down and up; piscina: its pool replaced), jobs lost, and the dispatch paths a runtime could use; ' +
+        'poolifier and tinypool are devDependencies, measured when installed',
     )
     .addOption(
       new Option('--threads <n>', `cpuhp CPUs and piscina threads alike, 2 to ${MAX_CPUS} (one must be able to go down while another runs jobs)`)
@@ -47,7 +50,7 @@ export function registerBenchJobs(program: Command): void {
     .addOption(
       new Option('--churn-interval <ms>', `ms between churn operations, 1 to ${MAX_INTERVAL_MS}`).argParser(integerIn(1, MAX_INTERVAL_MS, 'milliseconds')).default(DEFAULT_CHURN_INTERVAL_MS),
     )
-    .option('--quick', 'a smoke run of 15-20 s, for CI; its figures are not for comparison')
+    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison')
     .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
     .option('--out <file>', 'also write the JSON object to this file')
     .addHelpText(
@@ -63,10 +66,11 @@ export function registerBenchJobs(program: Command): void {
 async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitCodeValue> {
   if (flags.out !== undefined) assertWritable(command, '--out', flags.out);
 
-  const { jobBenchWarnings, runJobBench } = await import('../../bench/jobs/run.js');
+  const { jobBenchWarnings, peerInfo, runJobBench } = await import('../../bench/jobs/run.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/jobs/report.js');
   const { benchProgress } = await import('../../bench/progress.js');
   const { version: piscinaVersion } = await import('piscina');
+  const { loadPeers } = await import('../../bench/jobs/peers.js');
 
   const settings = jobBenchSettings({
     threads: flags.threads,
@@ -78,9 +82,11 @@ async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitC
   });
   const cores = availableParallelism();
   const progress = benchProgress(flags.json ?? false, 'cpuhp bench-jobs');
-  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, piscinaVersion, jobBenchWarnings(settings, cores))}\n\n`);
+  // poolifier and tinypool are devDependencies: each loaded if installed, a note in its rows' place if not.
+  const peers = await loadPeers();
+  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, piscinaVersion, peers.map(peerInfo), jobBenchWarnings(settings, cores))}\n\n`);
 
-  const result = await runJobBench(settings, progress);
+  const result = await runJobBench(settings, peers, progress);
 
   const json = renderJson(result);
   if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);
