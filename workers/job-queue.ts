@@ -9,7 +9,7 @@
  * or moved to another CPU while this one went down), the kworker drops the hand-over.
  */
 
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { asTransfer, DEFINITION, type Definition, type JobFn, type PerCpuThreadHooks } from '../src/kthread/define.js';
 import { takeClaim } from '../src/protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../src/protocol/jobs.js';
@@ -49,6 +49,27 @@ export class JobQueue {
     return this.head < this.entries.length;
   }
 
+  /**
+   * Takes the hand-overs that have reached the job port but not yet its 'message' listener.
+   * The kworker runs job after job on microtask yields, with an event-loop turn only once a
+   * scheduler slice is used up (scheduler.ts), so a hand-over posted while a job ran would
+   * otherwise wait for the kworker to find its queue empty and sleep, and the CPU would idle
+   * for that round trip. receiveMessageOnPort takes from the head of the same queue the
+   * listener reads, so the hand-overs keep their order whichever of the two takes them.
+   */
+  private pull(): void {
+    for (let message = receiveMessageOnPort(this.port); message !== undefined; message = receiveMessageOnPort(this.port)) {
+      for (const job of (message.message as JobBatch).jobs) this.entries.push(job);
+    }
+  }
+
+  /** thread_should_run of the kworker: a hand-over held, or one waiting on the port. */
+  private shouldRun(): boolean {
+    if (this.hasWork()) return true;
+    this.pull();
+    return this.hasWork();
+  }
+
   private shift(): JobRequest | undefined {
     if (!this.hasWork()) return undefined;
     const job = this.entries[this.head]!;
@@ -66,7 +87,7 @@ export class JobQueue {
       setup: () => {
         this.kworker = task;
       },
-      shouldRun: () => this.hasWork(),
+      shouldRun: () => this.shouldRun(),
       run: () => this.runNext(task),
       cleanup: () => {
         if (this.kworker === task) this.kworker = undefined;
@@ -140,6 +161,8 @@ export class JobQueue {
    * the controller still holds its own copy of every other job's arguments.
    */
   takeBack(ids: readonly number[]): { jobs: ReturnedJob[]; transfer: TransferListItem[] } {
+    // A hand-over still on the port holds its job's transferables too.
+    this.pull();
     const wanted = new Set(ids);
     const jobs: ReturnedJob[] = [];
     const transfer: TransferListItem[] = [];

@@ -76,15 +76,23 @@ export class Handover {
 
   /**
    * Hands queued jobs to the CPUs that want more: each CPU its own jobs first, then the
-   * shared jobs, in the order the placement policy deals them to the CPUs with room.
+   * shared jobs, in the order the placement policy deals them to the CPUs with room. A CPU
+   * refilled while jobs wait has its lead adjusted first (slots.refilling), and afterwards
+   * is recorded as given its full window or not (slots.refilled).
    */
   private readonly pump = (): void => {
     this.scheduled = false;
     const { slots, queues } = this.host;
     const batches = new Map<number, JobRequest[]>();
     const open: CpuLoad[] = [];
+    const refilled: number[] = [];
     for (let cpu = 0; cpu < this.host.cpus.count; cpu++) {
       if (!this.accepting(cpu) || !wantsMore(slots.inflight(cpu), slots.window(cpu))) continue;
+      // A CPU with nothing waiting for it is idle, not dry: its lead stays as it is.
+      if (queues.waitingIn(cpu) + queues.waitingIn(queues.shared) > 0) {
+        slots.refilling(cpu);
+        refilled.push(cpu);
+      }
       const window = slots.window(cpu);
       while (slots.inflight(cpu) < window) {
         const job = queues.next(cpu);
@@ -101,6 +109,7 @@ export class Handover {
         this.handOver(cpu, job, batches);
       }
     }
+    for (const cpu of refilled) slots.refilled(cpu);
     for (const [cpu, batch] of batches) this.post(cpu, batch);
   };
 

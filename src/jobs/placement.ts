@@ -5,8 +5,20 @@
  * answers, so each policy can be read, and tested, on its own.
  */
 
-/** Hand each CPU about this much work (by its recent job times): enough to cover a round trip. */
+/**
+ * Hand each CPU about this much work (by its recent job times), at least: enough to cover the
+ * round trip from a job's outcome to the hand-over it frees room for, on a controller that
+ * gets a core at once. A CPU's lead grows past it when the controller answers later than that.
+ */
 export const TARGET_HANDED_US = 2000;
+/**
+ * The most work a CPU's lead grows to. A controller that lags more than this behind its
+ * CPUs (a machine far busier than it has cores) leaves them idle now and then; a larger lead
+ * would only hold more jobs on one CPU that another might run sooner.
+ */
+export const MAX_HANDED_US = 32_000;
+/** The share of its lead a CPU gives up at each refill in time, down to TARGET_HANDED_US. */
+export const LEAD_EASE = 1 / 64;
 /** The smallest window, whatever the job times: one job running and one ready behind it. */
 export const MIN_WINDOW = 2;
 /** Weight of the newest job time in a CPU's running average. */
@@ -15,17 +27,33 @@ export const EWMA_WEIGHT = 0.1;
 export const INITIAL_AVERAGE_US = TARGET_HANDED_US / 4;
 
 /**
- * How many jobs a CPU may hold, handed over and not yet reported: about TARGET_HANDED_US
- * of work by its running average, at least MIN_WINDOW, at most its claim slots.
+ * How many jobs a CPU may hold, handed over and not yet reported: about `leadUs` of work
+ * (TARGET_HANDED_US unless it grew, nextLeadUs) by its running average, at least
+ * MIN_WINDOW, at most its claim slots.
  */
-export function windowFor(averageUs: number, jobSlots: number): number {
-  const wanted = Math.max(MIN_WINDOW, Math.ceil(TARGET_HANDED_US / Math.max(1, averageUs)));
+export function windowFor(averageUs: number, jobSlots: number, leadUs = TARGET_HANDED_US): number {
+  const wanted = Math.max(MIN_WINDOW, Math.ceil(leadUs / Math.max(1, averageUs)));
   return Math.min(jobSlots, wanted);
 }
 
 /** The running average after a job that took `us` (an exponentially weighted moving average). */
 export function nextAverageUs(averageUs: number, us: number): number {
   return averageUs * (1 - EWMA_WEIGHT) + us * EWMA_WEIGHT;
+}
+
+/**
+ * A CPU's lead at a refill. `ranDry`: it had been handed all its window would take, and
+ * every job of it came back before this refill, while more jobs waited: the controller
+ * answered later than the lead covers (it did not get a core in time), and the CPU idled.
+ * Then the lead doubles, up to MAX_HANDED_US. Otherwise the refill came in time, and the lead
+ * eases back toward TARGET_HANDED_US, so a CPU holds more only while the controller lags.
+ * Slowly: a lead that covers the lag is left to ease for a while before it runs dry again.
+ */
+export function nextLeadUs(leadUs: number, ranDry: boolean): number {
+  if (ranDry) return Math.min(MAX_HANDED_US, leadUs * 2);
+  // A share of the lead, not of its excess over the least: the lead gets back to the least
+  // in a bounded number of refills (ln 16 / ln(64/63), about 176, from the most).
+  return Math.max(TARGET_HANDED_US, leadUs * (1 - LEAD_EASE));
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The controller's record of each CPU's claim slots (job-claim.ts): which job each slot holds,
- * which slots are free, and how fast the CPU has been running jobs, which sizes its window
- * (placement.ts). A job is in a slot from the moment it is handed to the CPU until its outcome
+ * which slots are free, how fast the CPU has been running jobs and how far ahead of it the
+ * controller must hand them, which size its window (placement.ts). A job is in a slot from the moment it is handed to the CPU until its outcome
  * comes back, the controller revokes it, or the CPU's worker is gone.
  *
  * The controller writes a claim word only through here, and only as job-claim.ts allows:
@@ -12,7 +12,7 @@
 import { isTaken, offerClaim, releaseClaim, revokeClaim } from '../protocol/job-claim.js';
 import { claimWord, type Layout } from '../protocol/layout.js';
 import { NOT_HANDED, type Job } from './job.js';
-import { INITIAL_AVERAGE_US, nextAverageUs, windowFor } from './placement.js';
+import { INITIAL_AVERAGE_US, nextAverageUs, nextLeadUs, TARGET_HANDED_US, windowFor } from './placement.js';
 
 export interface SlotsHost {
   readonly words: Int32Array;
@@ -28,6 +28,14 @@ export class CpuSlots {
   private readonly free: number[][];
   private readonly byId = new Map<number, Job>();
   private readonly averageUs: number[];
+  /** How much work to hand each CPU ahead (placement.ts nextLeadUs). */
+  private readonly leadUs: number[];
+  /**
+   * Whether the CPU's last refill gave it all its window would take. Only such a CPU that
+   * runs out of jobs while others wait ran dry for want of a timely refill; one that was
+   * short because the queues were empty just had nothing more to do.
+   */
+  private readonly fed: boolean[];
   private readonly ran: number[];
   private inSlots = 0;
 
@@ -36,6 +44,8 @@ export class CpuSlots {
     this.handed = Array.from({ length: ncpus }, () => new Array<Job | undefined>(jobSlots).fill(undefined));
     this.free = Array.from({ length: ncpus }, () => freeSlots(jobSlots));
     this.averageUs = new Array<number>(ncpus).fill(INITIAL_AVERAGE_US);
+    this.leadUs = new Array<number>(ncpus).fill(TARGET_HANDED_US);
+    this.fed = new Array<boolean>(ncpus).fill(false);
     this.ran = new Array<number>(ncpus).fill(0);
   }
 
@@ -49,9 +59,23 @@ export class CpuSlots {
     return this.host.layout.jobSlots - this.free[cpu]!.length;
   }
 
-  /** How many jobs `cpu` may hold at once, by its running average. */
+  /** How many jobs `cpu` may hold at once, by its running average and its lead. */
   window(cpu: number): number {
-    return windowFor(this.averageUs[cpu]!, this.host.layout.jobSlots);
+    return windowFor(this.averageUs[cpu]!, this.host.layout.jobSlots, this.leadUs[cpu]!);
+  }
+
+  /**
+   * The hand-over is about to refill `cpu` (placement's wantsMore) while jobs wait for it:
+   * adjust its lead by whether it ran dry first (placement's nextLeadUs).
+   */
+  refilling(cpu: number): void {
+    const ranDry = this.fed[cpu]! && this.inflight(cpu) === 0;
+    this.leadUs[cpu] = nextLeadUs(this.leadUs[cpu]!, ranDry);
+  }
+
+  /** The hand-over round is over: record whether it gave `cpu` all its window would take. */
+  refilled(cpu: number): void {
+    this.fed[cpu] = this.inflight(cpu) >= this.window(cpu);
   }
 
   /** Jobs whose outcome came back from `cpu`. */
@@ -109,6 +133,8 @@ export class CpuSlots {
    * the order they were submitted, and the taken ones, still in their slots.
    */
   revokeAll(cpu: number): { unstarted: Job[]; taken: Job[] } {
+    // Emptied on purpose (down, dead, shut down), not run dry: its next refill must not grow its lead.
+    this.fed[cpu] = false;
     const unstarted: Job[] = [];
     const taken: Job[] = [];
     for (const job of this.handed[cpu]!) {

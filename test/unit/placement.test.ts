@@ -2,7 +2,7 @@
 
 import fc from 'fast-check';
 import t from 'tap';
-import { handOverRoom, leastLoadedFirst, MIN_WINDOW, nextAverageUs, queueFor, TARGET_HANDED_US, wantsMore, windowFor, type CpuLoad } from '../../src/jobs/placement.js';
+import { handOverRoom, leastLoadedFirst, MAX_HANDED_US, MIN_WINDOW, nextAverageUs, nextLeadUs, queueFor, TARGET_HANDED_US, wantsMore, windowFor, type CpuLoad } from '../../src/jobs/placement.js';
 
 const load = (cpu: number, handed: number, window: number, waiting = 0): CpuLoad => ({ cpu, handed, window, waiting });
 
@@ -88,6 +88,37 @@ t.test('windowFor: about TARGET_HANDED_US of work, at least MIN_WINDOW, at most 
     fc.property(fc.double({ min: 0, max: 1e9, noNaN: true }), fc.integer({ min: 1, max: 1024 }), (avg, slots) => {
       const window = windowFor(avg, slots);
       return Number.isInteger(window) && window <= slots && window >= Math.min(MIN_WINDOW, slots);
+    }),
+  );
+});
+
+t.test('windowFor: a grown lead holds that much more work, within the same bounds', async (t) => {
+  t.equal(windowFor(1000, 64, TARGET_HANDED_US), windowFor(1000, 64), 'the lead is TARGET_HANDED_US unless it grew');
+  t.equal(windowFor(1000, 64, 8000), 8, '1 ms jobs, an 8 ms lead: 8 of them');
+  t.equal(windowFor(1000, 4, 8000), 4, 'never more than the slots');
+  t.equal(windowFor(100_000, 64, MAX_HANDED_US), MIN_WINDOW, 'jobs longer than the lead: still MIN_WINDOW');
+});
+
+t.test('nextLeadUs: doubles when the CPU ran dry, up to MAX_HANDED_US; eases back toward TARGET_HANDED_US otherwise', async (t) => {
+  t.equal(nextLeadUs(TARGET_HANDED_US, true), TARGET_HANDED_US * 2);
+  t.equal(nextLeadUs(MAX_HANDED_US, true), MAX_HANDED_US, 'never past the most');
+  t.equal(nextLeadUs(MAX_HANDED_US * 0.75, true), MAX_HANDED_US);
+  t.equal(nextLeadUs(TARGET_HANDED_US, false), TARGET_HANDED_US, 'never below the least');
+  const eased = nextLeadUs(8000, false);
+  t.ok(eased < 8000 && eased > TARGET_HANDED_US, 'a refill in time eases the lead, a little');
+  // From the most, easing all the way back takes many refills in time, never fewer than a few dozen.
+  let lead = MAX_HANDED_US;
+  let refills = 0;
+  while (lead > TARGET_HANDED_US && refills < 10_000) {
+    lead = nextLeadUs(lead, false);
+    refills++;
+  }
+  t.equal(lead, TARGET_HANDED_US, 'all the way back, in a bounded number of refills');
+  t.ok(refills > 32, `eased back over ${refills} refills`);
+  fc.assert(
+    fc.property(fc.double({ min: TARGET_HANDED_US, max: MAX_HANDED_US, noNaN: true }), fc.boolean(), (lead, dry) => {
+      const next = nextLeadUs(lead, dry);
+      return next >= TARGET_HANDED_US && next <= MAX_HANDED_US && (dry ? next >= lead : next <= lead);
     }),
   );
 });
