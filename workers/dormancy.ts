@@ -41,6 +41,8 @@ export class CpuDormancy {
     private readonly words: Int32Array,
     private readonly cpuBase: number,
     private readonly threadFlags: () => Iterable<number>,
+    /** Bounds one wait only: every request is answered by a notify, never by this running out. */
+    private readonly sliceMs = WAIT_SLICE_MS,
   ) {}
 
   /** A thread of this CPU parked or exited: if a PARK_THEN_SLEEP waits for that, block now. */
@@ -64,26 +66,30 @@ export class CpuDormancy {
         this.sleep(Dormancy.SLEEP_REQUESTED);
         continue;
       }
-      if (value === Dormancy.PARK_THEN_SLEEP) this.sleepIfAllParked();
-      // A PARK_THEN_SLEEP still waiting for its threads stays the value: wait for a change
-      // (a withdrawal, a SHUTDOWN); the threads' own parks call threadParked().
-      const wait = Atomics.waitAsync(this.words, word, Atomics.load(this.words, word), WAIT_SLICE_MS);
+      // Having slept, look again: the word may have gone round (DORMANT, woken, AWAKE, and a
+      // new PARK_THEN_SLEEP already) back to `value`, whose notify came before any wait.
+      if (value === Dormancy.PARK_THEN_SLEEP && this.sleepIfAllParked()) continue;
+      // Wait for a change from the value acted on, never from a fresh read: a request written
+      // since `value` was read must end the wait at once, not after a slice. (A PARK_THEN_SLEEP
+      // still waiting for its threads stays the value; their own parks call threadParked().)
+      const wait = Atomics.waitAsync(this.words, word, value, this.sliceMs);
       if (wait.async) await wait.value;
     }
     onShutdown();
   }
 
-  private sleepIfAllParked(): void {
+  /** Blocks if every thread has acknowledged; whether it blocked (and has been woken since). */
+  private sleepIfAllParked(): boolean {
     if (this.pending === undefined) {
       this.pending = [...this.threadFlags()];
       this.checked = 0;
     }
     while (this.checked < this.pending.length) {
-      if (!parkAcknowledged(Atomics.load(this.words, this.pending[this.checked]!))) return;
+      if (!parkAcknowledged(Atomics.load(this.words, this.pending[this.checked]!))) return false;
       this.checked++;
     }
     this.pending = undefined;
-    this.sleep(Dormancy.PARK_THEN_SLEEP);
+    return this.sleep(Dormancy.PARK_THEN_SLEEP);
   }
 
   /** SLEEP_REQUESTED comes only after every bound thread acknowledged: one not parked now is a violation. */
@@ -98,16 +104,17 @@ export class CpuDormancy {
    * stored and Atomics.wait entered in one synchronous turn. If the controller withdrew the
    * request first, the compareExchange fails and nothing happens.
    */
-  private sleep(requested: number): void {
+  private sleep(requested: number): boolean {
     const { words } = this;
     const word = this.cpuBase + CPU_DORMANT;
-    if (Atomics.compareExchange(words, word, requested, Dormancy.DORMANT) !== requested) return;
+    if (Atomics.compareExchange(words, word, requested, Dormancy.DORMANT) !== requested) return false;
     Atomics.add(words, this.cpuBase + CPU_DORMANCIES, 1);
     Atomics.notify(words, word);
-    const next = blockWhileWord(words, word, Dormancy.DORMANT, WAIT_SLICE_MS);
+    const next = blockWhileWord(words, word, Dormancy.DORMANT, this.sliceMs);
     if (next === Dormancy.WAKE_REQUESTED) {
       Atomics.compareExchange(words, word, Dormancy.WAKE_REQUESTED, Dormancy.AWAKE);
       Atomics.notify(words, word);
     }
+    return true;
   }
 }

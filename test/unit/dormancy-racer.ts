@@ -15,7 +15,9 @@ import { CPU, flagsOf, PATIENCE_MS, THREADS } from './dormancy-race.js';
 const words = new Int32Array(workerData.memory as SharedArrayBuffer);
 let stopping = false;
 const flagWords = Array.from({ length: THREADS }, (_, i) => flagsOf(i));
-const dormancy = new CpuDormancy(words, CPU, () => flagWords);
+// Its waits are given a slice longer than the test's patience, so a wake-up the handshake
+// loses (a request answered only when a wait runs out) fails the test instead of slowing it.
+const dormancy = new CpuDormancy(words, CPU, () => flagWords, 2 * PATIENCE_MS);
 
 let seed = (workerData.seed as number) >>> 0 || 1;
 function random(n: number): number {
