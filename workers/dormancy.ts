@@ -58,6 +58,7 @@ export class CpuDormancy {
   /** Follows the controller's requests until SHUTDOWN, then ends the worker. */
   async controlLoop(onShutdown: () => void): Promise<void> {
     const word = this.cpuBase + CPU_DORMANT;
+    let timedOut = false;
     for (;;) {
       const value = Atomics.load(this.words, word);
       if (value === Dormancy.SHUTDOWN) break;
@@ -68,18 +69,24 @@ export class CpuDormancy {
       }
       // Having slept, look again: the word may have gone round (DORMANT, woken, AWAKE, and a
       // new PARK_THEN_SLEEP already) back to `value`, whose notify came before any wait.
-      if (value === Dormancy.PARK_THEN_SLEEP && this.sleepIfAllParked()) continue;
+      if (value === Dormancy.PARK_THEN_SLEEP && this.sleepIfAllParked(timedOut)) continue;
       // Wait for a change from the value acted on, never from a fresh read: a request written
       // since `value` was read must end the wait at once, not after a slice. (A PARK_THEN_SLEEP
       // still waiting for its threads stays the value; their own parks call threadParked().)
       const wait = Atomics.waitAsync(this.words, word, value, this.sliceMs);
-      if (wait.async) await wait.value;
+      timedOut = (wait.async ? await wait.value : wait.value) === 'timed-out';
     }
     onShutdown();
   }
 
-  /** Blocks if every thread has acknowledged; whether it blocked (and has been woken since). */
-  private sleepIfAllParked(): boolean {
+  /**
+   * Blocks if every thread has acknowledged; whether it blocked (and has been woken since).
+   * `afterTimeout`: the control loop found the request only when its wait ran out. If the
+   * threads had all parked by then, nothing told it (each request and each park notifies
+   * or calls threadParked), so a wake-up was lost: a protocol bug, counted as a violation
+   * so that torture and the tests see it rather than only a slower CPU down.
+   */
+  private sleepIfAllParked(afterTimeout = false): boolean {
     if (this.pending === undefined) {
       this.pending = [...this.threadFlags()];
       this.checked = 0;
@@ -89,6 +96,7 @@ export class CpuDormancy {
       this.checked++;
     }
     this.pending = undefined;
+    if (afterTimeout) Atomics.add(this.words, this.cpuBase + CPU_VIOLATIONS, 1);
     return this.sleep(Dormancy.PARK_THEN_SLEEP);
   }
 
