@@ -275,7 +275,10 @@ export class StateActor {
     // A callback on a CPU that an injected job held may time out: then it failed, as it may.
     const excused = died || heldBefore || online.some((cpu) => this.ctx.held(cpu));
     const startupFunction = state.startup?.kind === 'function';
-    const startupFailed = startupFunction ? state.recorded('startup', false) : mustFail;
+    // A CPU whose worker died meanwhile (a kill, or the watchdog) was reaped before the
+    // setupState got the lock: it was not up, so its startup rightly never ran there.
+    const diedHere = (cpu: number): boolean => after.states[cpu] === 'failed' && before.states[cpu] !== 'failed';
+    const startupFailed = (startupFunction ? state.recorded('startup', false) : mustFail).filter((cpu) => !diedHere(cpu));
     const call = `setupState('${state.name}')`;
     if (!failed) {
       const changes = typeof after.online === 'string' || typeof after.steps === 'string' ? this.changes(before, after) : [];
@@ -355,7 +358,10 @@ export class StateActor {
     this.ctx.counts.statesRemoved++;
     const died = online.some((cpu, i) => rt.cpuState(cpu) === 'failed' && states[i] !== 'failed');
     const excused = died || heldBefore || online.some((cpu) => this.ctx.held(cpu));
-    const teardownFailed = teardownFunction ? state.recorded('teardown', false) : online.filter((cpu) => state.fails('teardown', cpu));
+    // A CPU whose worker died meanwhile was reaped before the removal got the lock: its teardown rightly never ran.
+    const teardownFailed = (teardownFunction ? state.recorded('teardown', false) : online.filter((cpu) => state.fails('teardown', cpu))).filter(
+      (cpu) => !(rt.cpuState(cpu) === 'failed' && states[online.indexOf(cpu)] !== 'failed'),
+    );
     const exists = this.exists(rt, state.name);
     if (exists !== false) {
       this.ctx.violation(typeof exists === 'string' ? exists : `removeState('${state.name}') ${failed ? `was rejected (${describeError(failure)})` : 'resolved'}, yet the state still exists (rt.injectFailure accepts it)`);
