@@ -1,7 +1,7 @@
 /**
  * The hand-over: moving queued jobs to the CPUs that want more, and posting them on each
  * CPU's job port (protocol/jobs.ts). It runs at most once per turn of the controller's event
- * loop (a microtask, scheduled by whatever may have made work or room), so each CPU gets one
+ * loop (a setImmediate, scheduled by whatever may have made work or room), so each CPU gets one
  * batch, one message, per turn.
  *
  * Jobs go only to CPUs that are ONLINE and have a worker: from DOWN_PREPARE on, a CPU gets
@@ -67,11 +67,18 @@ export class Handover {
     return handOverRoom(loads);
   }
 
-  /** Runs the hand-over once, on a microtask, however often it is asked for before then. */
+  /**
+   * Runs the hand-over once, in this turn's check phase, however often it is asked for
+   * before then. Not on a microtask: Node runs microtasks after each message, so a hand-over
+   * there would see a CPU's outcomes one at a time. After every outcome that reached the
+   * controller this turn, a CPU's count of jobs handed is how many it has not finished, so
+   * one that ran dry while the controller was off its core is seen as such (slots.refilling),
+   * and each CPU is refilled once, in one batch.
+   */
   schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    queueMicrotask(this.pump);
+    setImmediate(this.pump);
   }
 
   /**

@@ -7,10 +7,13 @@
 
 /**
  * Hand each CPU about this much work (by its recent job times), at least: enough to cover the
- * round trip from a job's outcome to the hand-over it frees room for, on a controller that
- * gets a core at once. A CPU's lead grows past it when the controller answers later than that.
+ * round trip from a job's outcome to the hand-over it frees room for. A CPU is refilled at half
+ * its window, so half of this covers it: 2 ms, about how long a controller woken by an outcome
+ * may wait for a core held by busy CPU workers (on 2 cores with 2 CPUs, measured with 1 ms
+ * jobs: at 2 ms in all, a CPU ran dry 10 to 30 times a second). A CPU's lead grows past
+ * this when the controller answers later still.
  */
-export const TARGET_HANDED_US = 2000;
+export const TARGET_HANDED_US = 4000;
 /**
  * The most work a CPU's lead grows to. A controller that lags more than this behind its
  * CPUs (a machine far busier than it has cores) leaves them idle now and then; a larger lead
@@ -18,7 +21,7 @@ export const TARGET_HANDED_US = 2000;
  */
 export const MAX_HANDED_US = 32_000;
 /** The share of its lead a CPU gives up at each refill in time, down to TARGET_HANDED_US. */
-export const LEAD_EASE = 1 / 64;
+export const LEAD_EASE = 1 / 256;
 /** The smallest window, whatever the job times: one job running and one ready behind it. */
 export const MIN_WINDOW = 2;
 /** Weight of the newest job time in a CPU's running average. */
@@ -52,7 +55,7 @@ export function nextAverageUs(averageUs: number, us: number): number {
 export function nextLeadUs(leadUs: number, ranDry: boolean): number {
   if (ranDry) return Math.min(MAX_HANDED_US, leadUs * 2);
   // A share of the lead, not of its excess over the least: the lead gets back to the least
-  // in a bounded number of refills (ln 16 / ln(64/63), about 176, from the most).
+  // in a bounded number of refills (ln 8 / ln(256/255), about 530, from the most).
   return Math.max(TARGET_HANDED_US, leadUs * (1 - LEAD_EASE));
 }
 
