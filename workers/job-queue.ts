@@ -19,12 +19,16 @@ import type { KthreadTask } from './kthread-task.js';
 
 /** Compact the hand-over array once this many entries at its head are consumed. */
 const COMPACT_AT = 1024;
+/** The kworker lets its worker's event loop run at least this often (scheduler.ts's slice). */
+const TURN_EVERY_MS = 1;
 
 export class JobQueue {
   private entries: JobRequest[] = [];
   private head = 0;
   private kworker: KthreadTask | undefined;
   private readonly base: number;
+  /** When the kworker last let the event loop run (performance.now()). */
+  private turnAt = performance.now();
 
   constructor(
     private readonly port: MessagePort,
@@ -88,11 +92,30 @@ export class JobQueue {
         this.kworker = task;
       },
       shouldRun: () => this.shouldRun(),
-      run: () => this.runNext(task),
+      run: () => {
+        const pending = this.runNext(task);
+        return pending === undefined ? this.turnIfDue() : pending.then(() => this.turnIfDue());
+      },
       cleanup: () => {
         if (this.kworker === task) this.kworker = undefined;
       },
     };
+  }
+
+  /**
+   * An event-loop turn once the kworker has held the worker for TURN_EVERY_MS. pull() keeps it
+   * fed without one, and scheduler.ts reads the clock only every 32nd yield, so jobs of a few
+   * ms each would otherwise keep the CPU's control plane (thread creation, CPU callbacks,
+   * timers) waiting for 32 of them.
+   */
+  private turnIfDue(): Promise<void> | undefined {
+    if (performance.now() - this.turnAt < TURN_EVERY_MS) return undefined;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.turnAt = performance.now();
+        resolve();
+      }),
+    );
   }
 
   /** One unit of the kworker: take the next job still queued for this CPU, run it, post its outcome. */
