@@ -82,16 +82,13 @@ export class CpuWorkers {
 
   /** bringup_cpu(): the worker of `cpu` runs again, a fresh one if it has none. */
   async bringup(cpu: number): Promise<void> {
-    const timeout = this.options.hotplugTimeoutMs;
     if (!this.workers[cpu]!.alive) {
       const spare = this.takeSpare(cpu);
       const worker = this.current(cpu, spare?.worker ?? this.start(cpu));
       this.workers[cpu] = worker;
       await (spare?.loaded ?? this.loaded(worker, cpu));
     }
-    if (!(await this.workers[cpu]!.wake(timeout))) {
-      throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step: CPUHP_BRINGUP_CPU });
-    }
+    await this.wake(cpu, CPUHP_BRINGUP_CPU);
   }
 
   /** The other half: the worker of `cpu` blocks in Atomics.wait (dormant), or with `end`, is ended. */
@@ -123,10 +120,13 @@ export class CpuWorkers {
    * transferred arguments to take back) wakes it if its threads' park made it dormant.
    */
   async ensureAwake(cpu: number, step: string): Promise<void> {
-    const worker = this.workers[cpu]!;
-    if (!worker.isDormant()) return;
+    if (this.workers[cpu]!.isDormant()) await this.wake(cpu, step);
+  }
+
+  /** Wakes the worker of `cpu` (at once if it runs already); a HotplugError of `step` if it does not within the timeout. */
+  private async wake(cpu: number, step: string): Promise<void> {
     const timeout = this.options.hotplugTimeoutMs;
-    if (!(await worker.wake(timeout))) {
+    if (!(await this.workers[cpu]!.wake(timeout))) {
       throw new HotplugError(`the worker of CPU ${cpu} did not wake within ${timeout} ms`, { code: 'ERR_CPUHP_WORKER_TIMEOUT', cpu, step });
     }
   }

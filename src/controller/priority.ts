@@ -77,18 +77,16 @@ export function planPriority(wanted: ControllerPriority): PriorityPlan {
     let base: number;
     try {
       base = getPriority(0);
-      setPriority(0, base - PRIORITY_STEP);
-      raised = { base, holders: 0 };
     } catch {
-      // Not permitted (or no notion of priority): the workers step back instead.
-      let own: number;
-      try {
-        own = getPriority(0);
-      } catch {
-        return unchanged;
-      }
-      return { workerNice: Math.min(LOWEST, own + PRIORITY_STEP), outcome: 'workers-lowered', restore: () => undefined };
+      return unchanged; // no notion of priority here: nothing to do
     }
+    try {
+      setPriority(0, base - PRIORITY_STEP);
+    } catch {
+      // Not permitted: the workers step back instead.
+      return { workerNice: Math.min(LOWEST, base + PRIORITY_STEP), outcome: 'workers-lowered', restore: () => undefined };
+    }
+    raised = { base, holders: 0 };
   }
   const held = raised;
   held.holders++;
