@@ -8,8 +8,15 @@
  * the next cpuDown meets threads that ran on the CPU as it is now: a busy thread in the middle
  * of its work, an idle one asleep again after its unit, not threads still waking from the
  * last park.
+ *
+ * Beside each latency, the controller's own JavaScript per operation: the main thread's
+ * event-loop active time over the call (performance.eventLoopUtilization). While the call
+ * waits on a worker (Atomics.waitAsync) the main thread's loop is idle, so what is active is
+ * the controller's work: the hotplug lock, the step machinery, the promise chains, and the
+ * few statements of this loop around the call.
  */
 
+import { performance } from 'node:perf_hooks';
 import type { KthreadHandle, Runtime } from '../src/index.js';
 import { Samples, type Summary } from './histogram.js';
 
@@ -21,6 +28,8 @@ const RESUME_TIMEOUT_MS = 5000;
 export interface HotplugLatency {
   readonly cpuDown: Summary;
   readonly cpuUp: Summary;
+  /** The main thread's event-loop active time over each cpuDown / cpuUp, ms: the controller's JavaScript. */
+  readonly controller?: { readonly cpuDown: Summary; readonly cpuUp: Summary };
 }
 
 /** CPUs the benchmark takes down, in turn: every CPU but 0. */
@@ -28,24 +37,44 @@ export function hotpluggableCpus(cpus: number): number[] {
   return Array.from({ length: cpus - 1 }, (_, i) => i + 1);
 }
 
-export async function measureHotplug(rt: Runtime, cycles: number): Promise<HotplugLatency> {
+/** The samples of one or more measureHotplug calls: a row measured over several runtimes records into one. */
+export class HotplugSamples {
+  readonly down = new Samples(MS_RESOLUTION);
+  readonly up = new Samples(MS_RESOLUTION);
+  readonly downWork = new Samples(MS_RESOLUTION);
+  readonly upWork = new Samples(MS_RESOLUTION);
+
+  /** Undefined until a cycle was recorded. */
+  summary(): HotplugLatency | undefined {
+    const [cpuDown, cpuUp, downWork, upWork] = [this.down.summary(), this.up.summary(), this.downWork.summary(), this.upWork.summary()];
+    if (cpuDown === undefined || cpuUp === undefined) return undefined;
+    return { cpuDown, cpuUp, ...(downWork !== undefined && upWork !== undefined ? { controller: { cpuDown: downWork, cpuUp: upWork } } : {}) };
+  }
+}
+
+/** `cycles` down/up cycles, recorded into `samples` (fresh unless given); resolves with everything `samples` holds. */
+export async function measureHotplug(rt: Runtime, cycles: number, samples = new HotplugSamples()): Promise<HotplugLatency> {
   const targets = hotpluggableCpus(rt.cpuCount);
   if (targets.length === 0) throw new Error('hotplug latency needs at least 2 CPUs: the last online CPU cannot go down');
-  const down = new Samples(MS_RESOLUTION);
-  const up = new Samples(MS_RESOLUTION);
+  if (!(cycles >= 1)) throw new Error(`hotplug latency needs at least 1 cycle, not ${cycles}`);
+  const { down, up, downWork, upWork } = samples;
   for (const cpu of targets) await untilEveryThreadRan(rt, cpu, new Map(), 'its threads started');
   for (let cycle = 0; cycle < cycles; cycle++) {
     const cpu = targets[cycle % targets.length]!;
     const before = iterationsById(rt, cpu);
+    let work = performance.eventLoopUtilization();
     let started = performance.now();
     await rt.cpuDown(cpu);
     down.record(performance.now() - started);
+    downWork.record(performance.eventLoopUtilization(work).active);
+    work = performance.eventLoopUtilization();
     started = performance.now();
     await rt.cpuUp(cpu);
     up.record(performance.now() - started);
+    upWork.record(performance.eventLoopUtilization(work).active);
     await untilEveryThreadRan(rt, cpu, before, `cpuUp(${cpu})`);
   }
-  return { cpuDown: down.summary()!, cpuUp: up.summary()! };
+  return samples.summary()!;
 }
 
 function iterationsById(rt: Runtime, cpu: number): Map<number, number> {

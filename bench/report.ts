@@ -12,6 +12,7 @@ import { LOADS, type StrategyBenchResult, type StrategyRow } from './strategies.
 import type { VersusReference } from './compare.js';
 import { fastPathDecisionTable, fastPathTable } from './report-fast-path.js';
 import { startTimeTable, threadsPerCpuTable, wakeFloorLine } from './report-floors.js';
+import { controllerPriorityTable, controllerWorkTable } from './report-controller.js';
 
 /** Printed before the run, so the user knows what the next minutes are doing. */
 export function renderHeader(settings: BenchSettings, cores: number, warnings: readonly string[]): string {
@@ -33,7 +34,8 @@ export function renderText(result: StrategyBenchResult): string {
   const hotplugMeasured = result.rows.some((r) => r.skipped === null);
   const sections = hotplugMeasured ? [hotplugTable(result), disruptionTable(result), churnTable(result)] : [skippedNotes(result).join('\n'), wakeFloorLine(result)];
   const floors = [...(result.threadsPerCpu.length > 0 ? [threadsPerCpuTable(result)] : []), ...(result.startTime.length > 0 ? [startTimeTable(result)] : [])];
-  return [fastPathTable(result), fastPathDecisionTable(result), ...sections, ...floors, comparisonTable(result), verdict(result)].join('\n\n');
+  const controller = [...(hotplugMeasured || result.threadsPerCpu.length > 0 ? [controllerWorkTable(result)] : []), ...(result.controllerPriority.length > 0 ? [controllerPriorityTable(result)] : [])];
+  return [fastPathTable(result), fastPathDecisionTable(result), ...sections, ...floors, ...controller, comparisonTable(result), verdict(result)].join('\n\n');
 }
 
 const ratio = formatRatio;

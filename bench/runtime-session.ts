@@ -4,7 +4,7 @@
  * benchmark reports (a fast number from a broken strategy is no result).
  */
 
-import { Runtime, type PerCpuThreadGroup, type StrategyName } from '../src/index.js';
+import { Runtime, type PerCpuThreadGroup, type RuntimeOptions, type StrategyName } from '../src/index.js';
 
 /** The kthread module of the benchmark, compiled beside this file. */
 export const BENCH_MODULE = new URL('./bench-kthreads.js', import.meta.url);
@@ -21,10 +21,19 @@ export interface Session<T> {
   readonly violations: number;
 }
 
-/** `threads`: how many kthreads the measurement creates, when more than the runtime's default room (256) may be needed. */
-export async function withRuntime<T>(cpus: number, strategy: StrategyName, body: (rt: Runtime) => Promise<T>, threads?: number): Promise<Session<T>> {
+/**
+ * `threads`: how many kthreads the measurement creates, when more than the runtime's default
+ * room (256) may be needed; `options`: any other runtime option the measurement varies.
+ */
+export async function withRuntime<T>(
+  cpus: number,
+  strategy: StrategyName,
+  body: (rt: Runtime) => Promise<T>,
+  threads?: number,
+  options: Pick<RuntimeOptions, 'controllerPriority'> = {},
+): Promise<Session<T>> {
   const room = threads === undefined ? {} : { maxKthreads: Math.max(DEFAULT_KTHREAD_ROOM, threads + KTHREAD_SLACK) };
-  const rt = await Runtime.start({ cpus, strategy, modules: [BENCH_MODULE], ...room });
+  const rt = await Runtime.start({ cpus, strategy, modules: [BENCH_MODULE], ...room, ...options });
   try {
     const value = await body(rt);
     return { value, violations: rt.stats().violations };

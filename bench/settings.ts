@@ -3,6 +3,7 @@
  * comparing) and --quick (seconds, a smoke run for CI that proves every path works).
  */
 
+import { availableParallelism } from 'node:os';
 import { STRATEGIES, type StrategyName } from '../src/hotplug/strategies/strategy.js';
 
 /** The reference every strategy is compared with. */
@@ -55,6 +56,12 @@ export interface BenchSettings {
   readonly startTime: { readonly cpus: readonly number[]; readonly repeats: number; readonly goal: number };
   /** Round trips of the main↔worker wake-up floor. */
   readonly wakeRoundTrips: number;
+  /**
+   * controllerPriority 'normal' against 'raised' (controller-priority.ts): at `cpus` CPUs, as
+   * many as the machine has cores (at least 2), every CPU busy; `rounds` rounds per setting,
+   * taking turns, of `cycles` down/up cycles each.
+   */
+  readonly controllerPriority: { readonly cpus: number; readonly rounds: number; readonly cycles: number };
 }
 
 export interface SettingsRequest {
@@ -80,6 +87,8 @@ export const FULL = {
   startCpus: [2, 4, 8, 16, 32, 64],
   startRepeats: 5,
   wakeRoundTrips: 2000,
+  priorityRounds: 4,
+  priorityCycles: 100,
 } as const;
 export const QUICK = {
   hotplugCycles: 20,
@@ -92,9 +101,12 @@ export const QUICK = {
   startCpus: [2, 8],
   startRepeats: 2,
   wakeRoundTrips: 200,
+  priorityRounds: 1,
+  priorityCycles: 10,
 } as const;
 
-export function benchSettings(request: SettingsRequest = {}): BenchSettings {
+/** `cores`: os.availableParallelism() of the machine the run is on. */
+export function benchSettings(request: SettingsRequest = {}, cores = availableParallelism()): BenchSettings {
   const quick = request.quick ?? false;
   const base = quick ? QUICK : FULL;
   const chosen = request.strategies ?? STRATEGIES;
@@ -110,5 +122,6 @@ export function benchSettings(request: SettingsRequest = {}): BenchSettings {
     threadsPerCpu: { cpus: HOTPLUG_THREADS_CPUS, counts: [...new Set(request.threadsPerCpu ?? DEFAULT_THREADS_PER_CPU)], cycles: request.hotplugCycles ?? base.threadsCycles },
     startTime: { cpus: [...new Set(request.startCpus ?? base.startCpus)], repeats: base.startRepeats, goal: START_TIME_GOAL },
     wakeRoundTrips: base.wakeRoundTrips,
+    controllerPriority: { cpus: Math.max(2, cores), rounds: base.priorityRounds, cycles: base.priorityCycles },
   };
 }

@@ -27,6 +27,7 @@ import { compareWithReference, type VersusReference } from './compare.js';
 import { StartTimeSamples, startTimeTasks, type StartTimeRow } from './start-time.js';
 import { runTasks, type BenchProgress, type Task } from './task.js';
 import { measureWakeRoundTrip } from './wake-round-trip.js';
+import { controllerPriorityTasks, type ControllerPriorityRow } from './controller-priority.js';
 
 export type { BenchProgress } from './task.js';
 
@@ -71,6 +72,8 @@ export interface StrategyBenchResult {
   /** The floor of a cpuDown: one main↔worker wake-up round trip; null if it failed. */
   readonly wakeRoundTrip: Summary | null;
   readonly startTime: readonly StartTimeRow[];
+  /** controllerPriority 'normal' against 'raised', every CPU busy (controller-priority.ts). */
+  readonly controllerPriority: readonly ControllerPriorityRow[];
   /** Invariant violations the CPU workers counted, over every runtime of the run: must be 0. */
   readonly violations: number;
   /** One sentence per measurement that could not be done; empty when all were. */
@@ -139,6 +142,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
   const plans: FastPathPlan[] = [];
   const rows: MutableRow[] = [];
   const threadsRows: ThreadsPerCpuRow[] = [];
+  const priorityRows: ControllerPriorityRow[] = [];
   const startSamples = new StartTimeSamples(settings.startTime.cpus, settings.startTime.repeats);
   let wakeRoundTrip: Summary | null = null;
 
@@ -161,7 +165,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
       if (row.skipped === null) tasks.push(...hotplugTasks(row, settings));
     }
   }
-  tasks.push(...threadsPerCpuTasks(settings, threadsRows), ...startTimeTasks(settings.startTime, startSamples));
+  tasks.push(...threadsPerCpuTasks(settings, threadsRows), ...startTimeTasks(settings.startTime, startSamples), ...controllerPriorityTasks(settings, priorityRows));
 
   const { violations, failures } = await runTasks(tasks, progress);
 
@@ -186,6 +190,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
     threadsPerCpu: threadsRows,
     wakeRoundTrip,
     startTime: startSamples.rows(cores, settings.startTime.goal),
+    controllerPriority: priorityRows,
     violations,
     failures,
     elapsedMs: performance.now() - started,

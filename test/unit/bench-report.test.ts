@@ -18,7 +18,7 @@ import { StartTimeSamples } from '../../bench/start-time.js';
 import { SINGLE_CPU_SKIP, type StrategyBenchResult, type StrategyRow } from '../../bench/strategies.js';
 
 const summary = (median: number): Summary => ({ count: 20, median, p99: median * 3, max: median * 4, mean: median * 1.2 });
-const latency = (down: number, up: number): HotplugLatency => ({ cpuDown: summary(down), cpuUp: summary(up) });
+const latency = (down: number, up: number): HotplugLatency => ({ cpuDown: summary(down), cpuUp: summary(up), controller: { cpuDown: summary(down / 4), cpuUp: summary(up / 2) } });
 const fastPath = (roundMedians: number[]): FastPathResult => ({
   threads: 2,
   rounds: roundMedians.length,
@@ -68,6 +68,10 @@ function madeUpResult(): StrategyBenchResult {
     threadsPerCpu: settings.threadsPerCpu.counts.map((threadsPerCpu) => ({ strategy: 'park', cpus: 2, threadsPerCpu, hotplug: threadsPerCpu === 64 ? null : latency(0.1 * threadsPerCpu, 0.05) })),
     wakeRoundTrip: summary(0.05),
     startTime: start.rows(2, settings.startTime.goal),
+    controllerPriority: [
+      { priority: 'normal', cpus: 2, outcomes: ['normal'], hotplug: latency(0.2, 0.1), unitsPerSecond: summary(40000) },
+      { priority: 'raised', cpus: 2, outcomes: ['raised', 'workers-lowered'], hotplug: latency(0.1, 0.1), unitsPerSecond: summary(38000) },
+    ],
     violations: 0,
     failures: ['park, 2 CPUs: hotplug latency, 64 idle threads per CPU: made up'],
     elapsedMs: 1234,
@@ -83,6 +87,8 @@ t.test('the text report has every section, and says what failed or was skipped',
     'floor: one main↔worker wake-up round trip',
     'Hotplug latency by threads per CPU, ms, at 2 CPUs',
     'Start time, ms:',
+    'Controller work per operation, ms:',
+    "controllerPriority: 'normal' against 'raised'",
     'Compared with park',
   ]) {
     t.ok(text.includes(heading), heading);
@@ -95,6 +101,11 @@ t.test('the text report has every section, and says what failed or was skipped',
   t.match(text, /\n\s+4\s+failed\s+200\.000/, 'a start-time side that failed says so');
   t.match(text, /at 4 CPUs the workers outnumber the 2 cores/, 'the start-time rows say when threads outnumber cores');
   t.match(text, /down median ÷ floor/);
+  // park at 2 CPUs, idle: cpuDown 0.1 ms of which the controller's work is a quarter.
+  t.match(text, /park\s+2\s+idle\s+0\.025\s+0\.075\s+0\.025\s+0\.075/, "the controller's work per cpuDown and cpuUp, median and p99");
+  t.match(text, /park\s+2\s+64 idle threads per CPU\s+failed/, "a failed threads-per-CPU row's controller work says so");
+  t.match(text, /'raised'\s+raised, workers-lowered\s+2\s+20/, 'the outcomes of every round are named');
+  t.match(text, /38,000\s+0\.95/, "the busy threads' work against 'normal'");
 });
 
 t.test('the JSON carries the decided ratios, the floors and the rows', async (t) => {
@@ -114,6 +125,9 @@ t.test('the JSON carries the decided ratios, the floors and the rows', async (t)
   );
   t.equal((json.wakeRoundTrip as Summary).median, 0.05);
   t.equal((json.threadsPerCpu as unknown[]).length, 3);
+  const priority = json.controllerPriority as Array<{ priority: string; hotplug: HotplugLatency }>;
+  t.same(priority.map((r) => r.priority), ['normal', 'raised']);
+  t.equal(priority[0]!.hotplug.controller?.cpuDown.median, 0.05, "the controller's work per operation is in the JSON");
   t.equal(json.ok, false, 'a failure makes the run not ok');
 });
 
