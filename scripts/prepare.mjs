@@ -20,9 +20,9 @@ try {
   createRequire(`${root}/package.json`).resolve('typescript/package.json');
 } catch {
   process.stderr.write(
-    `cpuhp: cannot build ${root}: TypeScript, a devDependency, is not installed there.\n` +
+    `cpuhp: cannot build dist/ in ${root}: TypeScript, a devDependency of cpuhp, is not installed there.\n` +
       `Run \`npm install\` in ${root} first (it installs the devDependencies and builds dist/), then run this command again.\n` +
-      'To use cpuhp in an app without building it, install the published package (npm install cpuhp) or a packed tarball (npm pack in a built checkout).\n',
+      'An app can also install cpuhp from the registry, or from a tarball that `npm pack` makes in a checkout where `npm install` ran.\n',
   );
   process.exit(1);
 }
