@@ -11,10 +11,10 @@ import type { LoopResult } from '../../bench/jobs/closed-loop.js';
 import { compareRuntimes } from '../../bench/jobs/compare.js';
 import { installedVersion, loadOptional, missingNote } from '../../bench/jobs/optional.js';
 import { jobBenchOk, renderHeader, renderJson, renderText } from '../../bench/jobs/report.js';
-import { peerInfo, type JobBenchResult, type JobRow } from '../../bench/jobs/run.js';
+import { peerInfo, type JobBenchResult, type JobRow, type PeerInfo } from '../../bench/jobs/run.js';
 import { jobBenchSettings } from '../../bench/jobs/settings.js';
 import { loadPeers } from '../../bench/jobs/peers.js';
-import { loadPiscina, piscinaInfo } from '../../bench/jobs/piscina-target.js';
+import { loadPiscina, piscinaInfo, type PiscinaInfo } from '../../bench/jobs/piscina-target.js';
 
 const run = promisify(execFile);
 
@@ -77,6 +77,12 @@ function row(runtime: JobRow['runtime'], jobsPerSecond: number | null, skipped: 
   return { workload: 'trivial', runtime, churn: false, loop: jobsPerSecond === null ? null : loop(jobsPerSecond, 1000 / jobsPerSecond), churnDetail: null, skipped, notes: [] };
 }
 
+/** A quick run at 2 threads of made-up rows in which nothing failed and no job was lost. */
+function runOf(piscina: PiscinaInfo, peers: readonly PeerInfo[], rows: readonly JobRow[], ratios = compareRuntimes(rows)): JobBenchResult {
+  const settings = jobBenchSettings({ quick: true, threads: 2 });
+  return { command: 'bench-jobs', settings, cores: 2, node: process.version, piscina, peers, warnings: [], rows, ratios, dispatchPaths: [], cloneCost: null, cpuhpLost: 0, violations: 0, failures: [], elapsedMs: 1000 };
+}
+
 t.test('cpuhp is compared with every peer measured at the same workload and churn, and with none that was skipped', async (t) => {
   const rows = [row('cpuhp', 2000), row('piscina', 1000), row('poolifier', null), row('tinypool', null, missingNote('tinypool'))];
   const ratios = compareRuntimes(rows);
@@ -98,23 +104,8 @@ t.test('the report names each peer, says which is not installed, and stays ok wi
     { name: 'poolifier' as const, version: '5.3.2', options: 'new FixedThreadPool(threads, workerFile) with its defaults' },
     { name: 'tinypool' as const, missing: missingNote('tinypool') },
   ];
-  const result: JobBenchResult = {
-    command: 'bench-jobs',
-    settings,
-    cores: 2,
-    node: process.version,
-    piscina: { version: '5.3.2', options: { minThreads: 2, maxThreads: 2 } },
-    peers,
-    warnings: [],
-    rows: [{ ...rows[2]!, notes: ["poolifier's destroy() had not resolved 2000 ms after the loop; the run went on without it"] }, ...rows.filter((r) => r.runtime !== 'poolifier')],
-    ratios: compareRuntimes(rows),
-    dispatchPaths: [],
-    cloneCost: null,
-    cpuhpLost: 0,
-    violations: 0,
-    failures: [],
-    elapsedMs: 1000,
-  };
+  const withNote = [{ ...rows[2]!, notes: ["poolifier's destroy() had not resolved 2000 ms after the loop; the run went on without it"] }, ...rows.filter((r) => r.runtime !== 'poolifier')];
+  const result = runOf({ version: '5.3.2', options: { minThreads: 2, maxThreads: 2 } }, peers, withNote, compareRuntimes(rows));
   t.ok(jobBenchOk(result), 'a missing peer is not a failure');
   const text = renderText(result);
   t.match(text, /tinypool\s+not installed/);
@@ -144,23 +135,7 @@ t.test('without piscina, its rows say not installed, the report says how to comp
     { ...row('cpuhp', 2000), churn },
     { ...row('piscina', null, missing), churn },
   ]);
-  const result: JobBenchResult = {
-    command: 'bench-jobs',
-    settings,
-    cores: 2,
-    node: process.version,
-    piscina,
-    peers: [],
-    warnings: [],
-    rows,
-    ratios: compareRuntimes(rows),
-    dispatchPaths: [],
-    cloneCost: null,
-    cpuhpLost: 0,
-    violations: 0,
-    failures: [],
-    elapsedMs: 1000,
-  };
+  const result = runOf(piscina, [], rows);
   t.same(result.ratios, [], 'no ratio to a runtime that was not measured');
   t.ok(jobBenchOk(result), 'a missing piscina is not a failure');
   t.match(missing, /npm install piscina to compare/);
