@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 // Module authors import the definition helpers alone (cpuhp/kthread): every CPU worker loads
 // this module, and the package root would load the whole controller into each of them.
-import { defineJob } from '../src/kthread/define.js';
+import { defineJob } from 'cpuhp/kthread';
 
 /** One block of input. Made once per worker, so a job's time is hashing, not allocating. */
 const BLOCK = Buffer.alloc(64 * 1024, 0x5a);

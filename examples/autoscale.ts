@@ -16,7 +16,7 @@
 
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HotplugError, Runtime, type CpuStats, type RuntimeStats } from '../src/index.js';
+import { HotplugError, Runtime, type CpuStats, type RuntimeStats } from 'cpuhp';
 import { hashRounds, type HashResult, type hashBlock } from './autoscale-jobs.js';
 
 const CPUS = 4;

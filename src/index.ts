@@ -24,5 +24,6 @@ export { CpuhpError, ConfigError, ERROR_CODES, HotplugError, JobError, KthreadEr
 export type { ConfigErrorCode, CpuhpErrorCode, CpuhpWarningCode, HotplugErrorCode, JobErrorCode, JobFailure, KthreadErrorCode, RuntimeErrorCode } from './errors.js';
 export { defineCpuCallback, defineJob, defineKthread, definePerCpuThread, transfer } from './kthread/define.js';
 export type { CpuCallbackFn, JobContext, JobDefinition, JobFn, Kthread, KthreadFn, PerCpuThreadHooks } from './kthread/define.js';
+export type { CpuCallbackDefinition, KthreadDefinition, PerCpuThreadDefinition } from './kthread/define.js';
 export type { Affinity, QueueWorkOptions, WhenOffline } from './jobs/job.js';
 export type { CpuJobStats, JobCounts, JobStats } from './jobs/workqueue.js';

@@ -14,7 +14,7 @@ import { KWORKER_EXPORT, type CpuWorkerApi, type CpuWorkerData, type CpuWorkerEv
 import { attachSharedMemory, cpuBase, ktBase, CPU_HEARTBEAT, KT_BOUND_CPU, KT_FLAGS } from '../src/protocol/layout.js';
 import { CpuDormancy } from './dormancy.js';
 import { KthreadTask } from './kthread-task.js';
-import { DEFINITION } from '../src/kthread/define.js';
+import { DEFINITION } from '../src/kthread/definition.js';
 import { CpuScheduler } from './scheduler.js';
 import { loadModules, type LoadedModules } from './modules.js';
 import { JobQueue } from './job-queue.js';

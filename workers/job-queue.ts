@@ -10,7 +10,8 @@
  */
 
 import { receiveMessageOnPort, type MessagePort, type TransferListItem } from 'node:worker_threads';
-import { asTransfer, DEFINITION, type Definition, type JobFn, type PerCpuThreadHooks } from '../src/kthread/define.js';
+import type { JobFn, PerCpuThreadHooks } from '../src/kthread/define.js';
+import { asTransfer, DEFINITION, type Definition } from '../src/kthread/definition.js';
 import { takeClaim } from '../src/protocol/job-claim.js';
 import type { JobBatch, JobOutcome, JobRequest, ReturnedJob } from '../src/protocol/jobs.js';
 import { claimWord, cpuBase, CPU_JOBS_RUN, type Layout } from '../src/protocol/layout.js';

@@ -1,6 +1,6 @@
 /** Loads the kthread modules of a runtime and indexes their cpuhp definitions by export name. */
 
-import { definitionKind, type Definition, type DefinitionKind } from '../src/kthread/define.js';
+import { definitionKind, type Definition, type DefinitionKind } from '../src/kthread/definition.js';
 import type { ModuleCatalogue } from '../src/protocol/control-plane.js';
 
 export interface LoadedModules {

@@ -1,5 +1,5 @@
 /**
- * Loading a benchmark peer that may not be installed. poolifier and tinypool are
+ * Loading a benchmark peer that may not be installed. piscina, poolifier and tinypool are
  * devDependencies of cpuhp, there for the job benchmark only: a user install without them
  * still runs `bench-jobs`, with a note in place of their rows, rather than failing.
  */
@@ -13,7 +13,7 @@ export type Optional<T> = { readonly module: T } | { readonly missing: string };
 
 /** What the report says of a peer that is not installed. */
 export function missingNote(name: string): string {
-  return `${name} is not installed (a devDependency of cpuhp, for this benchmark only: npm install --include=dev, or npm install ${name}); its rows are skipped`;
+  return `${name} is not installed (a devDependency of cpuhp, for this benchmark only: npm install ${name} to compare with it); its rows are skipped`;
 }
 
 /** `load()` is a dynamic import of `name`; a module that is not found is reported missing, any other error thrown. */

@@ -7,29 +7,49 @@
  * not addressable; destroy() and close() act on the whole pool). The closest an application
  * can do is what this does at every tick: start a new pool, send every new job to it, and
  * close() the old one gracefully (not close({ force: true }), not destroy()).
+ *
+ * Loaded by dynamic import (loadPiscina): piscina is a devDependency, and an installed cpuhp
+ * without it still runs `bench-jobs`, with a note in place of piscina's rows.
  */
 
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { isPiscinaResultAfterRejection } from '../errors.js';
 import { Samples } from '../histogram.js';
 import { runClosedLoop, type Submit } from './closed-loop.js';
 import { measuredLoop, warmUp, type MeasurePlan, type Measurement, type PiscinaChurn } from './measurement.js';
+import { loadOptional } from './optional.js';
 import { Tally } from './tally.js';
 import { startTicker } from './ticker.js';
 
 export type PiscinaOptions = NonNullable<ConstructorParameters<typeof Piscina>[0]>;
+
+/** piscina as loaded: its pool class and version, or a note that it is not installed. */
+export type PiscinaStatus = { readonly Piscina: typeof Piscina; readonly version: string } | { readonly missing: string };
+
+/** piscina as the result names it: its version and how its pools were started, or why it was not measured. */
+export type PiscinaInfo = { readonly version: string; readonly options: PiscinaOptions } | { readonly missing: string };
+
+export async function loadPiscina(): Promise<PiscinaStatus> {
+  const loaded = await loadOptional('piscina', () => import('piscina'));
+  return 'missing' in loaded ? loaded : { Piscina: loaded.module.Piscina, version: loaded.module.version };
+}
+
+export function piscinaInfo(status: PiscinaStatus, threads: number): PiscinaInfo {
+  return 'missing' in status ? status : { version: status.version, options: piscinaOptions(threads) };
+}
 
 /** What the report says the pools were started with. */
 export function piscinaOptions(threads: number): PiscinaOptions {
   return { minThreads: threads, maxThreads: threads };
 }
 
-export async function measurePiscina(plan: MeasurePlan): Promise<Measurement> {
+/** `Pool`: piscina's class, as loadPiscina() found it. */
+export async function measurePiscina(Pool: typeof Piscina, plan: MeasurePlan): Promise<Measurement> {
   const { settings, workload } = plan;
   const errors = new Tally("pool 'error' event");
   let resultsAfterRejection = 0;
   const newPool = (): Piscina => {
-    const pool = new Piscina({ ...piscinaOptions(settings.threads), filename: workload.taskFile.href });
+    const pool = new Pool({ ...piscinaOptions(settings.threads), filename: workload.taskFile.href });
     // piscina emits 'error' (a close timeout, a worker error outside a task); unheard, it would throw.
     pool.on('error', (error: unknown) => {
       if (isPiscinaResultAfterRejection(error)) resultsAfterRejection++;

@@ -9,6 +9,7 @@ import { formatRatio, latencyCells } from '../cells.js';
 import { roundNumbers } from '../json.js';
 import type { LoopResult } from './closed-loop.js';
 import type { CpuhpChurn, PiscinaChurn } from './measurement.js';
+import type { PiscinaInfo } from './piscina-target.js';
 import type { JobBenchResult, JobRow, PeerInfo } from './run.js';
 import type { JobBenchSettings } from './settings.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
@@ -27,10 +28,12 @@ function peerLine(peer: PeerInfo): string {
 }
 
 /** Printed before the run, so the user knows what the next minute or two is doing. */
-export function renderHeader(settings: JobBenchSettings, cores: number, piscinaVersion: string, peers: readonly PeerInfo[], warnings: readonly string[]): string {
+export function renderHeader(settings: JobBenchSettings, cores: number, piscina: PiscinaInfo, peers: readonly PeerInfo[], warnings: readonly string[]): string {
   const { threads, concurrency, trivialJobs, cpuJobs, dispatchJobs, churnIntervalMs } = settings;
+  const against = 'missing' in piscina ? '' : ` against piscina ${piscina.version} run (${plural(threads, 'thread')})`;
   return [
-    `cpuhp bench-jobs: cpuhp queueWork (park strategy, ${plural(threads, 'CPU')}) against piscina ${piscinaVersion} run (${plural(threads, 'thread')}), on ${plural(cores, 'core')}, Node ${process.version}`,
+    `cpuhp bench-jobs: cpuhp queueWork (park strategy, ${plural(threads, 'CPU')})${against}, on ${plural(cores, 'core')}, Node ${process.version}`,
+    ...('missing' in piscina ? [`  piscina: ${piscina.missing}`] : []),
     ...peers.map((p) => `  and ${peerLine(p)}`),
     `${settings.quick ? 'quick run (a smoke run, too short for figures worth comparing)' : 'full run'}: a closed loop of ${formatCount(concurrency)} jobs in flight; ` +
       `${formatCount(trivialJobs)} trivial and ${formatCount(cpuJobs)} CPU-bound jobs per row; churn every ${churnIntervalMs} ms; ${formatCount(dispatchJobs)} jobs per dispatch path`,
@@ -53,7 +56,7 @@ function loopCells(loop: LoopResult | null, skipped: string | null = null): stri
 function throughputTable(result: JobBenchResult): string {
   const rows = result.rows.map((row) => [LABEL[row.workload], churnCell(row, result.settings.churnIntervalMs), row.runtime, ...loopCells(row.loop, row.skipped)]);
   const notes = result.rows.flatMap((row) => row.notes.map((note) => `  ${row.runtime}, ${row.workload}: ${note}`));
-  const missing = result.peers.flatMap((p) => ('missing' in p ? [`  ${p.missing}`] : []));
+  const missing = [result.piscina, ...result.peers].flatMap((p) => ('missing' in p ? [`  ${p.missing}`] : []));
   return [
     `Throughput and latency: ${plural(result.settings.concurrency, 'job')} in flight, each replaced as it settles; latency from submit to settle`,
     `(churn: cpuhp takes CPU ${result.settings.threads - 1} down at one tick and up at the next; piscina replaces its whole pool at every tick; poolifier and tinypool have no churn rows. lost = submitted − resolved)`,
@@ -102,7 +105,9 @@ function churnCells(detail: CpuhpChurn | PiscinaChurn | null): string[] {
 
 function churnTable(result: JobBenchResult): string {
   const churned = result.rows.filter((row) => row.churn);
-  const rows = churned.map((row) => [LABEL[row.workload], row.runtime, ...churnCells(row.loop === null ? null : row.churnDetail), row.loop === null ? '' : formatCount(row.loop.lost)]);
+  const rows = churned.map((row) =>
+    row.skipped !== null ? [LABEL[row.workload], row.runtime, 'not installed'] : [LABEL[row.workload], row.runtime, ...churnCells(row.loop === null ? null : row.churnDetail), row.loop === null ? '' : formatCount(row.loop.lost)],
+  );
   const columns: Column[] = [
     { header: 'workload' },
     { header: 'runtime' },
@@ -203,6 +208,7 @@ function cloneCostLine(result: JobBenchResult): string[] {
 
 /** What piscina did under churn in this run, in words. */
 function piscinaNotes(result: JobBenchResult): string {
+  if ('missing' in result.piscina) return 'piscina under churn: not measured (piscina is not installed).';
   const lines = [`piscina under churn: ${NO_PER_WORKER_DRAIN}.`];
   lines.push(
     `The churn rows do the closest thing an application can: at every tick, start a new pool of ${plural(result.settings.threads, 'thread')}, send new jobs to it, and await the old pool's graceful close().`,

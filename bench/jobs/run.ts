@@ -1,6 +1,7 @@
 /**
  * The job-runtime benchmark: cpuhp's queueWork against piscina's run, and without churn
- * against poolifier's and tinypool's too, at the same thread count, in one run: each workload
+ * against poolifier's and tinypool's too (each when installed: they are devDependencies), at
+ * the same thread count, in one run: each workload
  * without churn and under churn, then the dispatch paths.
  *
  * Each measurement gets a fresh runtime or pool, warmed up before it is measured, so nothing
@@ -9,7 +10,6 @@
  */
 
 import { availableParallelism, loadavg } from 'node:os';
-import { version as piscinaVersion } from 'piscina';
 import { runTasks, type BenchProgress, type Task } from '../task.js';
 import type { LoopResult } from './closed-loop.js';
 import { compareRuntimes, type CpuhpVersusPeer } from './compare.js';
@@ -19,7 +19,7 @@ import { DISPATCH_PATHS, measureDispatchPath, type DispatchPathName } from './di
 import type { CpuhpChurn, MeasurePlan, Measurement, PiscinaChurn, RuntimeName } from './measurement.js';
 import { measurePeer } from './peer-target.js';
 import type { PeerName, PeerStatus } from './peers.js';
-import { measurePiscina, piscinaOptions, type PiscinaOptions } from './piscina-target.js';
+import { measurePiscina, piscinaInfo, type PiscinaInfo, type PiscinaStatus } from './piscina-target.js';
 import { jobsFor, loadWarning, oversubscriptionWarning, type JobBenchSettings } from './settings.js';
 import { TRIVIAL, WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -52,7 +52,8 @@ export interface JobBenchResult {
   /** os.availableParallelism() */
   readonly cores: number;
   readonly node: string;
-  readonly piscina: { readonly version: string; readonly options: PiscinaOptions };
+  /** piscina's version and pool options, or why it was not measured (not installed). */
+  readonly piscina: PiscinaInfo;
   /** poolifier and tinypool: measured without churn beside piscina, when installed. */
   readonly peers: readonly PeerInfo[];
   readonly warnings: readonly string[];
@@ -71,8 +72,6 @@ export interface JobBenchResult {
   readonly elapsedMs: number;
 }
 
-const MEASURE: Readonly<Record<'cpuhp' | 'piscina', (plan: MeasurePlan) => Promise<Measurement>>> = { cpuhp: measureCpuhp, piscina: measurePiscina };
-
 export function peerInfo(status: PeerStatus): PeerInfo {
   return 'peer' in status ? { name: status.name, version: status.peer.version, options: status.peer.options } : status;
 }
@@ -82,25 +81,36 @@ export function jobBenchWarnings(settings: JobBenchSettings, cores: number): str
   return warnings.filter((w): w is string => w !== undefined);
 }
 
-/** `peers`: poolifier and tinypool as loaded (peers.ts); an empty list measures cpuhp and piscina only. */
-export async function runJobBench(settings: JobBenchSettings, peers: readonly PeerStatus[], progress?: BenchProgress): Promise<JobBenchResult> {
+/**
+ * `piscina`: as loaded (piscina-target.ts); missing, its rows are skipped. `peers`: poolifier
+ * and tinypool as loaded (peers.ts); an empty list measures cpuhp and piscina only.
+ */
+export async function runJobBench(settings: JobBenchSettings, piscina: PiscinaStatus, peers: readonly PeerStatus[], progress?: BenchProgress): Promise<JobBenchResult> {
   const started = performance.now();
   const cores = availableParallelism();
   const warnings = jobBenchWarnings(settings, cores);
   const rows: JobRow[] = [];
   const dispatchPaths: DispatchRow[] = [];
   const tasks: Task[] = [];
+  // A runtime with no measure (piscina not installed) gets rows that say so, and no task.
+  const measure: Readonly<Record<'cpuhp' | 'piscina', ((plan: MeasurePlan) => Promise<Measurement>) | null>> = {
+    cpuhp: measureCpuhp,
+    piscina: 'missing' in piscina ? null : (plan) => measurePiscina(piscina.Piscina, plan),
+  };
 
   for (const churn of [false, true]) {
     for (const workload of WORKLOADS) {
       const plan: MeasurePlan = { workload, settings, jobs: jobsFor(settings, workload), churn };
       const label = (runtime: RuntimeName): string => `${workload.name}, ${runtime}${churn ? `, churn every ${settings.churnIntervalMs} ms` : ''}`;
       for (const runtime of ['cpuhp', 'piscina'] as const) {
-        const index = rows.push({ workload: workload.name, runtime, churn, loop: null, churnDetail: null, skipped: null, notes: [] }) - 1;
+        const run = measure[runtime];
+        const skipped = run === null && 'missing' in piscina ? piscina.missing : null;
+        const index = rows.push({ workload: workload.name, runtime, churn, loop: null, churnDetail: null, skipped, notes: [] }) - 1;
+        if (run === null) continue;
         tasks.push({
           label: label(runtime),
           run: async () => {
-            const measured = await MEASURE[runtime](plan);
+            const measured = await run(plan);
             rows[index] = { ...rows[index]!, loop: measured.loop, churnDetail: measured.churn };
             // A cpuDown or cpuUp that failed is cpuhp's failure; piscina's close() troubles are what is measured.
             const failed = measured.churn?.runtime === 'cpuhp' ? Object.entries(measured.churn.errors) : [];
@@ -153,7 +163,7 @@ export async function runJobBench(settings: JobBenchSettings, peers: readonly Pe
     settings,
     cores,
     node: process.version,
-    piscina: { version: piscinaVersion, options: piscinaOptions(settings.threads) },
+    piscina: piscinaInfo(piscina, settings.threads),
     peers: peers.map(peerInfo),
     warnings,
     rows,

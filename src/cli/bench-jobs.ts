@@ -2,9 +2,10 @@
  * `cpuhp bench-jobs`: the job-runtime benchmark's command, flags, output file and exit
  * status. The benchmark itself is in bench/jobs/run.ts, its tables in bench/jobs/report.ts.
  * Those are loaded when the command runs, so that other subcommands do not pay for loading
- * piscina; only the settings (defaults and sizes, no dependencies) are loaded up front.
- * poolifier and tinypool, devDependencies, are loaded by dynamic import when the run starts
- * (bench/jobs/peers.ts); a missing one is a note in its rows' place, not a failure.
+ * them; only the settings (defaults and sizes, no dependencies) are loaded up front.
+ * piscina, poolifier and tinypool, devDependencies, are loaded by dynamic import when the run
+ * starts (bench/jobs/piscina-target.ts, peers.ts); a missing one is a note in its rows' place,
+ * not a failure.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -37,7 +38,7 @@ export function registerBenchJobs(program: Command): void {
     .description(
       'benchmark the job runtime (rt.queueWork) against piscina, poolifier and tinypool at the same thread count, in one run: throughput and latency of a trivial and a 1 ms CPU-bound job, ' +
         'the same under churn (cpuhp: a CPU down and up; piscina: its pool replaced), jobs lost, and the dispatch paths a runtime could use; ' +
-        'poolifier and tinypool are devDependencies, measured when installed',
+        'piscina, poolifier and tinypool are devDependencies, measured when installed',
     )
     .addOption(
       new Option('--threads <n>', `cpuhp CPUs and piscina threads alike, 2 to ${MAX_CPUS} (one must be able to go down while another runs jobs)`)
@@ -69,7 +70,7 @@ async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitC
   const { jobBenchWarnings, peerInfo, runJobBench } = await import('../../bench/jobs/run.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/jobs/report.js');
   const { benchProgress } = await import('../../bench/progress.js');
-  const { version: piscinaVersion } = await import('piscina');
+  const { loadPiscina, piscinaInfo } = await import('../../bench/jobs/piscina-target.js');
   const { loadPeers } = await import('../../bench/jobs/peers.js');
 
   const settings = jobBenchSettings({
@@ -82,11 +83,12 @@ async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitC
   });
   const cores = availableParallelism();
   const progress = benchProgress(flags.json ?? false, 'cpuhp bench-jobs');
-  // poolifier and tinypool are devDependencies: each loaded if installed, a note in its rows' place if not.
+  // piscina, poolifier and tinypool are devDependencies: each loaded if installed, a note in its rows' place if not.
+  const piscina = await loadPiscina();
   const peers = await loadPeers();
-  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, piscinaVersion, peers.map(peerInfo), jobBenchWarnings(settings, cores))}\n\n`);
+  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, piscinaInfo(piscina, settings.threads), peers.map(peerInfo), jobBenchWarnings(settings, cores))}\n\n`);
 
-  const result = await runJobBench(settings, peers, progress);
+  const result = await runJobBench(settings, piscina, peers, progress);
 
   const json = renderJson(result);
   if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);

@@ -1,15 +1,24 @@
 /**
- * What a kthread module exports. Definitions are plain tagged objects so that the CPU
- * worker can find them among a module's exports; the tag is a registry symbol, so a module
- * that imports another copy of cpuhp still defines kthreads this runtime recognises.
+ * What a kthread or job module imports (`cpuhp/kthread`): the define* helpers that make the
+ * definitions its exports carry, the types of what the runtime hands its functions, and
+ * transfer(). Only public names are exported here; the tag the helpers put on a definition and
+ * how a CPU worker reads it are internal (kthread/definition.ts).
  */
 
 import type { TransferListItem } from 'node:worker_threads';
 import { ConfigError } from '../errors.js';
-import type { DefinitionKind } from '../protocol/control-plane.js';
 import { allKeys, describeValue, readOptions, transferList } from '../controller/arguments.js';
+import {
+  DEFINITION,
+  TRANSFER,
+  type CpuCallbackDefinition,
+  type JobDefinition,
+  type KthreadDefinition,
+  type PerCpuThreadDefinition,
+  type Transfer,
+} from './definition.js';
 
-export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never;
+export type { CpuCallbackDefinition, JobDefinition, KthreadDefinition, PerCpuThreadDefinition };
 
 /** The handle a kthread function receives: its view of itself, inside its CPU worker. */
 export interface Kthread<Data = unknown> {
@@ -84,24 +93,7 @@ export interface JobContext {
 
 export type JobFn<Args = unknown, Result = unknown> = (args: Args, ctx: JobContext) => Result | Promise<Result>;
 
-export type Definition =
-  | { readonly [DEFINITION]: 'kthread'; readonly fn: KthreadFn }
-  | { readonly [DEFINITION]: 'percpu'; readonly hooks: PerCpuThreadHooks }
-  | { readonly [DEFINITION]: 'cpu-callback'; readonly fn: CpuCallbackFn }
-  | { readonly [DEFINITION]: 'job'; readonly fn: JobFn };
-
-/** A defineJob export; its type parameters let rt.queueWork<typeof job>() check args and result. */
-export type JobDefinition<Args = unknown, Result = unknown> = Extract<Definition, { [DEFINITION]: 'job' }> & {
-  readonly __args?: Args;
-  readonly __result?: Result;
-};
-
-export type { DefinitionKind };
-// Every tag a definition can carry is a kind the protocol names: a new kind must be added there first.
-const TAGS_ARE_PROTOCOL_KINDS: Definition[typeof DEFINITION] extends DefinitionKind ? true : never = true;
-void TAGS_ARE_PROTOCOL_KINDS;
-
-export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>): Definition {
+export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>): KthreadDefinition {
   mustBeFunction('defineKthread(fn)', 'fn', fn, 'an async function (kt) => result');
   // Data is the module author's promise about kt.data; the worker stores it untyped.
   return { [DEFINITION]: 'kthread', fn: fn as unknown as KthreadFn };
@@ -111,7 +103,7 @@ const HOOKS_CALL = 'definePerCpuThread(hooks)';
 /** Every hook of PerCpuThreadHooks: another key is refused ('cleanUp' would never run). */
 const HOOK_KEYS = allKeys<PerCpuThreadHooks>()(['shouldRun', 'run', 'setup', 'cleanup', 'park', 'unpark']);
 
-export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data>): Definition {
+export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data>): PerCpuThreadDefinition {
   if (hooks === undefined) throw new ConfigError(`${HOOKS_CALL}: hooks must be an object with shouldRun and run functions, got undefined`);
   // Each hook is read once, into a copy: the runtime calls what was checked.
   const read = readOptions(HOOKS_CALL, 'hooks', hooks, HOOK_KEYS);
@@ -126,7 +118,7 @@ export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data
 }
 
 /** A hotplug callback that runs on the CPU itself; name its export in rt.setupState(). */
-export function defineCpuCallback(fn: CpuCallbackFn): Definition {
+export function defineCpuCallback(fn: CpuCallbackFn): CpuCallbackDefinition {
   mustBeFunction('defineCpuCallback(fn)', 'fn', fn, 'a function (cpu) => void');
   return { [DEFINITION]: 'cpu-callback', fn };
 }
@@ -145,26 +137,7 @@ function mustBeFunction(call: string, name: string, value: unknown, expected: st
   if (typeof value !== 'function') throw new ConfigError(`${call}: ${name} must be ${expected}, got ${describeValue(value)}`);
 }
 
-const TRANSFER: unique symbol = Symbol.for('cpuhp.transfer') as never;
-
-/** A job result whose buffers move to the controller instead of being copied. */
-export interface Transfer<T> {
-  readonly [TRANSFER]: true;
-  readonly value: T;
-  readonly transfer: readonly TransferListItem[];
-}
-
 /** Return this from a job to move `transferables` (inside `value`) rather than copy them. */
 export function transfer<T>(value: T, transferables: readonly TransferListItem[]): T {
   return { [TRANSFER]: true, value, transfer: transferList('transfer(value, transferables)', 'transferables', transferables, 'value') } satisfies Transfer<T> as unknown as T;
-}
-
-export function asTransfer(value: unknown): Transfer<unknown> | undefined {
-  return typeof value === 'object' && value !== null && (value as { [TRANSFER]?: unknown })[TRANSFER] === true ? (value as Transfer<unknown>) : undefined;
-}
-
-export function definitionKind(value: unknown): DefinitionKind | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const kind = (value as { [DEFINITION]?: unknown })[DEFINITION];
-  return kind === 'kthread' || kind === 'percpu' || kind === 'cpu-callback' || kind === 'job' ? kind : undefined;
 }

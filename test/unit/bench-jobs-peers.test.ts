@@ -11,9 +11,10 @@ import type { LoopResult } from '../../bench/jobs/closed-loop.js';
 import { compareRuntimes } from '../../bench/jobs/compare.js';
 import { installedVersion, loadOptional, missingNote } from '../../bench/jobs/optional.js';
 import { jobBenchOk, renderHeader, renderJson, renderText } from '../../bench/jobs/report.js';
-import { peerInfo, type JobBenchResult, type JobRow } from '../../bench/jobs/run.js';
+import { peerInfo, type JobBenchResult, type JobRow, type PeerInfo } from '../../bench/jobs/run.js';
 import { jobBenchSettings } from '../../bench/jobs/settings.js';
 import { loadPeers } from '../../bench/jobs/peers.js';
+import { loadPiscina, piscinaInfo, type PiscinaInfo } from '../../bench/jobs/piscina-target.js';
 
 const run = promisify(execFile);
 
@@ -63,10 +64,23 @@ t.test('the installed peers load with their versions', async (t) => {
     else t.fail(`${p.name} is a devDependency and should be installed here: ${p.missing}`);
   }
   t.match(installedVersion('piscina'), /^\d+\.\d+\.\d+/);
+  const piscina = await loadPiscina();
+  if ('missing' in piscina) t.fail(`piscina is a devDependency and should be installed here: ${piscina.missing}`);
+  else {
+    t.equal(piscina.version, installedVersion('piscina'));
+    t.equal(typeof piscina.Piscina, 'function');
+    t.same(piscinaInfo(piscina, 3), { version: piscina.version, options: { minThreads: 3, maxThreads: 3 } });
+  }
 });
 
 function row(runtime: JobRow['runtime'], jobsPerSecond: number | null, skipped: string | null = null): JobRow {
   return { workload: 'trivial', runtime, churn: false, loop: jobsPerSecond === null ? null : loop(jobsPerSecond, 1000 / jobsPerSecond), churnDetail: null, skipped, notes: [] };
+}
+
+/** A quick run at 2 threads of made-up rows in which nothing failed and no job was lost. */
+function runOf(piscina: PiscinaInfo, peers: readonly PeerInfo[], rows: readonly JobRow[], ratios = compareRuntimes(rows)): JobBenchResult {
+  const settings = jobBenchSettings({ quick: true, threads: 2 });
+  return { command: 'bench-jobs', settings, cores: 2, node: process.version, piscina, peers, warnings: [], rows, ratios, dispatchPaths: [], cloneCost: null, cpuhpLost: 0, violations: 0, failures: [], elapsedMs: 1000 };
 }
 
 t.test('cpuhp is compared with every peer measured at the same workload and churn, and with none that was skipped', async (t) => {
@@ -90,30 +104,16 @@ t.test('the report names each peer, says which is not installed, and stays ok wi
     { name: 'poolifier' as const, version: '5.3.2', options: 'new FixedThreadPool(threads, workerFile) with its defaults' },
     { name: 'tinypool' as const, missing: missingNote('tinypool') },
   ];
-  const result: JobBenchResult = {
-    command: 'bench-jobs',
-    settings,
-    cores: 2,
-    node: process.version,
-    piscina: { version: '5.3.2', options: { minThreads: 2, maxThreads: 2 } },
-    peers,
-    warnings: [],
-    rows: [{ ...rows[2]!, notes: ["poolifier's destroy() had not resolved 2000 ms after the loop; the run went on without it"] }, ...rows.filter((r) => r.runtime !== 'poolifier')],
-    ratios: compareRuntimes(rows),
-    dispatchPaths: [],
-    cloneCost: null,
-    cpuhpLost: 0,
-    violations: 0,
-    failures: [],
-    elapsedMs: 1000,
-  };
+  const withNote = [{ ...rows[2]!, notes: ["poolifier's destroy() had not resolved 2000 ms after the loop; the run went on without it"] }, ...rows.filter((r) => r.runtime !== 'poolifier')];
+  const result = runOf({ version: '5.3.2', options: { minThreads: 2, maxThreads: 2 } }, peers, withNote, compareRuntimes(rows));
   t.ok(jobBenchOk(result), 'a missing peer is not a failure');
   const text = renderText(result);
   t.match(text, /tinypool\s+not installed/);
   t.match(text, /tinypool is not installed \(a devDependency/);
   t.match(text, /poolifier, trivial: poolifier's destroy\(\) had not resolved/);
   t.match(text, /trivial \(x \+ 1\)\s+none\s+poolifier\s+1\.33/, 'the ratio to poolifier');
-  const header = renderHeader(settings, 2, '5.3.2', peers, []);
+  const header = renderHeader(settings, 2, { version: '5.3.2', options: { minThreads: 2, maxThreads: 2 } }, peers, []);
+  t.match(header, /against piscina 5\.3\.2 run \(2 threads\)/);
   t.match(header, /and poolifier 5\.3\.2: new FixedThreadPool/);
   t.match(header, /and tinypool: tinypool is not installed/);
   const json = JSON.parse(renderJson(result)) as { rows: unknown[]; peers: unknown[]; ratios: Array<{ peer: string }>; ok: boolean };
@@ -124,4 +124,31 @@ t.test('the report names each peer, says which is not installed, and stays ok wi
     ['piscina', 'poolifier'],
   );
   t.same(peerInfo({ name: 'tinypool', missing: 'gone' }), { name: 'tinypool', missing: 'gone' });
+});
+
+t.test('without piscina, its rows say not installed, the report says how to compare, and the run stays ok', async (t) => {
+  const settings = jobBenchSettings({ quick: true, threads: 2 });
+  const missing = missingNote('piscina');
+  const piscina = { missing };
+  t.same(piscinaInfo(piscina, 2), piscina, 'a missing piscina is reported as it was loaded');
+  const rows = [false, true].flatMap((churn) => [
+    { ...row('cpuhp', 2000), churn },
+    { ...row('piscina', null, missing), churn },
+  ]);
+  const result = runOf(piscina, [], rows);
+  t.same(result.ratios, [], 'no ratio to a runtime that was not measured');
+  t.ok(jobBenchOk(result), 'a missing piscina is not a failure');
+  t.match(missing, /npm install piscina to compare/);
+  const text = renderText(result);
+  t.match(text, /none\s+piscina\s+not installed/, 'the throughput row');
+  t.match(text, /piscina\s+not installed/, 'the churn row');
+  t.match(text, /piscina is not installed \(a devDependency of cpuhp, for this benchmark only: npm install piscina to compare with it\)/);
+  t.match(text, /piscina under churn: not measured/);
+  t.notMatch(text, /piscina[^\n]*failed/, 'no piscina row reads as a failure');
+  const header = renderHeader(settings, 2, piscina, [], []);
+  t.notMatch(header, /against piscina/);
+  t.match(header, /piscina: piscina is not installed/);
+  const json = JSON.parse(renderJson(result)) as { piscina: unknown; ok: boolean };
+  t.same(json.piscina, piscina);
+  t.ok(json.ok);
 });
