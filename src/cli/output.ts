@@ -1,0 +1,54 @@
+/**
+ * What every command writes besides its report: the output flags they all have (`--json`,
+ * `--out <file>`), and the files a run produces at its end (--out, --trace, --svg). Each path
+ * is checked before the run starts (flags.ts, assertWritable); if writing still fails at the
+ * end, the results are printed anyway and the failure is one line on stderr, so that a long
+ * run is never lost to a full disk or a directory removed meanwhile.
+ */
+
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { assertWritable } from './flags.js';
+
+export interface OutputFlags {
+  readonly json?: boolean;
+  readonly out?: string;
+}
+
+/** Adds `--json` and `--out <file>`, worded alike on every command. */
+export function addOutputOptions(command: Command): Command {
+  return command
+    .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
+    .option('--out <file>', 'also write the JSON object to this file (with or without --json)');
+}
+
+/** Files written at the end of a run, and whether any could not be. */
+export class OutputFiles {
+  private failures = 0;
+
+  /** `name` is the command's, for the messages. */
+  constructor(private readonly name: string) {}
+
+  /** Refuses an unwritable path before the run starts (exit 2, one line naming the flag). */
+  check(command: Command, flag: string, file: string | undefined): void {
+    if (file !== undefined) assertWritable(command, flag, file);
+  }
+
+  /** Writes `text` to `file`; a failure is one line naming the flag, and the run goes on to print its results. */
+  write(flag: string, file: string, text: string | (() => string)): boolean {
+    try {
+      writeFileSync(file, typeof text === 'string' ? text : text());
+      return true;
+    } catch (error) {
+      this.failures++;
+      const why = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`cpuhp ${this.name}: ${flag} ${JSON.stringify(file)} could not be written: ${why}\n`);
+      return false;
+    }
+  }
+
+  /** Whether a file could not be written: the command then exits 2, after printing its results. */
+  get failed(): boolean {
+    return this.failures > 0;
+  }
+}
