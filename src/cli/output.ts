@@ -22,6 +22,13 @@ export function addOutputOptions(command: Command): Command {
     .option('--out <file>', 'also write the JSON object to this file (with or without --json)');
 }
 
+/** After the tables of an interrupted benchmark: what it did not measure. Empty when it measured everything. */
+export function renderNotDone(notDone: readonly string[]): string {
+  if (notDone.length === 0) return '';
+  const first = notDone[0]!;
+  return `interrupted: ${notDone.length === 1 ? 'one measurement was' : `${notDone.length} measurements were`} not done, from "${first}" on; the tables hold what was measured until then\n`;
+}
+
 /** Files written at the end of a run, and whether any could not be. */
 export class OutputFiles {
   private failures = 0;
@@ -34,10 +41,13 @@ export class OutputFiles {
     if (file !== undefined) assertWritable(command, flag, file);
   }
 
-  /** Writes `text` to `file`; a failure is one line naming the flag, and the run goes on to print its results. */
-  write(flag: string, file: string, text: string | (() => string)): boolean {
+  /**
+   * Writes `text` (or what `make` returns) to `file`; a failure, to make the text or to write
+   * it, is one line naming the flag, and the run goes on to print its results.
+   */
+  async write(flag: string, file: string, text: string | (() => string | Promise<string>)): Promise<boolean> {
     try {
-      writeFileSync(file, typeof text === 'string' ? text : text());
+      writeFileSync(file, typeof text === 'string' ? text : await text());
       return true;
     } catch (error) {
       this.failures++;

@@ -150,9 +150,9 @@ async function torture(flags: TortureFlags, command: Command, interruption: Inte
     progress.stop();
   }
 
-  const traceFile = flags.trace !== undefined && files.write('--trace', flags.trace, () => timeline(result)) ? flags.trace : null;
+  const traceFile = flags.trace !== undefined && (await files.write('--trace', flags.trace, () => timeline(result))) ? flags.trace : null;
   const json = renderJson(result, { traceFile, warnings: settingsWarnings(settings, cores) });
-  if (flags.out !== undefined) files.write('--out', flags.out, `${json}\n`);
+  if (flags.out !== undefined) await files.write('--out', flags.out, `${json}\n`);
   if (flags.json) {
     process.stdout.write(`${json}\n`);
   } else {
