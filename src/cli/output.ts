@@ -7,7 +7,9 @@
  */
 
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ExitCode } from './exit.js';
 import { assertWritable } from './flags.js';
 
 export interface OutputFlags {
@@ -32,13 +34,20 @@ export function renderNotDone(notDone: readonly string[]): string {
 /** Files written at the end of a run, and whether any could not be. */
 export class OutputFiles {
   private failures = 0;
+  /** The flag that names each path checked, so that two flags cannot name one file. */
+  private readonly paths = new Map<string, string>();
 
   /** `name` is the command's, for the messages. */
   constructor(private readonly name: string) {}
 
-  /** Refuses an unwritable path before the run starts (exit 2, one line naming the flag). */
+  /** Refuses an unwritable path, or one another flag names, before the run starts (exit 2, one line naming the flag). */
   check(command: Command, flag: string, file: string | undefined): void {
-    if (file !== undefined) assertWritable(command, flag, file);
+    if (file === undefined) return;
+    assertWritable(command, flag, file);
+    const path = resolve(file);
+    const other = this.paths.get(path);
+    if (other !== undefined) command.error(`error: ${flag} ${JSON.stringify(file)}: ${other} names the same file; give each its own`, { exitCode: ExitCode.ERROR });
+    this.paths.set(path, flag);
   }
 
   /**
