@@ -28,7 +28,10 @@ export interface Signalling {
  * Runs `cpuhp <args>` in `cwd`; with `signalling`, sends its signals, one after another as
  * each previous one was seen to arrive (the command's "stopping" line), once `ready` matches.
  */
-export function runCli(args: readonly string[], options: { readonly cwd?: string; readonly signalling?: Signalling } = {}): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly signalling?: Signalling; readonly onOutput?: (output: { readonly stdout: string; readonly stderr: string }) => void } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -39,6 +42,7 @@ export function runCli(args: readonly string[], options: { readonly cwd?: string
       reject(new Error(`cpuhp ${args.join(' ')} did not end within ${CLI_PATIENCE_MS} ms; stderr so far:\n${stderr}`));
     }, CLI_PATIENCE_MS);
     const maybeSignal = (): void => {
+      options.onOutput?.({ stdout, stderr });
       const s = options.signalling;
       if (s === undefined || sent >= s.signals.length) return;
       if (sent === 0 && !s.ready({ stdout, stderr })) return;
