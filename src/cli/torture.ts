@@ -66,7 +66,7 @@ export function registerTorture(program: Command): void {
     .option('--duration <time>', 'how long to run: 500ms, 20s, 2m30s, 1h, or a number of seconds (default 60s, or no limit with --ops)', durationIn(1, WEEK_MS, 's'))
     .option('--ops <n>', 'stop after this many operations (with --duration, whichever comes first)', integerIn(1, MAX_OPS))
     .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(durationIn(0, HOUR_MS, 's')).default(100, '100ms'))
-    .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(durationIn(0, HOUR_MS, 's')).default(0, '0'))
+    .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(durationIn(0, HOUR_MS, 's')).default(0, '0s'))
     .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells, throwing kthreads and jobs that kill their worker', probability, 0)
     .addOption(
       new Option('--faults <kinds>', `with --fail-rate above 0, the kinds of fault to inject, comma-separated: ${FAULT_NAMES.join(', ')}`)
