@@ -168,11 +168,10 @@ function comparisonTable(result: StrategyBenchResult): string {
 
 function verdict(result: StrategyBenchResult): string {
   const lines = [`violations: ${result.violations}`];
-  lines.push(
-    result.failures.length === 0
-      ? `ok: every measurement done in ${(result.elapsedMs / 1000).toFixed(1)} s`
-      : `${plural(result.failures.length, 'measurement')} failed (listed on stderr); the others done in ${(result.elapsedMs / 1000).toFixed(1)} s`,
-  );
+  const elapsed = `${(result.elapsedMs / 1000).toFixed(1)} s`;
+  if (result.failures.length > 0) lines.push(`${plural(result.failures.length, 'measurement')} failed (listed on stderr); the others done in ${elapsed}`);
+  else if (result.interrupted) lines.push(`interrupted: the measurements made until then done in ${elapsed}, none failed`);
+  else lines.push(`ok: every measurement done in ${elapsed}`);
   return lines.join('\n');
 }
 

@@ -1,10 +1,35 @@
 /**
  * One benchmark runtime: started for one measurement, shut down after it whatever happened,
  * and asked before shutdown whether its CPU workers counted invariant violations, which a
- * benchmark reports (a fast number from a broken strategy is no result).
+ * benchmark reports (a fast number from a broken strategy is no result). Every runtime a
+ * measurement starts is known here until it is shut down, so that an interrupted run can shut
+ * down the runtimes of the measurement it stopped waiting for (task.ts).
  */
 
+import { settledWithin } from '../src/common/abort.js';
 import { Runtime, type PerCpuThreadGroup, type RuntimeOptions, type StrategyName } from '../src/index.js';
+
+/** The runtimes started by measurements and not yet shut down. */
+const open = new Set<Runtime>();
+
+/** Runtime.start, for a measurement: the runtime is known here until shutDownRuntime. */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const rt = await Runtime.start(options);
+  open.add(rt);
+  return rt;
+}
+
+/** Shuts a measurement's runtime down, unless an interrupted run already has. */
+export async function shutDownRuntime(rt: Runtime): Promise<void> {
+  if (open.delete(rt)) await rt.shutdown();
+}
+
+/** An interrupted run: shuts down every runtime a measurement left open, each within `boundMs`. */
+export async function shutDownOpenRuntimes(boundMs: number): Promise<void> {
+  const runtimes = [...open];
+  open.clear();
+  await Promise.all(runtimes.map((rt) => settledWithin(rt.shutdown(), boundMs)));
+}
 
 /** The kthread module of the benchmark, compiled beside this file. */
 export const BENCH_MODULE = new URL('./bench-kthreads.js', import.meta.url);
@@ -33,12 +58,12 @@ export async function withRuntime<T>(
   options: Pick<RuntimeOptions, 'controllerPriority'> = {},
 ): Promise<Session<T>> {
   const room = threads === undefined ? {} : { maxKthreads: Math.max(DEFAULT_KTHREAD_ROOM, threads + KTHREAD_SLACK) };
-  const rt = await Runtime.start({ cpus, strategy, modules: [BENCH_MODULE], ...room, ...options });
+  const rt = await startRuntime({ cpus, strategy, modules: [BENCH_MODULE], ...room, ...options });
   try {
     const value = await body(rt);
     return { value, violations: rt.stats().violations };
   } finally {
-    await rt.shutdown();
+    await shutDownRuntime(rt);
   }
 }
 

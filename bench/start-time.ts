@@ -7,9 +7,9 @@
  */
 
 import type { Worker } from 'node:worker_threads';
-import { Runtime } from '../src/index.js';
 import { plural } from '../src/common/format.js';
 import { startWorker } from './floor/ready.js';
+import { shutDownRuntime, startRuntime } from './runtime-session.js';
 import { Samples, type Summary } from './histogram.js';
 import { REFERENCE_STRATEGY } from './settings.js';
 import { decide, perRoundRatios, ratioSpread, type Decision, type RatioSpread } from './spread.js';
@@ -42,12 +42,12 @@ export interface StartTimeRow {
 /** Runtime.start of `cpus` CPUs, in ms; the runtime is shut down after (not timed). Resolves with its invariant violations too. */
 export async function timeRuntimeStart(cpus: number): Promise<{ readonly ms: number; readonly violations: number }> {
   const started = performance.now();
-  const rt = await Runtime.start({ cpus, strategy: REFERENCE_STRATEGY });
+  const rt = await startRuntime({ cpus, strategy: REFERENCE_STRATEGY });
   const ms = performance.now() - started;
   try {
     return { ms, violations: rt.stats().violations };
   } finally {
-    await rt.shutdown();
+    await shutDownRuntime(rt);
   }
 }
 

@@ -28,6 +28,7 @@ import { StartTimeSamples, startTimeTasks, type StartTimeRow } from './start-tim
 import { runTasks, type BenchProgress, type Task } from './task.js';
 import { measureWakeRoundTrip } from './wake-round-trip.js';
 import { controllerPriorityTasks, type ControllerPriorityRow } from './controller-priority.js';
+import { loadWarningsNow } from './load.js';
 
 export type { BenchProgress } from './task.js';
 
@@ -78,6 +79,10 @@ export interface StrategyBenchResult {
   readonly violations: number;
   /** One sentence per measurement that could not be done; empty when all were. */
   readonly failures: readonly string[];
+  /** The run was stopped early (Ctrl-C): the rows hold what was measured until then. */
+  readonly interrupted: boolean;
+  /** The measurements not done because the run was stopped, the one under way first. */
+  readonly notDone: readonly string[];
   readonly elapsedMs: number;
 }
 
@@ -136,9 +141,11 @@ function hotplugTasks(row: MutableRow, settings: BenchSettings): Task[] {
   return tasks;
 }
 
-export async function runStrategyBench(settings: BenchSettings, progress?: BenchProgress): Promise<StrategyBenchResult> {
+/** `stop` ends the run early (Ctrl-C): the result holds what was measured until then. */
+export async function runStrategyBench(settings: BenchSettings, progress?: BenchProgress, stop?: AbortSignal): Promise<StrategyBenchResult> {
   const started = performance.now();
   const cores = availableParallelism();
+  const loadAtStart = loadWarningsNow(cores, 'started');
   const plans: FastPathPlan[] = [];
   const rows: MutableRow[] = [];
   const threadsRows: ThreadsPerCpuRow[] = [];
@@ -167,7 +174,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
   }
   tasks.push(...threadsPerCpuTasks(settings, threadsRows), ...startTimeTasks(settings.startTime, startSamples), ...controllerPriorityTasks(settings, priorityRows));
 
-  const { violations, failures } = await runTasks(tasks, progress);
+  const { violations, failures, notDone } = await runTasks(tasks, progress, stop);
 
   const series = plans.map((p) => p.series());
   const ratios = fastPathRatios(series, settings.fastPath.goals);
@@ -181,7 +188,7 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
     settings,
     cores,
     node: process.version,
-    warnings: oversubscriptionWarnings(settings.cpus, cores),
+    warnings: [...oversubscriptionWarnings(settings.cpus, cores), ...loadAtStart, ...loadWarningsNow(cores, 'ended')],
     baselines: series.map((s) => ({ cpus: s.cpus, fastPath: s.noCheck })),
     bound: series.map((s) => ({ cpus: s.cpus, fastPath: s.bound })),
     rows: finished,
@@ -193,6 +200,8 @@ export async function runStrategyBench(settings: BenchSettings, progress?: Bench
     controllerPriority: priorityRows,
     violations,
     failures,
+    interrupted: notDone.length > 0,
+    notDone,
     elapsedMs: performance.now() - started,
   };
 }

@@ -5,7 +5,7 @@
  * one: the runtime has at least 2 CPUs and the others stay up.
  */
 
-import { Runtime } from '../../src/index.js';
+import { shutDownRuntime, startRuntime } from '../runtime-session.js';
 import { runClosedLoop, type Submit } from './closed-loop.js';
 import { measuredLoop, warmUp, type CpuhpChurn, type MeasurePlan, type Measurement } from './measurement.js';
 import { startTicker } from './ticker.js';
@@ -15,7 +15,7 @@ export const JOBS_MODULE = new URL('./cpuhp-jobs.js', import.meta.url);
 
 export async function measureCpuhp(plan: MeasurePlan): Promise<Measurement> {
   const { settings, workload } = plan;
-  const rt = await Runtime.start({ cpus: settings.threads, strategy: 'park', modules: [JOBS_MODULE] });
+  const rt = await startRuntime({ cpus: settings.threads, strategy: 'park', modules: [JOBS_MODULE] });
   try {
     const submit: Submit = (args) => rt.queueWork(workload.cpuhpJob, args);
     await warmUp(plan, submit);
@@ -48,6 +48,6 @@ export async function measureCpuhp(plan: MeasurePlan): Promise<Measurement> {
           };
     return { loop, churn, violations: stats.violations };
   } finally {
-    await rt.shutdown();
+    await shutDownRuntime(rt);
   }
 }

@@ -235,6 +235,7 @@ function verdict(result: JobBenchResult): string {
   const lines = [`cpuhp jobs lost: ${formatCount(result.cpuhpLost)}; violations: ${formatCount(result.violations)}`];
   const elapsed = `${(result.elapsedMs / 1000).toFixed(1)} s`;
   if (!jobBenchOk(result)) lines.push(`failed: ${problems(result).length === 1 ? 'a check' : 'checks'} failed (listed on stderr); the run took ${elapsed}`);
+  else if (result.interrupted) lines.push(`interrupted: the measurements made until then done, no cpuhp job lost, in ${elapsed}`);
   else lines.push(`ok: every measurement done, no cpuhp job lost, in ${elapsed}`);
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@
  * on; a failure, a cpuhp job lost, or an invariant violation makes the run's verdict a failure.
  */
 
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { runTasks, type BenchProgress, type Task } from '../task.js';
 import type { LoopResult } from './closed-loop.js';
 import { compareRuntimes, type CpuhpVersusPeer } from './compare.js';
@@ -20,7 +20,8 @@ import type { CpuhpChurn, MeasurePlan, Measurement, PiscinaChurn, RuntimeName } 
 import { measurePeer } from './peer-target.js';
 import type { PeerName, PeerStatus } from './peers.js';
 import { measurePiscina, piscinaInfo, type PiscinaInfo, type PiscinaStatus } from './piscina-target.js';
-import { jobsFor, loadWarning, oversubscriptionWarning, type JobBenchSettings } from './settings.js';
+import { jobsFor, oversubscriptionWarning, type JobBenchSettings } from './settings.js';
+import { loadWarningsNow } from '../load.js';
 import { TRIVIAL, WORKLOADS, type WorkloadName } from './workloads.js';
 
 export interface JobRow {
@@ -69,6 +70,10 @@ export interface JobBenchResult {
   readonly violations: number;
   /** One sentence per measurement that could not be done. */
   readonly failures: readonly string[];
+  /** The run was stopped early (Ctrl-C): the rows hold what was measured until then. */
+  readonly interrupted: boolean;
+  /** The measurements not done because the run was stopped, the one under way first. */
+  readonly notDone: readonly string[];
   readonly elapsedMs: number;
 }
 
@@ -76,16 +81,24 @@ export function peerInfo(status: PeerStatus): PeerInfo {
   return 'peer' in status ? { name: status.name, version: status.peer.version, options: status.peer.options } : status;
 }
 
+/** What to know of the figures before the run starts: the threads against the cores, and the machine's load. */
 export function jobBenchWarnings(settings: JobBenchSettings, cores: number): string[] {
-  const warnings = [oversubscriptionWarning(settings.threads, cores), loadWarning(loadavg()[0]!, cores)];
-  return warnings.filter((w): w is string => w !== undefined);
+  const oversubscribed = oversubscriptionWarning(settings.threads, cores);
+  return [...(oversubscribed === undefined ? [] : [oversubscribed]), ...loadWarningsNow(cores, 'started')];
 }
 
 /**
  * `piscina`: as loaded (piscina-target.ts); missing, its rows are skipped. `peers`: poolifier
- * and tinypool as loaded (peers.ts); an empty list measures cpuhp and piscina only.
+ * and tinypool as loaded (peers.ts); an empty list measures cpuhp and piscina only. `stop` ends
+ * the run early (Ctrl-C): the result holds what was measured until then.
  */
-export async function runJobBench(settings: JobBenchSettings, piscina: PiscinaStatus, peers: readonly PeerStatus[], progress?: BenchProgress): Promise<JobBenchResult> {
+export async function runJobBench(
+  settings: JobBenchSettings,
+  piscina: PiscinaStatus,
+  peers: readonly PeerStatus[],
+  progress?: BenchProgress,
+  stop?: AbortSignal,
+): Promise<JobBenchResult> {
   const started = performance.now();
   const cores = availableParallelism();
   const warnings = jobBenchWarnings(settings, cores);
@@ -157,7 +170,7 @@ export async function runJobBench(settings: JobBenchSettings, piscina: PiscinaSt
     },
   });
 
-  const { violations, failures } = await runTasks(tasks, progress);
+  const { violations, failures, notDone } = await runTasks(tasks, progress, stop);
   return {
     command: 'bench-jobs',
     settings,
@@ -165,7 +178,7 @@ export async function runJobBench(settings: JobBenchSettings, piscina: PiscinaSt
     node: process.version,
     piscina: piscinaInfo(piscina, settings.threads),
     peers: peers.map(peerInfo),
-    warnings,
+    warnings: [...warnings, ...loadWarningsNow(cores, 'ended')],
     rows,
     ratios: compareRuntimes(rows),
     dispatchPaths,
@@ -173,6 +186,8 @@ export async function runJobBench(settings: JobBenchSettings, piscina: PiscinaSt
     cpuhpLost: rows.filter((r) => r.runtime === 'cpuhp').reduce((sum, r) => sum + (r.loop?.lost ?? 0), 0),
     violations,
     failures,
+    interrupted: notDone.length > 0,
+    notDone,
     elapsedMs: performance.now() - started,
   };
 }

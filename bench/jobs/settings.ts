@@ -68,15 +68,6 @@ export function warmupJobs(jobs: number): number {
   return Math.min(MAX_WARMUP_JOBS, Math.ceil(jobs / 10));
 }
 
-/** Above this 1-minute load average at the start, other processes are taking a core's worth of time. */
-const BUSY_LOAD = 1;
-
-/** Other work on the machine competes with both runtimes alike, but makes every figure noisier. */
-export function loadWarning(loadAverage: number, cores: number): string | undefined {
-  if (loadAverage < BUSY_LOAD) return undefined;
-  return `warning: the 1-minute load average was ${loadAverage.toFixed(2)} when the run started: other processes compete for the ${plural(cores, 'core')}, so the figures are noisier than on an idle machine`;
-}
-
 /** The main thread drives the loop: with the workers it needs threads + 1 cores. */
 export function oversubscriptionWarning(threads: number, cores: number): string | undefined {
   if (threads + 1 <= cores) return undefined;

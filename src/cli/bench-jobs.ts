@@ -8,32 +8,32 @@
  * not a failure.
  */
 
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { DEFAULT_CHURN_INTERVAL_MS, DEFAULT_CONCURRENCY, FULL, jobBenchSettings, QUICK } from '../../bench/jobs/settings.js';
 import { defaultCpuCount, MAX_CPUS } from '../controller/options.js';
 import { formatCount } from '../common/format.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
-import { assertWritable, integerIn } from './flags.js';
+import { integerIn } from './flags.js';
+import { durationIn } from './duration.js';
+import type { Interruption } from './interrupt.js';
+import { addOutputOptions, OutputFiles, renderNotDone, type OutputFlags } from './output.js';
 
 const MAX_CONCURRENCY = 10_000;
 const MAX_JOBS = 100_000_000;
 const MAX_INTERVAL_MS = 60_000;
 
-interface BenchJobsFlags {
+interface BenchJobsFlags extends OutputFlags {
   readonly threads: number;
   readonly concurrency: number;
   readonly trivialJobs?: number;
   readonly cpuJobs?: number;
   readonly churnInterval: number;
   readonly quick?: boolean;
-  readonly json?: boolean;
-  readonly out?: string;
 }
 
 export function registerBenchJobs(program: Command): void {
-  program
+  const command = program
     .command('bench-jobs')
     .description(
       'benchmark the job runtime (rt.queueWork) against piscina, poolifier and tinypool at the same thread count, in one run: throughput and latency of a trivial and a 1 ms CPU-bound job, ' +
@@ -49,23 +49,27 @@ export function registerBenchJobs(program: Command): void {
     .option('--trivial-jobs <n>', `trivial jobs per row (default ${formatCount(FULL.trivialJobs)}, or ${formatCount(QUICK.trivialJobs)} with --quick)`, integerIn(1, MAX_JOBS))
     .option('--cpu-jobs <n>', `CPU-bound (1 ms) jobs per row (default ${formatCount(FULL.cpuJobs)}, or ${formatCount(QUICK.cpuJobs)} with --quick)`, integerIn(1, MAX_JOBS))
     .addOption(
-      new Option('--churn-interval <ms>', `ms between churn operations, 1 to ${MAX_INTERVAL_MS}`).argParser(integerIn(1, MAX_INTERVAL_MS, 'milliseconds')).default(DEFAULT_CHURN_INTERVAL_MS),
+      new Option('--churn-interval <time>', 'time between churn operations, 1ms to 1m: 20ms, 1s; a bare number is in milliseconds')
+        .argParser(durationIn(1, MAX_INTERVAL_MS, 'ms'))
+        .default(DEFAULT_CHURN_INTERVAL_MS, `${DEFAULT_CHURN_INTERVAL_MS}ms`),
     )
-    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison')
-    .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
-    .option('--out <file>', 'also write the JSON object to this file')
+    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison');
+  addOutputOptions(command)
     .addHelpText(
       'after',
       '\nPerformance is measured and reported, never asserted. Exit status: 0 when every measurement was done and\n' +
         'cpuhp lost no job; 1 when cpuhp lost a job, a measurement could not be done, or the CPU workers counted\n' +
         'invariant violations (the results are still printed and written); 2 when the run could not be done\n' +
-        '(bad flags, an output file not writable, a crash).',
+        '(bad flags, an output file not writable, a crash) or a file could not be written at its end (the results\n' +
+        'are printed); 130 (Ctrl-C) or 143 (SIGTERM) when it was stopped: the measurements done so far are\n' +
+        'printed and written.',
     )
-    .action((flags: BenchJobsFlags, command: Command) => runCommand('bench-jobs', () => benchJobs(flags, command)));
+    .action((flags: BenchJobsFlags, cmd: Command) => runCommand('bench-jobs', (interruption) => benchJobs(flags, cmd, interruption)));
 }
 
-async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitCodeValue> {
-  if (flags.out !== undefined) assertWritable(command, '--out', flags.out);
+async function benchJobs(flags: BenchJobsFlags, command: Command, interruption: Interruption): Promise<ExitCodeValue> {
+  const files = new OutputFiles('bench-jobs');
+  files.check(command, '--out', flags.out);
 
   const { jobBenchWarnings, peerInfo, runJobBench } = await import('../../bench/jobs/run.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/jobs/report.js');
@@ -88,17 +92,15 @@ async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitC
   const peers = await loadPeers();
   if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, piscinaInfo(piscina, settings.threads), peers.map(peerInfo), jobBenchWarnings(settings, cores))}\n\n`);
 
-  const result = await runJobBench(settings, piscina, peers, progress);
+  const result = await runJobBench(settings, piscina, peers, progress, interruption.signal);
 
   const json = renderJson(result);
-  if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);
+  const out = flags.out !== undefined && (await files.write('--out', flags.out, `${json}\n`)) ? flags.out : undefined;
   if (flags.json) process.stdout.write(`${json}\n`);
-  else process.stdout.write(`${renderText(result)}\n${flags.out === undefined ? '' : `JSON: ${flags.out}\n`}`);
+  else process.stdout.write(`${renderText(result)}\n${out === undefined ? '' : `JSON: ${out}\n`}${renderNotDone(result.notDone)}`);
 
   const problems = renderProblems(result);
-  if (problems !== '') {
-    process.stderr.write(`${problems}\n`);
-    return ExitCode.CHECK_FAILED;
-  }
-  return ExitCode.OK;
+  if (problems !== '') process.stderr.write(`${problems}\n`);
+  if (files.failed) return ExitCode.ERROR;
+  return problems === '' ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }

@@ -5,23 +5,23 @@
  * pay for loading vega; only the settings (defaults and sizes, no dependencies) are loaded up front.
  */
 
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MAX_CPUS } from '../controller/options.js';
 import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
-import { assertWritable, integerIn } from './flags.js';
+import { integerIn } from './flags.js';
+import type { Interruption } from './interrupt.js';
+import { addOutputOptions, OutputFiles, renderNotDone, type OutputFlags } from './output.js';
 // The settings only (defaults and sizes, no dependencies); the benchmark itself is loaded when the command runs.
 import { benchSettings, DEFAULT_CPUS, DEFAULT_THREADS_PER_CPU, FULL, QUICK } from '../../bench/settings.js';
 
-const DEFAULT_SVG = 'bench-results.svg';
 const MAX_CYCLES = 1_000_000;
 const MAX_ROUNDS = 1000;
 /** Threads per CPU of the hotplug rows by thread count: a bound on a run's length, not the runtime's (it holds up to 65,536 kthreads). */
 const MAX_THREADS_PER_CPU = 1024;
 
-interface BenchFlags {
+interface BenchFlags extends OutputFlags {
   readonly cpus: readonly number[];
   readonly strategies?: readonly StrategyName[];
   readonly quick?: boolean;
@@ -29,10 +29,8 @@ interface BenchFlags {
   readonly rounds?: number;
   readonly threadsPerCpu: readonly number[];
   readonly startCpus?: readonly number[];
-  readonly json?: boolean;
-  readonly out?: string;
-  /** A file name, or false for --no-svg. */
-  readonly svg: string | false;
+  /** A file name; true (the default) or false (--no-svg, kept as a no-op for older scripts): no chart. */
+  readonly svg?: string | boolean;
 }
 
 /** "1,2,4" → [1, 2, 4]; each a whole number `parse` accepts. */
@@ -53,7 +51,7 @@ function strategyList(value: string): StrategyName[] {
 }
 
 export function registerBench(program: Command): void {
-  program
+  const command = program
     .command('bench')
     .description(
       'benchmark the hotplug strategies on the same per-CPU thread code, in one run: fast-path cost (decided against its goals from per-round ratios), ' +
@@ -78,28 +76,33 @@ export function registerBench(program: Command): void {
       '--start-cpus <list>',
       `CPU counts of the start-time rows (Runtime.start against as many bare workers), comma-separated (default ${FULL.startCpus.join(',')}, or ${QUICK.startCpus.join(',')} with --quick)`,
       cpuList,
-    )
-    .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
-    .option('--out <file>', 'also write the JSON object to this file')
-    .option('--svg <file>', 'write the chart (SVG) to this file', DEFAULT_SVG)
-    .option('--no-svg', 'write no chart')
+    );
+  addOutputOptions(command)
+    .option('--svg <file>', 'also write the chart (SVG) to this file (none is written without it)')
+    // Once the default was a chart in the current directory, and --no-svg turned it off: still accepted, and now what happens anyway.
+    .addOption(new Option('--no-svg', 'write no chart (the default)').hideHelp())
     .addHelpText(
       'after',
       '\nPerformance is measured and reported, never asserted. Exit status: 0 when every measurement was done;\n' +
         '1 when one could not be done (a hotplug operation timed out, a thread did not run) or the CPU workers\n' +
-        'counted invariant violations; 2 when the run could not start (bad flags, an output file not writable).',
+        'counted invariant violations; 2 when the run could not start (bad flags, an output file not writable) or\n' +
+        'a file could not be written at its end (the results are printed); 130 (Ctrl-C) or 143 (SIGTERM) when it\n' +
+        'was stopped: the measurements done so far are printed and written.',
     )
-    .action((flags: BenchFlags, command: Command) => runCommand('bench', () => bench(flags, command)));
+    .action((flags: BenchFlags, cmd: Command) => runCommand('bench', (interruption) => bench(flags, cmd, interruption)));
 }
 
 
-async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue> {
-  if (flags.out !== undefined) assertWritable(command, '--out', flags.out);
-  if (flags.svg !== false) assertWritable(command, '--svg', flags.svg);
+async function bench(flags: BenchFlags, command: Command, interruption: Interruption): Promise<ExitCodeValue> {
+  const svgFile = typeof flags.svg === 'string' ? flags.svg : undefined;
+  const files = new OutputFiles('bench');
+  files.check(command, '--out', flags.out);
+  files.check(command, '--svg', svgFile);
 
   const { oversubscriptionWarnings, runStrategyBench } = await import('../../bench/strategies.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/report.js');
   const { benchProgress } = await import('../../bench/progress.js');
+  const { loadWarningsNow } = await import('../../bench/load.js');
 
   const settings = benchSettings({
     cpus: flags.cpus,
@@ -112,29 +115,27 @@ async function bench(flags: BenchFlags, command: Command): Promise<ExitCodeValue
   });
   const cores = availableParallelism();
   const progress = benchProgress(flags.json ?? false);
-  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, oversubscriptionWarnings(settings.cpus, cores))}\n\n`);
+  if (!flags.json) process.stdout.write(`${renderHeader(settings, cores, [...oversubscriptionWarnings(settings.cpus, cores), ...loadWarningsNow(cores, 'started')])}\n\n`);
 
-  const result = await runStrategyBench(settings, progress);
+  const result = await runStrategyBench(settings, progress, interruption.signal);
 
   let svg: string | null = null;
-  if (flags.svg !== false) {
-    const { renderSvg } = await import('../../bench/chart.js');
-    writeFileSync(flags.svg, await renderSvg(result));
-    svg = flags.svg;
+  if (svgFile !== undefined) {
+    // Loaded only when asked for: vega is large. A chart that cannot be drawn is reported like a file that cannot be written.
+    if (await files.write('--svg', svgFile, async () => (await import('../../bench/chart.js')).renderSvg(result))) svg = svgFile;
   }
   const json = renderJson(result, { svg });
-  if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);
+  const out = flags.out !== undefined && (await files.write('--out', flags.out, `${json}\n`)) ? flags.out : undefined;
 
   if (flags.json) {
     process.stdout.write(`${json}\n`);
   } else {
-    const written = [svg === null ? undefined : `chart: ${svg}`, flags.out === undefined ? undefined : `JSON: ${flags.out}`].filter((s) => s !== undefined);
-    process.stdout.write(`${renderText(result)}\n${written.length > 0 ? `${written.join('; ')}\n` : ''}`);
+    const written = [svg === null ? undefined : `chart: ${svg}`, out === undefined ? undefined : `JSON: ${out}`].filter((s) => s !== undefined);
+    process.stdout.write(`${renderText(result)}\n${written.length > 0 ? `${written.join('; ')}\n` : ''}${renderNotDone(result.notDone)}`);
   }
   const problems = renderProblems(result);
-  if (problems !== '') {
-    process.stderr.write(`${problems}\n`);
-    return ExitCode.CHECK_FAILED;
-  }
-  return ExitCode.OK;
+  if (problems !== '') process.stderr.write(`${problems}\n`);
+  if (files.failed) return ExitCode.ERROR;
+  return problems === '' ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }
+

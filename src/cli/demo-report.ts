@@ -115,8 +115,17 @@ function latencyTable(report: DemoReport): string {
   return `Latency\n${table}`;
 }
 
+/** `npx cpuhp demo ...` with every setting spelled out. */
+export function repeatCommand(settings: DemoSettings): string {
+  return `npx cpuhp demo --cpus ${settings.cpus} --threads ${settings.threadsPerCpu} --cycles ${settings.cycles} --seed ${settings.seed}`;
+}
+
 function verdict(report: DemoReport): string {
   const lines = [`violations: ${report.violations}`];
+  if (report.interrupted) {
+    lines.push(`interrupted after ${plural(report.cyclesDone, 'CPU down/up cycle')} of ${formatCount(report.settings.cycles)}; the end checks were made`);
+    lines.push(`seed: ${report.settings.seed}`, `to repeat it: ${repeatCommand(report.settings)}`);
+  }
   const downs = report.cpus.reduce((sum, c) => sum + c.downs, 0);
   if (report.failures.length === 0) {
     lines.push(
@@ -148,6 +157,9 @@ export function renderJson(report: DemoReport, plan: DemoPlan): string {
       cores: report.cores,
       warnings: warning === undefined ? [] : [warning],
       singleParks: report.singleParks,
+      cyclesDone: report.cyclesDone,
+      interrupted: report.interrupted,
+      repeat: repeatCommand(report.settings),
       cpus: report.cpus,
       // undefined would drop the key: a per-CPU thread's stop returns nothing, said as null.
       threads: report.threads.map((t) => ({ ...t, result: t.result ?? null })),

@@ -68,6 +68,10 @@ export interface DemoReport {
   readonly strategy: StrategyName;
   readonly cores: number;
   readonly singleParks: number;
+  /** CPU down/up cycles done: fewer than settings.cycles when the demo was interrupted. */
+  readonly cyclesDone: number;
+  /** The demo was asked to stop early (Ctrl-C): it stopped between cycles and made its end checks. */
+  readonly interrupted: boolean;
   readonly cpus: readonly CpuRow[];
   readonly threads: readonly ThreadRow[];
   readonly latency: RuntimeStats['latency'];
@@ -88,7 +92,11 @@ export function kthreadSlotsFor(settings: Pick<DemoSettings, 'cpus' | 'threadsPe
   return settings.cpus * (settings.threadsPerCpu + 1);
 }
 
-export async function runDemo(settings: DemoSettings): Promise<DemoReport> {
+/**
+ * `stop` ends the cycles early (Ctrl-C): the demo stops after the cycle under way and still
+ * makes its end checks, which take milliseconds. `onCycle` is told each cycle done.
+ */
+export async function runDemo(settings: DemoSettings, stop?: AbortSignal, onCycle?: (done: number) => void): Promise<DemoReport> {
   const started = performance.now();
   const rt = await Runtime.start({
     cpus: settings.cpus,
@@ -97,7 +105,7 @@ export async function runDemo(settings: DemoSettings): Promise<DemoReport> {
     maxKthreads: Math.max(DEFAULT_KTHREAD_SLOTS, kthreadSlotsFor(settings)),
   });
   try {
-    const report = await new DemoRun(rt, settings).run();
+    const report = await new DemoRun(rt, settings).run(stop, onCycle);
     return { ...report, elapsedMs: performance.now() - started };
   } finally {
     await rt.shutdown();
@@ -122,15 +130,17 @@ class DemoRun {
     for (const problem of problems) if (problem !== undefined) this.failures.push(problem);
   }
 
-  async run(): Promise<Omit<DemoReport, 'elapsedMs'>> {
+  async run(stop?: AbortSignal, onCycle?: (done: number) => void): Promise<Omit<DemoReport, 'elapsedMs'>> {
     const { rt, settings } = this;
     await this.createThreads();
     await this.expectRunning(rt.kthreadList().map((t) => rt.kthreadInfo(t)), 'after it was created');
     const before = iterationsByCpu(rt.stats().kthreads, settings.cpus);
 
-    for (let cycle = 0; cycle < settings.cycles; cycle++) {
+    let cyclesDone = 0;
+    for (; cyclesDone < settings.cycles && stop?.aborted !== true; cyclesDone++) {
       await this.cycleCpu();
-      if ((cycle + 1) % PARK_EVERY === 0 || cycle === settings.cycles - 1) await this.parkOneThread();
+      if ((cyclesDone + 1) % PARK_EVERY === 0 || cyclesDone === settings.cycles - 1) await this.parkOneThread();
+      onCycle?.(cyclesDone + 1);
     }
 
     const end = rt.stats();
@@ -149,6 +159,8 @@ class DemoRun {
       strategy: final.strategy,
       cores: final.cores,
       singleParks: this.singleParks,
+      cyclesDone,
+      interrupted: cyclesDone < settings.cycles,
       cpus: end.cpus.map((cpu) => ({
         cpu: cpu.cpu,
         state: cpu.state,

@@ -9,7 +9,8 @@ import { watchdogMsFor, type TortureResult, type TortureSettings } from '../tort
 import { FAULT_NAMES } from '../torture/faults.js';
 import type { MinAvgMax } from '../torture/stats.js';
 import { formatCount, formatMs, plural, renderTable } from '../common/format.js';
-import { describeTime, timeFlag } from './torture-flags.js';
+import { describeTime } from './torture-flags.js';
+import { formatDuration } from './duration.js';
 
 /** CPUs that outnumber cores share them: then every latency includes OS scheduling. */
 export function oversubscriptionWarning(cpus: number, cores: number): string | undefined {
@@ -24,6 +25,17 @@ function budget(settings: TortureSettings): string {
   return `for ${describeTime(durationMs ?? 0)}`;
 }
 
+/** What the settings make of the figures, known before the run starts: in the header, and in the JSON's `warnings`. */
+export function settingsWarnings(settings: TortureSettings, cores: number): string[] {
+  const warnings: string[] = [];
+  const warning = oversubscriptionWarning(settings.cpus, cores);
+  if (warning !== undefined) warnings.push(warning);
+  if (settings.durationMs !== undefined && settings.onoffHoldoffMs >= settings.durationMs) {
+    warnings.push(`warning: the holdoff (${describeTime(settings.onoffHoldoffMs)}) is as long as the run: no CPU will go down or up`);
+  }
+  return warnings;
+}
+
 /** Printed before the run starts, so the user knows what the next minute is doing and how to repeat it. */
 export function renderHeader(settings: TortureSettings, cores: number): string {
   const { strategy, cpus, threadsPerCpu, failRate, seed } = settings;
@@ -36,12 +48,8 @@ export function renderHeader(settings: TortureSettings, cores: number): string {
     settings.watchdog
       ? `watchdog: a CPU that runs ${describeTime(watchdogMsFor(settings.hotplugTimeoutMs))} without yielding fails (onLockup 'fail')`
       : 'watchdog: off (--no-watchdog); no job that spins forever is queued',
+    ...settingsWarnings(settings, cores),
   ];
-  const warning = oversubscriptionWarning(cpus, cores);
-  if (warning !== undefined) lines.push(warning);
-  if (settings.durationMs !== undefined && settings.onoffHoldoffMs >= settings.durationMs) {
-    lines.push(`warning: the holdoff (${describeTime(settings.onoffHoldoffMs)}) is as long as the run: no CPU will go down or up`);
-  }
   if (settings.plantedRace) {
     lines.push('planted race: CPU down declares the CPU dead before its last running thread parks (test-only); this run is expected to fail');
   }
@@ -58,14 +66,14 @@ export function repeatCommand(settings: TortureSettings): string {
     `--strategy ${settings.strategy}`,
     `--cpus ${settings.cpus}`,
     `--threads ${settings.threadsPerCpu}`,
-    ...(settings.durationMs === undefined ? [] : [`--duration ${timeFlag(settings.durationMs)}`]),
+    ...(settings.durationMs === undefined ? [] : [`--duration ${formatDuration(settings.durationMs)}`]),
     ...(settings.ops === undefined ? [] : [`--ops ${settings.ops}`]),
-    `--onoff-interval ${timeFlag(settings.onoffIntervalMs)}`,
-    `--onoff-holdoff ${timeFlag(settings.onoffHoldoffMs)}`,
+    `--onoff-interval ${formatDuration(settings.onoffIntervalMs)}`,
+    `--onoff-holdoff ${formatDuration(settings.onoffHoldoffMs)}`,
     `--fail-rate ${settings.failRate}`,
     ...(allFaults(settings) ? [] : [`--faults ${settings.faults.join(',')}`]),
     ...(settings.watchdog ? [] : ['--no-watchdog']),
-    `--timeout ${timeFlag(settings.hotplugTimeoutMs)}`,
+    `--timeout ${formatDuration(settings.hotplugTimeoutMs)}`,
     ...(settings.plantedRace ? ['--plant-race'] : []),
     `--seed ${settings.seed}`,
   ];
@@ -132,8 +140,17 @@ export function renderStatistics(result: TortureResult): string {
   return `${title}\n${hotplug}\n\n${counters}`;
 }
 
-/** The last line of a clean run. */
+/** The seed and the command that repeats the run: printed when it was interrupted, or when the process must exit without its report. */
+export function renderRepeat(settings: TortureSettings): string {
+  return `seed: ${settings.seed}\nto repeat it: ${repeatCommand(settings)}`;
+}
+
+/** The last line of the run, and after an interrupted one what repeats it. */
 export function renderVerdict(result: TortureResult): string {
+  if (result.interrupted) {
+    const found = result.ok ? 'no violation so far' : plural(result.violations.length, 'violation');
+    return `interrupted after ${plural(result.operations, 'operation')} in ${(result.elapsedMs / 1000).toFixed(1)} s (the end-of-run checks were not made): ${found}\n${renderRepeat(result.settings)}`;
+  }
   if (!result.ok) return `FAILED: ${plural(result.violations.length, 'violation')}; seed ${result.settings.seed}`;
   const faults = result.counts.faultsSurvived > 0 ? `, ${plural(result.counts.faultsSurvived, 'fault')} survived` : '';
   return `ok: no violation in ${plural(result.operations, 'operation')}${faults}; seed ${result.settings.seed}`;
@@ -173,11 +190,12 @@ export function renderViolations(result: TortureResult): string {
  * The --json object: the result without its timeline (that is the --trace file), with the
  * seed at the top and settings left unset written as null, so every key is always there.
  */
-export function renderJson(result: TortureResult, extra: { readonly traceFile: string | null }): string {
+export function renderJson(result: TortureResult, extra: { readonly traceFile: string | null; readonly warnings: readonly string[] }): string {
   const { timeline: _timeline, settings, ...rest } = result;
   const object = {
     seed: settings.seed,
     ...rest,
+    warnings: [...extra.warnings, ...result.warnings],
     settings: { ...settings, durationMs: settings.durationMs ?? null, ops: settings.ops ?? null },
     repeat: repeatCommand(settings),
     traceFile: extra.traceFile,

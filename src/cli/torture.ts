@@ -5,7 +5,6 @@
  * progress in torture-progress.ts, and its timeline file in src/torture/perfetto.ts.
  */
 
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Option, type Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
@@ -15,11 +14,14 @@ import { ALL_FAULTS, type TortureResult, type TortureSettings } from '../torture
 import { FAULT_NAMES, FAULTS, type FaultName } from '../torture/faults.js';
 import { toChromeTrace } from '../torture/perfetto.js';
 import { ExitCode, runCommand, type ExitCodeValue } from './exit.js';
-import { assertWritable, integerIn } from './flags.js';
+import { integerIn } from './flags.js';
+import { durationIn } from './duration.js';
+import type { Interruption } from './interrupt.js';
+import { addOutputOptions, OutputFiles, type OutputFlags } from './output.js';
 import { MAX_SEED } from '../common/random.js';
-import { faultList, probability, timeIn } from './torture-flags.js';
+import { faultList, probability } from './torture-flags.js';
 import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
-import { renderHeader, renderJson, renderStatistics, renderVerdict, renderViolations } from './torture-report.js';
+import { renderHeader, renderJson, renderRepeat, renderStatistics, renderVerdict, renderViolations, settingsWarnings } from './torture-report.js';
 
 const DEFAULT_DURATION_MS = 60_000;
 const DEFAULT_THREADS_PER_CPU = 2;
@@ -30,7 +32,7 @@ const WEEK_MS = 7 * 24 * HOUR_MS;
 /** As the engine sizes the runtime: a kworker per CPU besides the torture threads, and room for threads made during the run. */
 const SPARE_KTHREAD_SLOTS = 64;
 
-interface TortureFlags {
+interface TortureFlags extends OutputFlags {
   readonly strategy: StrategyName;
   readonly cpus: number;
   readonly threads: number;
@@ -42,14 +44,13 @@ interface TortureFlags {
   readonly seed?: number;
   readonly timeout: number;
   readonly trace?: string;
-  readonly json?: boolean;
   readonly plantRace?: boolean;
   readonly watchdog: boolean;
   readonly faults: readonly FaultName[];
 }
 
 export function registerTorture(program: Command): void {
-  program
+  const command = program
     .command('torture')
     .description(
       'take random CPUs down and up while kthreads run and jobs are queued, park, unpark, stop and create single threads, optionally inject faults, ' +
@@ -62,10 +63,10 @@ export function registerTorture(program: Command): void {
         .default(defaultCpuCount(), `${defaultCpuCount()}, the cores available less one, at least 2`),
     )
     .option('--threads <k>', 'torture kthreads per CPU (each CPU also runs one per-CPU kworker)', integerIn(1, MAX_THREADS_PER_CPU), DEFAULT_THREADS_PER_CPU)
-    .option('--duration <time>', 'how long to run: 500ms, 20s, 5m, or a number of seconds (default 60s, or no limit with --ops)', timeIn(1, WEEK_MS))
+    .option('--duration <time>', 'how long to run: 500ms, 20s, 2m30s, 1h, or a number of seconds (default 60s, or no limit with --ops)', durationIn(1, WEEK_MS, 's'))
     .option('--ops <n>', 'stop after this many operations (with --duration, whichever comes first)', integerIn(1, MAX_OPS))
-    .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(timeIn(0, HOUR_MS)).default(100, '100ms'))
-    .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(timeIn(0, HOUR_MS)).default(0, '0'))
+    .addOption(new Option('--onoff-interval <time>', 'pause between two CPU down/up operations (onoff_interval)').argParser(durationIn(0, HOUR_MS, 's')).default(100, '100ms'))
+    .addOption(new Option('--onoff-holdoff <time>', 'wait before the first CPU down/up operation (onoff_holdoff)').argParser(durationIn(0, HOUR_MS, 's')).default(0, '0s'))
     .option('--fail-rate <p>', 'chance from 0 to 1 that a hotplug operation gets an injected failure; also scales deaf spells, throwing kthreads and jobs that kill their worker', probability, 0)
     .addOption(
       new Option('--faults <kinds>', `with --fail-rate above 0, the kinds of fault to inject, comma-separated: ${FAULT_NAMES.join(', ')}`)
@@ -74,18 +75,20 @@ export function registerTorture(program: Command): void {
     )
     .option('--no-watchdog', "start the runtime without its soft-lockup watchdog, and queue no job that spins forever (the 'lockups' fault)")
     .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
-    .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(timeIn(1, HOUR_MS)).default(1000, '1000ms'))
-    .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing')
-    .option('--json', 'print one JSON object instead of the statistics (progress lines go to stderr)')
+    .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(durationIn(1, HOUR_MS, 's')).default(1000, '1s'))
+    .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing');
+  addOutputOptions(command)
     .option('--plant-race', 'test-only: plant a known race (the CPU is declared dead before its last thread parks) to show that torture catches it')
     .addHelpText(
       'after',
       `\nFault kinds (--faults):\n${FAULT_NAMES.map((name) => `  ${name.padEnd(17)} ${FAULTS[name]}`).join('\n')}\n` +
-      '\nExit status: 0 when the run found no violation; 1 when it found one (each is printed with the seed, the\n' +
+      '\nTimes take h, m, s and ms, and compounds largest first (2m30s); a bare number is in seconds.\n' +
+        '\nExit status: 0 when the run found no violation; 1 when it found one (each is printed with the seed, the\n' +
         'command that repeats the run, and the operations that led to it); 2 when the run could not be done\n' +
-        '(bad flags, runtime error).',
+        '(bad flags, runtime error, an output file that could not be written); 130 (Ctrl-C) or 143 (SIGTERM) when\n' +
+        'it was stopped: the statistics so far, the seed and the command that repeats the run are printed first.',
     )
-    .action((flags: TortureFlags, command: Command) => runCommand('torture', () => torture(flags, command)));
+    .action((flags: TortureFlags, cmd: Command) => runCommand('torture', (interruption) => torture(flags, cmd, interruption)));
 }
 
 
@@ -122,16 +125,19 @@ function settingsFrom(flags: TortureFlags, command: Command): TortureSettings {
   };
 }
 
-function writeTimeline(file: string, result: TortureResult): void {
-  if (result.timeline === undefined) return;
-  const trace = toChromeTrace(result.timeline, { cpus: result.settings.cpus, endMs: result.elapsedMs });
-  writeFileSync(file, `${JSON.stringify(trace)}\n`);
+function timeline(result: TortureResult): string {
+  const trace = result.timeline === undefined ? {} : toChromeTrace(result.timeline, { cpus: result.settings.cpus, endMs: result.elapsedMs });
+  return `${JSON.stringify(trace)}\n`;
 }
 
-async function torture(flags: TortureFlags, command: Command): Promise<ExitCodeValue> {
+async function torture(flags: TortureFlags, command: Command, interruption: Interruption): Promise<ExitCodeValue> {
   const settings = settingsFrom(flags, command);
-  if (flags.trace !== undefined) assertWritable(command, '--trace', flags.trace);
+  const files = new OutputFiles('torture');
+  files.check(command, '--trace', flags.trace);
+  files.check(command, '--out', flags.out);
   const cores = availableParallelism();
+  // Should the run not stop in time once interrupted, what it takes to repeat it is still printed.
+  interruption.setLastWords(() => renderRepeat(settings));
 
   // stdout carries the report; in --json mode nothing but the JSON object may go there.
   const budget = { durationMs: settings.durationMs, ops: settings.ops };
@@ -139,21 +145,22 @@ async function torture(flags: TortureFlags, command: Command): Promise<ExitCodeV
   const progress: ProgressView = !flags.json && process.stdout.isTTY ? barProgress(process.stdout, budget) : lineProgress(process.stderr, budget);
   let result: TortureResult;
   try {
-    result = await runTorture(settings, (p) => progress.update(p));
+    result = await runTorture(settings, (p) => progress.update(p), interruption.signal);
   } finally {
     progress.stop();
   }
 
-  if (flags.trace !== undefined) writeTimeline(flags.trace, result);
+  const traceFile = flags.trace !== undefined && (await files.write('--trace', flags.trace, () => timeline(result))) ? flags.trace : null;
+  const json = renderJson(result, { traceFile, warnings: settingsWarnings(settings, cores) });
+  if (flags.out !== undefined) await files.write('--out', flags.out, `${json}\n`);
   if (flags.json) {
-    process.stdout.write(`${renderJson(result, { traceFile: flags.trace ?? null })}\n`);
+    process.stdout.write(`${json}\n`);
   } else {
-    const written = flags.trace === undefined ? '' : `\ntimeline: ${flags.trace} (open it at ui.perfetto.dev, "Open trace file", or in chrome://tracing)`;
-    process.stdout.write(`${renderStatistics(result)}\n\n${renderVerdict(result)}${written}\n`);
+    const written = traceFile === null ? '' : `\ntimeline: ${traceFile} (open it at ui.perfetto.dev, "Open trace file", or in chrome://tracing)`;
+    const warnings = result.warnings.length === 0 ? '' : `\n\nwarnings the runtime gave during the run:\n${result.warnings.map((w) => `  ${w}`).join('\n')}`;
+    process.stdout.write(`${renderStatistics(result)}${warnings}\n\n${renderVerdict(result)}${written}\n`);
   }
-  if (!result.ok) {
-    process.stderr.write(`\n${renderViolations(result)}\n`);
-    return ExitCode.CHECK_FAILED;
-  }
-  return ExitCode.OK;
+  if (!result.ok) process.stderr.write(`\n${renderViolations(result)}\n`);
+  if (files.failed) return ExitCode.ERROR;
+  return result.ok ? ExitCode.OK : ExitCode.CHECK_FAILED;
 }

@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Runtime, type KthreadHandle, type RuntimeOptions, type TraceEvent } from '../index.js';
 import { mulberry32 } from '../common/random.js';
+import { aborted, settledWithin } from '../common/abort.js';
 import { emptyCounts, Spread } from './stats.js';
 import type { TortureData } from './kthreads.js';
 import { JobActor } from './job-actor.js';
@@ -50,14 +51,28 @@ const FAULT_HEAP_MB = 128;
 /** The operation the planted hang waits for, so that the run has started in earnest. */
 const PLANTED_HANG_AFTER_OPS = 20;
 
+/**
+ * Once the run is asked to stop, how long the actors may take to finish the operations under
+ * way, and then the runtime to shut down, before the run gives up waiting for each: a person
+ * who pressed Ctrl-C waits for the report, so this is short, and shorter than the command's
+ * own bound (cli/exit.ts, WIND_DOWN_MS) on both together.
+ */
+function windDownMs(settings: TortureSettings): number {
+  return Math.min(10_000, Math.max(5000, 3 * settings.hotplugTimeoutMs));
+}
+
 /** The watchdog's options, which a runtime without a watchdog ignores. */
 interface WatchdogOptions {
   readonly watchdogMs?: number;
   readonly onLockup?: 'fail';
 }
 
-/** Runs one torture; never throws for what it finds (that is in the result), only for bad settings. */
-export async function runTorture(settings: TortureSettings, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
+/**
+ * Runs one torture; never throws for what it finds (that is in the result), only for bad
+ * settings. `stop` ends the run early (Ctrl-C): the actors end after the operations under
+ * way, the end-of-run checks are skipped, and the result says `interrupted`.
+ */
+export async function runTorture(settings: TortureSettings, onProgress?: (progress: TortureProgress) => void, stop?: AbortSignal): Promise<TortureResult> {
   const started = performance.now();
   const run = new TortureRun(settings, started);
   const options: RuntimeOptions & WatchdogOptions = {
@@ -72,9 +87,10 @@ export async function runTorture(settings: TortureSettings, onProgress?: (progre
   };
   const rt = await Runtime.start(options);
   try {
-    return await run.execute(rt, onProgress);
+    return await run.execute(rt, onProgress, stop);
   } finally {
-    await rt.shutdown();
+    if (stop?.aborted === true) await settledWithin(rt.shutdown(), windDownMs(settings));
+    else await rt.shutdown();
     run.close();
   }
 }
@@ -159,7 +175,7 @@ class TortureRun {
     return this.settings.failRate > 0 && this.settings.faults.includes(fault);
   }
 
-  async execute(rt: Runtime, onProgress?: (progress: TortureProgress) => void): Promise<TortureResult> {
+  async execute(rt: Runtime, onProgress?: (progress: TortureProgress) => void, stop?: AbortSignal): Promise<TortureResult> {
     const { ops, settings } = this;
     // Re-stamped on the run's own clock as they are emitted (the listener runs synchronously),
     // so the runtime's events and the operations share one time axis in the timeline. It is
@@ -180,7 +196,7 @@ class TortureRun {
     let operations = 0;
     try {
       const forged = this.forged;
-      await Promise.all([
+      const actors = Promise.all([
         this.onoff.actor(rt, mulberry32(this.seed())),
         ...Array.from({ length: KTHREAD_ACTORS }, (_, i) => this.kthreads.actor(rt, mulberry32(this.seed()), `kthread-${i}`)),
         this.jobs.actor(rt, mulberry32(this.seed())),
@@ -188,8 +204,16 @@ class TortureRun {
         ...(forged !== undefined ? [forged.actor(rt, mulberry32(this.seed()))] : []),
         ...(settings.plantedHang ? [this.plantedHang(rt)] : []),
       ]);
+      await Promise.race([
+        actors,
+        aborted(stop).then(async () => {
+          ops.interrupt();
+          await settledWithin(actors, windDownMs(settings));
+        }),
+      ]);
       operations = ops.log.count;
-      await this.finale.run(rt);
+      // An interrupted run reports what it did; checking the end state would keep a person waiting.
+      if (!ops.interrupted()) await this.finale.run(rt);
     } finally {
       clearInterval(report);
       this.jobs.close();
@@ -203,9 +227,12 @@ class TortureRun {
       operations,
       counts: { ...this.counts },
       latency: { offline: this.offline.summary(), online: this.online.summary() },
-      violations: ops.violations,
+      // A copy: after an interrupted run, operations still under way fail against the runtime shut down under them.
+      violations: [...ops.violations],
       trace: ops.failed() ? ops.log.sinceConsistent() : [],
       ok: !ops.failed(),
+      interrupted: ops.interrupted(),
+      warnings: [...this.watch.warnings],
       timeline: settings.keepTrace ? { events: this.events, ops: [...ops.log.all()] } : undefined,
     };
   }

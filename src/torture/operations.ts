@@ -36,6 +36,8 @@ export class Operations {
   readonly log: OpLog;
   readonly violations: Violation[] = [];
   private stopped = false;
+  /** The run was asked to stop (Ctrl-C): the actors see no budget left, and no violation is recorded. */
+  private interruptedAt: number | undefined;
   /** When the actors started (ms since the run started). */
   private actorsStarted: number | undefined;
   private seenViolations = 0;
@@ -52,6 +54,17 @@ export class Operations {
   violation(what: string): void {
     this.violations.push({ at: this.now(), what });
     this.stopped = true;
+  }
+
+  /** The run is asked to stop early: each actor ends after the operation it is doing. */
+  interrupt(): void {
+    this.interruptedAt ??= this.now();
+    this.stopped = true;
+  }
+
+  /** Whether the run was asked to stop early. */
+  interrupted(): boolean {
+    return this.interruptedAt !== undefined;
   }
 
   /** Whether the run has found a violation. */

@@ -3,7 +3,7 @@
  * (a runtime that lets a listener's error or its own escape into a timer or an event
  * handler), and the warnings the runtime reports a throwing trace listener with. Those
  * warnings are counted, not printed: a run with the listener fault makes many. Every other
- * warning goes to the listeners it would have gone to.
+ * warning goes to the listeners it would have gone to, and is kept for the run's result.
  */
 
 import { WARNING_CODES } from '../errors.js';
@@ -23,6 +23,8 @@ export function isListenerWarning(warning: Error): boolean {
 export class ProcessWatch {
   /** Warnings that reported a trace listener's error. */
   listenerWarnings = 0;
+  /** Every other warning, as "name: message", in the order emitted. */
+  readonly warnings: string[] = [];
   private saved: WarningListener[] = [];
   private installed = false;
   private readonly onWarning = (warning: Error): void => {
@@ -30,6 +32,7 @@ export class ProcessWatch {
       this.listenerWarnings++;
       return;
     }
+    this.warnings.push(`${warning.name}: ${warning.message}`);
     for (const listener of this.saved) listener(warning);
   };
   private readonly onException = (error: unknown): void => this.crash(`an exception no one caught reached the process: ${describeError(error)}`);

@@ -60,6 +60,13 @@ export interface TortureResult {
   /** On a violation: the operations since the run last found everything consistent. */
   readonly trace: readonly OpRecord[];
   readonly ok: boolean;
+  /**
+   * The run was asked to stop early (runTorture's `stop` signal): its counts cover the
+   * operations done until then, and the end-of-run checks were not made.
+   */
+  readonly interrupted: boolean;
+  /** The warnings the process emitted during the run (CpuhpWarning and others), as "name: message". */
+  readonly warnings: readonly string[];
   /** With keepTrace: the runtime's trace events and the operations, for a timeline. */
   readonly timeline: { readonly events: readonly TraceEvent[]; readonly ops: readonly OpRecord[] } | undefined;
 }

@@ -1,7 +1,9 @@
 /** The benchmarks' summaries (bench/histogram.ts): percentiles never above the max, no data never zero. */
 
 import t from 'tap';
+import fc from 'fast-check';
 import { Samples } from '../../bench/histogram.js';
+import { Latency } from '../../src/controller/latency.js';
 
 t.test('a percentile is never reported above the largest value recorded', async (t) => {
   // 2.652 ms kept to the microsecond is 2652, in a bucket whose top is 2653 at 3 significant
@@ -39,4 +41,45 @@ t.test('nothing recorded is no summary, not zero latency; unusable values are no
   t.equal(samples.count, 0);
   samples.record(0);
   t.equal(samples.summary()?.max, 0.001, 'zero is kept as the resolution');
+});
+
+t.test('over random samples: median <= p99 <= max, the max and the mean exact to the resolution (fast-check)', async (t) => {
+  const resolution = fc.constantFrom(0.001, 1);
+  const values = fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 300 });
+  fc.assert(
+    fc.property(resolution, values, (r, xs) => {
+      const samples = new Samples(r);
+      for (const x of xs) samples.record(x);
+      const s = samples.summary();
+      if (s === undefined) return false;
+      // Each value is kept as a whole number of resolutions, at least one.
+      const kept = xs.map((x) => Math.max(1, Math.round(x / r)) * r);
+      const max = Math.max(...kept);
+      const mean = kept.reduce((a, b) => a + b, 0) / kept.length;
+      return (
+        s.count === xs.length &&
+        s.median <= s.p99 &&
+        s.p99 <= s.max &&
+        Math.abs(s.max - max) <= r * 1e-6 &&
+        Math.abs(s.mean - mean) <= Math.max(r, mean) * 1e-9 &&
+        s.median >= Math.min(...kept) * (1 - 1e-3)
+      );
+    }),
+    { numRuns: 300 },
+  );
+  t.pass('every property held');
+});
+
+t.test("the runtime's latency summaries (rt.stats().latency) keep the same bounds (fast-check)", async (t) => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: 0, max: 60_000, noNaN: true }), { minLength: 1, maxLength: 200 }), (ms) => {
+      const latency = new Latency();
+      for (const x of ms) latency.record(x);
+      const s = latency.summary();
+      const maxMs = Math.max(...ms.map((x) => Math.max(1, Math.round(x * 1000)) / 1000));
+      return s.count === ms.length && s.medianMs <= s.p99Ms && s.p99Ms <= s.maxMs && Math.abs(s.maxMs - maxMs) < 1e-9;
+    }),
+    { numRuns: 200 },
+  );
+  t.same(new Latency().summary(), { count: 0, medianMs: 0, p99Ms: 0, maxMs: 0 }, 'no sample reads as zeros, as rt.stats() always has');
 });

@@ -80,7 +80,7 @@ function row(runtime: JobRow['runtime'], jobsPerSecond: number | null, skipped: 
 /** A quick run at 2 threads of made-up rows in which nothing failed and no job was lost. */
 function runOf(piscina: PiscinaInfo, peers: readonly PeerInfo[], rows: readonly JobRow[], ratios = compareRuntimes(rows)): JobBenchResult {
   const settings = jobBenchSettings({ quick: true, threads: 2 });
-  return { command: 'bench-jobs', settings, cores: 2, node: process.version, piscina, peers, warnings: [], rows, ratios, dispatchPaths: [], cloneCost: null, cpuhpLost: 0, violations: 0, failures: [], elapsedMs: 1000 };
+  return { command: 'bench-jobs', settings, cores: 2, node: process.version, piscina, peers, warnings: [], rows, ratios, dispatchPaths: [], cloneCost: null, cpuhpLost: 0, violations: 0, failures: [], interrupted: false, notDone: [], elapsedMs: 1000 };
 }
 
 t.test('cpuhp is compared with every peer measured at the same workload and churn, and with none that was skipped', async (t) => {

@@ -74,6 +74,8 @@ function madeUpResult(): StrategyBenchResult {
     ],
     violations: 0,
     failures: ['park, 2 CPUs: hotplug latency, 64 idle threads per CPU: made up'],
+    interrupted: false,
+    notDone: [],
     elapsedMs: 1234,
   };
 }
