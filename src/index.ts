@@ -25,4 +25,5 @@ export type { ConfigErrorCode, CpuhpErrorCode, CpuhpWarningCode, HotplugErrorCod
 export { defineCpuCallback, defineJob, defineKthread, definePerCpuThread, transfer } from './kthread/define.js';
 export type { CpuCallbackFn, JobContext, JobDefinition, JobFn, Kthread, KthreadFn, PerCpuThreadHooks } from './kthread/define.js';
 export type { Affinity, QueueWorkOptions, WhenOffline } from './jobs/job.js';
+export type { JobArgs, JobHandle, JobNames, JobParams, JobResult } from './jobs/handle.js';
 export type { CpuJobStats, JobCounts, JobStats } from './jobs/workqueue.js';
