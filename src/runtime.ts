@@ -39,7 +39,7 @@ import type { StrategyName } from './hotplug/strategies/index.js';
 import { collectStats } from './runtime-stats.js';
 import type { DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats } from './runtime-types.js';
 
-export type { CpuStats, DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats, StateCallback, StateCallbacks } from './runtime-types.js';
+export type { CpuStats, CpuUtilization, DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats, StateCallback, StateCallbacks } from './runtime-types.js';
 
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
@@ -107,6 +107,7 @@ export class Runtime extends TraceEmitter {
       maxQueue: this.options.maxQueue,
       takeBack: (cpu, ids) => this.rooms.workers.takeBackJobs(cpu, ids),
       trace: this.trace,
+      backpressure: this.traces.backpressure,
     });
     for (let cpu = 0; cpu < this.options.cpus; cpu++) this.workqueue.attach(cpu, this.rooms.workers.of(cpu).jobPort);
     // With jobs to run, every CPU has a kworker from its first bring-up on.
@@ -308,6 +309,16 @@ export class Runtime extends TraceEmitter {
   jobs<M extends object = Record<string, JobDefinition>>(): JobHandle<M> {
     this.jobHandle ??= makeJobHandle(new Set(this.exportsOf('job')), (name, args, options) => this.queueWork(name, args, options as QueueWorkOptions));
     return this.jobHandle as JobHandle<M>;
+  }
+
+  /**
+   * piscina's needsDrain: true once the jobs waiting in the runtime's queues reach what the
+   * CPUs can take at once, so a job queued now would wait; 'needsDrain' is emitted then, and
+   * 'drain' once the queues have emptied again. A producer that waits for 'drain' while this
+   * is true never meets a 'queue-full' refusal.
+   */
+  get needsDrain(): boolean {
+    return this.workqueue.needsDrain;
   }
 
   /** Resolves once every job submitted so far has settled and none is running. */
