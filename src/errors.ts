@@ -72,6 +72,8 @@ export const ERROR_CODES = {
   CREATE_TIMEOUT: 'ERR_CPUHP_CREATE_TIMEOUT',
   /** The CPU could not start the new thread (its worker refused it or went away). */
   CREATE_FAILED: 'ERR_CPUHP_CREATE_FAILED',
+  /** kthreadBoundShouldStop() called outside a kthread: on the main thread, in a job, in a CPU callback. */
+  NOT_IN_KTHREAD: 'ERR_CPUHP_NOT_IN_KTHREAD',
 
   // ------------------------------------------------------------------ JobError, by `reason`
   /** reason 'threw': the job threw or rejected, or returned a value that cannot be cloned. */
@@ -130,6 +132,7 @@ export type KthreadErrorCode = Codes[
   | 'CREATE_TIMEOUT'
   | 'CREATE_FAILED'
   | 'CPU_OFFLINE'
+  | 'NOT_IN_KTHREAD'
 ];
 
 /** What every cpuhp error is given besides its message. */

@@ -11,6 +11,8 @@ import { allKeys, describeValue, readOptions, transferList } from '../controller
 
 export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never;
 
+export { kthreadBoundShouldStop } from './current.js';
+
 /** The handle a kthread function receives: its view of itself, inside its CPU worker. */
 export interface Kthread<Data = unknown> {
   /** The CPU this thread is bound to; it never runs anywhere else. */
