@@ -72,17 +72,20 @@ export const ERROR_CODES = {
   CREATE_TIMEOUT: 'ERR_CPUHP_CREATE_TIMEOUT',
   /** The CPU could not start the new thread (its worker refused it or went away). */
   CREATE_FAILED: 'ERR_CPUHP_CREATE_FAILED',
+  /** kthreadBoundShouldStop() called outside a kthread: on the main thread, in a job, in a CPU callback. */
+  NOT_IN_KTHREAD: 'ERR_CPUHP_NOT_IN_KTHREAD',
 
-  // ------------------------------------------------------------------ JobError, one per `reason`
+  // ------------------------------------------------------------------ JobError, by `reason`
   /** reason 'threw': the job threw or rejected, or returned a value that cannot be cloned. */
   JOB_THREW: 'ERR_CPUHP_JOB_THREW',
   /**
-   * reason 'aborted': the caller's AbortSignal fired. Node's own code for an abort, not an
-   * ERR_CPUHP_ one, so code that handles aborts as Node reports them handles these too.
+   * The job was cancelled rather than failed: reason 'aborted' (its AbortSignal fired),
+   * 'timeout' (its timeoutMs passed) or 'shutdown' (the runtime shut down before it started
+   * or finished, or refused it while shutting down). Node's own code for an abort, not an
+   * ERR_CPUHP_ one, and the error's `name` is 'AbortError', so code that handles aborts as
+   * Node reports them handles these too; `reason` tells the three apart.
    */
   JOB_ABORTED: 'ABORT_ERR',
-  /** reason 'timeout': the job's timeoutMs passed. */
-  JOB_TIMEOUT: 'ERR_CPUHP_JOB_TIMEOUT',
   /** reason 'worker-died': the job was running when its CPU's worker died. */
   JOB_WORKER_DIED: 'ERR_CPUHP_JOB_WORKER_DIED',
   /** reason 'args-lost': its transferred arguments went with a worker that died before it started. */
@@ -91,8 +94,6 @@ export const ERROR_CODES = {
   JOB_QUEUE_FULL: 'ERR_CPUHP_JOB_QUEUE_FULL',
   /** reason 'cpu-offline': strict affinity to a CPU that is not online, with whenOffline 'fail'. */
   JOB_CPU_OFFLINE: 'ERR_CPUHP_JOB_CPU_OFFLINE',
-  /** reason 'shutdown': the runtime shut down before the job started, or before it finished. */
-  JOB_SHUTDOWN: 'ERR_CPUHP_JOB_SHUTDOWN',
   /** reason 'soft-lockup': it was running when the watchdog found its CPU stuck and failed it. */
   JOB_SOFT_LOCKUP: 'ERR_CPUHP_JOB_SOFT_LOCKUP',
 } as const;
@@ -131,6 +132,7 @@ export type KthreadErrorCode = Codes[
   | 'CREATE_TIMEOUT'
   | 'CREATE_FAILED'
   | 'CPU_OFFLINE'
+  | 'NOT_IN_KTHREAD'
 ];
 
 /** What every cpuhp error is given besides its message. */
@@ -207,25 +209,28 @@ export class ConfigError extends CpuhpError {
 export type JobFailure = 'threw' | 'aborted' | 'timeout' | 'worker-died' | 'args-lost' | 'queue-full' | 'cpu-offline' | 'shutdown' | 'soft-lockup';
 
 /**
- * A JobError's code, by its reason: one code per reason, so `code` and `reason` always agree.
+ * A JobError's code, by its reason: `code` always follows from `reason`.
  *
- * An abort is 'ABORT_ERR', Node's code for an abort (the AbortError of fs, timers/promises,
- * events.once, stream.finished, ...), rather than an ERR_CPUHP_ one: code that already treats
- * `error.code === 'ABORT_ERR'` as "the caller cancelled, not a failure" then treats an aborted
- * job the same way without knowing cpuhp. The error's name stays 'JobError', not 'AbortError':
- * it is a JobError (it has `job`, `started`, `id`, `cpu`, and `instanceof JobError` holds), and a
- * name is what `name: 'JobError'` checks and stack traces go by. Its `cause` is the signal's
- * reason, which for `controller.abort()` is itself a DOMException named 'AbortError'.
+ * A job that was cancelled, not failed, has Node's code and name for an abort: 'ABORT_ERR'
+ * and 'AbortError' (the AbortError of fs, timers/promises, events.once, stream.finished,
+ * piscina's run), whether its caller's signal fired ('aborted'), its timeoutMs passed
+ * ('timeout', as Node reports an AbortSignal.timeout()), or the runtime shut down
+ * ('shutdown'). Code that already treats `error.code === 'ABORT_ERR'` or `error.name ===
+ * 'AbortError'` as "cancelled, not a failure" then treats these the same way without knowing
+ * cpuhp. The error stays a JobError (it has `job`, `started`, `id`, `cpu`, and `instanceof
+ * JobError` holds), and `reason` tells the three apart. Its `cause` is the signal's reason:
+ * for `controller.abort()` a DOMException named 'AbortError', for a timeoutMs a DOMException
+ * named 'TimeoutError' (what AbortSignal.timeout() gives).
  */
 export const JOB_FAILURE_CODES = {
   threw: ERROR_CODES.JOB_THREW,
   aborted: ERROR_CODES.JOB_ABORTED,
-  timeout: ERROR_CODES.JOB_TIMEOUT,
+  timeout: ERROR_CODES.JOB_ABORTED,
   'worker-died': ERROR_CODES.JOB_WORKER_DIED,
   'args-lost': ERROR_CODES.JOB_ARGS_LOST,
   'queue-full': ERROR_CODES.JOB_QUEUE_FULL,
   'cpu-offline': ERROR_CODES.JOB_CPU_OFFLINE,
-  shutdown: ERROR_CODES.JOB_SHUTDOWN,
+  shutdown: ERROR_CODES.JOB_ABORTED,
   'soft-lockup': ERROR_CODES.JOB_SOFT_LOCKUP,
 } as const satisfies Record<JobFailure, CpuhpErrorCode>;
 
@@ -233,7 +238,8 @@ export type JobErrorCode = (typeof JOB_FAILURE_CODES)[JobFailure];
 
 /** A job was refused, or ended without a result. Says whether the job ran (`started`). */
 export class JobError extends CpuhpError {
-  override name = 'JobError';
+  /** 'AbortError' for a job that was cancelled (code 'ABORT_ERR'), else 'JobError'. */
+  override name: 'JobError' | 'AbortError' = 'JobError';
   /** Follows from `reason` (JOB_FAILURE_CODES). */
   declare readonly code: JobErrorCode;
   /** The job's name (its export). */
@@ -257,6 +263,7 @@ export class JobError extends CpuhpError {
     },
   ) {
     super(message, { ...options, code: JOB_FAILURE_CODES[options.reason] });
+    if (this.code === ERROR_CODES.JOB_ABORTED) this.name = 'AbortError';
     this.job = options.job;
     this.reason = options.reason;
     this.started = options.started;

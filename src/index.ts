@@ -3,6 +3,7 @@
 export { Runtime } from './runtime.js';
 export type {
   CpuStats,
+  CpuUtilization,
   DrainOptions,
   KthreadCreateOptions,
   PerCpuThreadGroup,
@@ -26,4 +27,5 @@ export { defineCpuCallback, defineJob, defineKthread, definePerCpuThread, transf
 export type { CpuCallbackFn, JobContext, JobDefinition, JobFn, Kthread, KthreadFn, PerCpuThreadHooks } from './kthread/define.js';
 export type { CpuCallbackDefinition, KthreadDefinition, PerCpuThreadDefinition } from './kthread/define.js';
 export type { Affinity, QueueWorkOptions, WhenOffline } from './jobs/job.js';
-export type { CpuJobStats, JobCounts, JobStats } from './jobs/workqueue.js';
+export type { JobArgs, JobHandle, JobNames, JobParams, JobResult } from './jobs/handle.js';
+export type { CpuJobStats, JobCounts, JobStats, TimeSummary } from './jobs/workqueue.js';

@@ -22,6 +22,7 @@ export function collectStats(words: Int32Array, layout: Layout, options: Resolve
       ...hotplug.counters[cpu]!,
       threads: registry.onCpu(cpu).length,
       jobs: jobs.cpuStats(cpu),
+      utilization: rooms.workers.of(cpu).utilization(),
     });
   }
   return {

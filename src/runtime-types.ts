@@ -4,9 +4,11 @@ import type { CpuStateName } from './protocol/cpu-state.js';
 import type { CpuJobStats, JobStats } from './jobs/workqueue.js';
 import type { KthreadHandle, KthreadInfo } from './kthread/registry.js';
 import type { LatencySummary } from './controller/latency.js';
+import type { CpuUtilization } from './controller/cpu-utilization.js';
 import type { StrategyName } from './hotplug/strategies/index.js';
 
 export type { StateCallback, StateCallbacks } from './hotplug/dynamic-states.js';
+export type { CpuUtilization } from './controller/cpu-utilization.js';
 
 export interface KthreadCreateOptions {
   /** Thread name, as in `ps`; default `<fn>/<cpu>`. */
@@ -51,6 +53,12 @@ export interface CpuStats {
   readonly lockups: number;
   readonly threads: number;
   readonly jobs: CpuJobStats;
+  /**
+   * The event-loop utilisation of the CPU's worker since it started (a fresh worker, after a
+   * death or a recreate cpuUp, starts again from 0), its dormant time while down counted as
+   * idle: piscina's `utilization`, per CPU.
+   */
+  readonly utilization: CpuUtilization;
 }
 
 export interface RuntimeStats {

@@ -29,6 +29,7 @@ import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './con
 import { warnIfCpusShareCores } from './controller/priority.js';
 import { Workqueue } from './jobs/workqueue.js';
 import type { QueueWorkOptions } from './jobs/job.js';
+import { makeJobHandle, type JobHandle, type JobNames, type JobParams, type JobResult } from './jobs/handle.js';
 import type { JobDefinition } from './kthread/define.js';
 import { assertCloneable } from './kthread/kthread.js';
 import type { KthreadHandle, KthreadInfo } from './kthread/registry.js';
@@ -38,7 +39,7 @@ import type { StrategyName } from './hotplug/strategies/index.js';
 import { collectStats } from './runtime-stats.js';
 import type { DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats } from './runtime-types.js';
 
-export type { CpuStats, DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats, StateCallback, StateCallbacks } from './runtime-types.js';
+export type { CpuStats, CpuUtilization, DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats, StateCallback, StateCallbacks } from './runtime-types.js';
 
 /** The per-CPU thread group of the built-in kworkers, which run the jobs. */
 const KWORKER_GROUP = 'kworker/%u';
@@ -48,10 +49,6 @@ const THREAD_OPTION_KEYS = allKeys<KthreadCreateOptions & PerCpuThreadOptions>()
 const STATE_CALLBACK_KEYS = allKeys<StateCallbacks>()(['startup', 'teardown']);
 const DRAIN_OPTION_KEYS = allKeys<DrainOptions>()(['timeoutMs']);
 
-/** The arguments a JobDefinition takes and the result it resolves with, for typed queueWork(). */
-type JobArgs<J> = J extends JobDefinition<infer A, unknown> ? A : unknown;
-type JobResult<J> = J extends JobDefinition<unknown, infer R> ? R : unknown;
-
 export class Runtime extends TraceEmitter {
   private readonly lock = new Mutex();
   private readonly words: Int32Array;
@@ -60,7 +57,8 @@ export class Runtime extends TraceEmitter {
   /** The rooms this facade delegates to (assemble.ts). */
   private readonly rooms: Rooms;
   private catalogue: ModuleCatalogue = {};
-  private jobs!: Workqueue; // made in boot(), once the modules' job exports are known
+  private workqueue!: Workqueue; // made in boot(), once the modules' job exports are known
+  private jobHandle: object | undefined;
   private closed = false;
   /** Runtime.start has brought every CPU up: threads made before then get the boot bound. */
   private booted = false;
@@ -71,7 +69,7 @@ export class Runtime extends TraceEmitter {
     this.words = createSharedMemory(this.layout, options.strategy);
     this.rooms = assembleRooms(this.words, this.layout, options, {
       trace: this.trace,
-      jobs: () => this.jobs,
+      jobs: () => this.workqueue,
       locked: (body) => this.locked(body),
       closed: () => this.closed,
       booted: () => this.booted,
@@ -102,15 +100,16 @@ export class Runtime extends TraceEmitter {
   private async boot(): Promise<void> {
     this.catalogue = await this.rooms.workers.boot();
     const jobNames = new Set(this.exportsOf('job'));
-    this.jobs = new Workqueue({
+    this.workqueue = new Workqueue({
       words: this.words,
       layout: this.layout,
       jobNames,
       maxQueue: this.options.maxQueue,
       takeBack: (cpu, ids) => this.rooms.workers.takeBackJobs(cpu, ids),
       trace: this.trace,
+      backpressure: this.traces.backpressure,
     });
-    for (let cpu = 0; cpu < this.options.cpus; cpu++) this.jobs.attach(cpu, this.rooms.workers.of(cpu).jobPort);
+    for (let cpu = 0; cpu < this.options.cpus; cpu++) this.workqueue.attach(cpu, this.rooms.workers.of(cpu).jobPort);
     // With jobs to run, every CPU has a kworker from its first bring-up on.
     if (jobNames.size > 0) this.rooms.smpboot.addGroup({ fn: KWORKER_EXPORT, name: KWORKER_GROUP, data: undefined });
     // Parallel bring-up (the kernel's cpuhp.parallel, 2023): every CPU climbs the table at
@@ -278,14 +277,48 @@ export class Runtime extends TraceEmitter {
    * queue_work(): runs the defineJob export `name` with `args` on one online CPU, by its
    * kworker, and resolves with what the job returns. Every job runs exactly once, or not at
    * all when its promise rejects with a JobError whose `started` is false.
+   *
+   * Typed by the job module, the name, the arguments and the result are checked:
+   * `rt.queueWork<typeof import('./jobs.js'), 'resize'>('resize', args)`; rt.jobs() does the
+   * same with less to write.
    */
-  queueWork<J = unknown>(name: string, args?: JobArgs<J>, options?: QueueWorkOptions): Promise<JobResult<J>> {
+  queueWork<M extends object, N extends JobNames<M>>(name: N, ...params: JobParams<M[N]>): Promise<JobResult<M[N]>>;
+  queueWork(name: string, args?: unknown, options?: QueueWorkOptions): Promise<unknown>;
+  /**
+   * @deprecated Typed by one job's definition, the arguments and the result are checked but
+   * the name is not: `queueWork<typeof resize>('crop', ...)` compiles. Type it by the job
+   * module (`queueWork<typeof import('./jobs.js'), 'resize'>`) or use rt.jobs().
+   */
+  queueWork<J extends JobDefinition<unknown, unknown>>(name: string, ...params: JobParams<J>): Promise<JobResult<J>>;
+  queueWork(name: string, args?: unknown, options?: unknown): Promise<unknown> {
     try {
       this.assertOpen();
-      return this.jobs.submit(name, args, options) as Promise<JobResult<J>>;
+      return this.workqueue.submit(name, args, options);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A typed handle on the jobs of a module: `const jobs = rt.jobs<typeof import('./jobs.js')>()`
+   * has one method per defineJob export, `jobs.resize(args, options?)`, which is
+   * `rt.queueWork('resize', args, options)` with the name, the arguments and the result
+   * checked by the compiler. A name the runtime did not load is refused with a ConfigError
+   * when it is read. The same handle object serves every call.
+   */
+  jobs<M extends object = Record<string, JobDefinition>>(): JobHandle<M> {
+    this.jobHandle ??= makeJobHandle(new Set(this.exportsOf('job')), (name, args, options) => this.queueWork(name, args, options as QueueWorkOptions));
+    return this.jobHandle as JobHandle<M>;
+  }
+
+  /**
+   * piscina's needsDrain: true once the jobs waiting in the runtime's queues reach what the
+   * CPUs can take at once, so a job queued now would wait; 'needsDrain' is emitted then, and
+   * 'drain' once the queues have emptied again. A producer that waits for 'drain' while this
+   * is true never meets a 'queue-full' refusal.
+   */
+  get needsDrain(): boolean {
+    return this.workqueue.needsDrain;
   }
 
   /** Resolves once every job submitted so far has settled and none is running. */
@@ -293,7 +326,7 @@ export class Runtime extends TraceEmitter {
     return rejecting(async () => {
       const call = 'drain(options)';
       const { timeoutMs } = readOptions(call, 'options', options, DRAIN_OPTION_KEYS);
-      return this.jobs.drain(timeoutMs === undefined ? undefined : timeoutArgument(call, 'options.timeoutMs', timeoutMs, false));
+      return this.workqueue.drain(timeoutMs === undefined ? undefined : timeoutArgument(call, 'options.timeoutMs', timeoutMs, false));
     });
   }
 
@@ -341,7 +374,7 @@ export class Runtime extends TraceEmitter {
   }
 
   stats(): RuntimeStats {
-    return collectStats(this.words, this.layout, this.options, this.rooms, this.jobs, this.traces.errors);
+    return collectStats(this.words, this.layout, this.options, this.rooms, this.workqueue, this.traces.errors);
   }
 
   /**
@@ -352,7 +385,7 @@ export class Runtime extends TraceEmitter {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.rooms.watchdog?.stop();
-    this.jobs.close();
+    this.workqueue.close();
     await this.locked(async () => {
       this.closed = true;
       const cpus = this.cpusRunningThreads();
@@ -362,7 +395,7 @@ export class Runtime extends TraceEmitter {
       // Nothing runs any more: every CPU is offline, and no thread is left, so what the
       // runtime reports after shutdown is true.
       for (let cpu = 0; cpu < this.options.cpus; cpu++) {
-        this.jobs.workerGone(cpu, undefined);
+        this.workqueue.workerGone(cpu, undefined);
         this.rooms.registry.forgetCpu(cpu, 'the runtime was shut down');
         this.rooms.race.forgetCpu(cpu);
       }

@@ -302,6 +302,8 @@ t.test('every runtime call refuses hostile arguments with a ConfigError, and cha
     queueOption('timeoutMs', [...junkExcept('Infinity', '2 ** 53', '1e300', '1.5'), ['0', 0]]),
     queueOption('signal', [...JUNK, ['a look-alike', Object.create(AbortSignal.prototype) as unknown]]),
     queueOption('transfer', [...junkExcept('[]'), ['[null]', [null]]]),
+    queueOption('transferList', [...junkExcept('[]'), ['[null]', [null]]]),
+    { call: qw, arg: 'options.transferList', returnsPromise: true, values: [['[] beside transfer: []', []]], run: (v) => rt.queueWork('increment', 1, { transfer: [], transferList: v as [] }) },
     { call: 'drain(options)', arg: 'options', returnsPromise: true, values: OPTIONS_JUNK('timeoutMs'), run: (v) => rt.drain(v as never) },
     { call: 'drain(options)', arg: 'options.timeoutMs', returnsPromise: true, values: [...timeouts, ['0', 0]], run: (v) => rt.drain({ timeoutMs: v as number }) },
     { call: wfi, arg: 'atLeast', returnsPromise: true, values: [...JUNK, ['undefined', undefined], ['2 ** 31', 2 ** 31]], run: (v) => rt.waitForIterations(sleeper, v as number, 10) },

@@ -57,17 +57,22 @@ t.test('every error class carries a code', async (t) => {
   t.ok('cause' in new KthreadError('m', { code: 'ERR_CPUHP_THREAD_GONE', cause: undefined }), 'a cause given as undefined is kept, as Error does');
 });
 
-t.test('a JobError has one code per reason, and its code follows its reason', async (t) => {
+t.test("a JobError's code follows its reason: a cancellation is Node's AbortError, every failure has a code of its own", async (t) => {
   const reasons = Object.keys(JOB_FAILURE_CODES) as JobFailure[];
   t.same(
     reasons.sort(),
     ['aborted', 'args-lost', 'cpu-offline', 'queue-full', 'shutdown', 'soft-lockup', 'threw', 'timeout', 'worker-died'],
     'every JobFailure has a code',
   );
-  t.equal(new Set(Object.values(JOB_FAILURE_CODES)).size, reasons.length, 'no two reasons share a code');
+  const cancellations: readonly JobFailure[] = ['aborted', 'shutdown', 'timeout'];
+  const failures = reasons.filter((reason) => !cancellations.includes(reason));
+  t.equal(new Set(failures.map((reason) => JOB_FAILURE_CODES[reason])).size, failures.length, 'no two failures share a code');
   for (const reason of reasons) {
     const error = new JobError('m', { job: 'j', reason, started: false, id: 3, cpu: 1 });
+    const cancelled = cancellations.includes(reason);
     t.equal(error.code, JOB_FAILURE_CODES[reason], `${reason}: ${error.code}`);
+    t.same([error.name, error.code === 'ABORT_ERR'], cancelled ? ['AbortError', true] : ['JobError', false], `${reason}: ${cancelled ? "an AbortError, code 'ABORT_ERR'" : 'a JobError with a code of its own'}`);
+    t.type(error, JobError);
     t.same([error.job, error.reason, error.started, error.id, error.cpu], ['j', reason, false, 3, 1], `${reason}: the fields are kept`);
   }
 });
@@ -134,14 +139,14 @@ t.test('a job that throws: ERR_CPUHP_JOB_THREW', async (t) => {
   await t.rejects(rt.queueWork('fail', 'broken'), { name: 'JobError', code: 'ERR_CPUHP_JOB_THREW', reason: 'threw', started: true });
 });
 
-t.test("an aborted job: code 'ABORT_ERR', as Node's AbortError, while still a JobError", async (t) => {
+t.test("an aborted job: name 'AbortError' and code 'ABORT_ERR', as Node's AbortError, while still a JobError", async (t) => {
   const rt = await startJobRuntime(t, { cpus: 2 });
   const controller = new AbortController();
   controller.abort();
   const error = await rt.queueWork('increment', 1, { signal: controller.signal }).then(() => undefined, (e: unknown) => e);
   t.type(error, JobError);
   const aborted = error as JobError;
-  t.same([aborted.name, aborted.code, aborted.reason, aborted.started], ['JobError', 'ABORT_ERR', 'aborted', false]);
+  t.same([aborted.name, aborted.code, aborted.reason, aborted.started], ['AbortError', 'ABORT_ERR', 'aborted', false]);
   t.match(aborted.cause, { name: 'AbortError' }, "its cause is the signal's reason: the AbortError of controller.abort()");
 });
 

@@ -129,7 +129,7 @@ t.test('aborted jobs leave the queued counts at once', async (t) => {
 
 t.test('a signal aborted before queueWork is refused at once', async (t) => {
   const rt = await startJobRuntime(t);
-  await t.rejects(rt.queueWork('increment', 1, { signal: AbortSignal.abort() }), { name: 'JobError', code: 'ABORT_ERR', reason: 'aborted', started: false });
+  await t.rejects(rt.queueWork('increment', 1, { signal: AbortSignal.abort() }), { name: 'AbortError', code: 'ABORT_ERR', reason: 'aborted', started: false });
   t.equal(rt.stats().jobs.submitted, 0, 'nothing was queued');
 });
 
@@ -141,7 +141,7 @@ t.test('timeoutMs rejects a job that waits too long (it never runs) or runs too 
   const runs = sharedInts(1);
   const late = await settle(rt.queueWork('record', { runs, index: 0 }, { cpu: 1, affinity: 'strict', timeoutMs: 20 }));
   t.notOk(late.ok);
-  if (!late.ok) t.same([late.error.code, late.error.reason, late.error.started], ['ERR_CPUHP_JOB_TIMEOUT', 'timeout', false]);
+  if (!late.ok) t.same([late.error.code, late.error.reason, late.error.started], ['ABORT_ERR', 'timeout', false]);
   gate.open();
   await held;
 
@@ -157,7 +157,7 @@ t.test('timeoutMs rejects a job that waits too long (it never runs) or runs too 
     t.equal(seen[2], 0, `a job that timed out after ${timeoutMs} ms before it started did not run`);
   }
   t.notOk(long.ok);
-  if (!long.ok) t.same([long.error.code, long.error.reason, long.error.started], ['ERR_CPUHP_JOB_TIMEOUT', 'timeout', true]);
+  if (!long.ok) t.same([long.error.code, long.error.reason, long.error.started], ['ABORT_ERR', 'timeout', true]);
   t.ok(await waitForWord(seen, 0, (v) => v !== 0, PATIENCE_MS));
   t.equal(seen[1], 2, "the job's signal reason is a TimeoutError");
   await rt.drain({ timeoutMs: PATIENCE_MS });
@@ -196,10 +196,10 @@ t.test('shutdown() finishes the running job, rejects the queued ones (which neve
   const runs = sharedInts(5);
   const queued = Array.from({ length: 5 }, (_, index) => settle(rt.queueWork<Record>('record', { runs, index }, { cpu: 1, affinity: 'strict' })));
   const closing = rt.shutdown();
-  await t.rejects(rt.queueWork('increment', 1), { name: 'JobError', code: 'ERR_CPUHP_JOB_SHUTDOWN', reason: 'shutdown', message: /shutting down/ });
+  await t.rejects(rt.queueWork('increment', 1), { name: 'AbortError', code: 'ABORT_ERR', reason: 'shutdown', message: /shutting down/ });
   for (const outcome of await Promise.all(queued)) {
     t.notOk(outcome.ok);
-    if (!outcome.ok) t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ERR_CPUHP_JOB_SHUTDOWN', 'shutdown', false]);
+    if (!outcome.ok) t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ABORT_ERR', 'shutdown', false]);
   }
   gate.open();
   t.equal(await held, 1, 'the running job finished and resolved');
@@ -218,6 +218,6 @@ t.test('shutdown() rejects a running job that outlasts the timeout, after ending
   t.notOk(outcome.ok);
   if (!outcome.ok) {
     t.type(outcome.error, JobError);
-    t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ERR_CPUHP_JOB_SHUTDOWN', 'shutdown', true]);
+    t.same([outcome.error.code, outcome.error.reason, outcome.error.started], ['ABORT_ERR', 'shutdown', true]);
   }
 });

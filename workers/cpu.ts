@@ -15,6 +15,7 @@ import { attachSharedMemory, cpuBase, ktBase, CPU_HEARTBEAT, KT_BOUND_CPU, KT_FL
 import { CpuDormancy } from './dormancy.js';
 import { KthreadTask } from './kthread-task.js';
 import { DEFINITION } from '../src/kthread/definition.js';
+import { runAsCurrentKthread } from '../src/kthread/current.js';
 import { CpuScheduler } from './scheduler.js';
 import { loadModules, type LoadedModules } from './modules.js';
 import { JobQueue } from './job-queue.js';
@@ -96,7 +97,10 @@ async function createKthread(request: CreateKthreadRequest): Promise<void> {
   tasks.set(request.slot, task);
   dormancy.forgetChecks();
   task.markStarted();
-  body(task).then(
+  // A kthread of a module runs as the current kthread (kthreadBoundShouldStop()); the kworker
+  // does not, so that a job calling it is told it is not in a kthread.
+  const run = request.exportName === KWORKER_EXPORT ? body(task) : runAsCurrentKthread(task, () => body(task));
+  run.then(
     (value) => finish(request, task, exitRecord(value)),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),
   );

@@ -137,14 +137,14 @@ export class JobQueue {
       value = fn(job.args, ctx);
       thenable = isThenable(value);
     } catch (error) {
-      return this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) });
+      return this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started), startedAt: performance.timeOrigin + started });
     }
-    if (!thenable) return this.finish(ctx, { id: job.id, ok: true, value, us: elapsedUs(started) });
+    if (!thenable) return this.finish(ctx, { id: job.id, ok: true, value, us: elapsedUs(started), startedAt: performance.timeOrigin + started });
     // new Promise(resolve => resolve(value)) reads `then` once more, inside the promise: a
     // getter that throws now rejects it instead of throwing here.
     return new Promise<unknown>((resolve) => resolve(value)).then(
-      (result: unknown) => this.finish(ctx, { id: job.id, ok: true, value: result, us: elapsedUs(started) }),
-      (error: unknown) => this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started) }),
+      (result: unknown) => this.finish(ctx, { id: job.id, ok: true, value: result, us: elapsedUs(started), startedAt: performance.timeOrigin + started }),
+      (error: unknown) => this.finish(ctx, { id: job.id, ok: false, error, us: elapsedUs(started), startedAt: performance.timeOrigin + started }),
     );
   }
 
@@ -175,6 +175,7 @@ export class JobQueue {
         ok: false,
         error: new Error(`job '${ctx.name}' ${what} that cannot be sent back to the controller (${describe(error)}); return structured-cloneable data`),
         us: outcome.us,
+        startedAt: outcome.startedAt,
       } satisfies JobOutcome);
     }
   }

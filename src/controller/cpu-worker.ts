@@ -14,6 +14,7 @@ import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy, requestParkThenSleep, withdrawParkThenSleep } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
 import { setLongTimeout, type LongTimer } from './timer.js';
+import { WorkerUtilization, type CpuUtilization } from './cpu-utilization.js';
 
 const WORKER_ENTRY = new URL('../../workers/cpu.js', import.meta.url);
 
@@ -49,6 +50,8 @@ export class CpuWorker {
   private ending = false;
   private lastError: Error | undefined;
   readonly exit: Promise<number>;
+  /** Its event-loop utilisation, less the time it was dormant (cpu-utilization.ts). */
+  private readonly elu: WorkerUtilization;
 
   constructor(private readonly options: CpuWorkerOptions) {
     const channel = new MessageChannel();
@@ -70,6 +73,8 @@ export class CpuWorker {
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
     this.api = Comlink.wrap<CpuWorkerApi>(endpointOf(this.worker));
+    const worker = this.worker;
+    this.elu = new WorkerUtilization(() => worker.performance.eventLoopUtilization());
     this.worker.on('message', (message: unknown) => {
       if (isCpuWorkerEvent(message)) options.onEvent(message);
     });
@@ -134,7 +139,10 @@ export class CpuWorker {
     if (this.isDormant()) return true;
     Atomics.store(words, this.dormant, Dormancy.SLEEP_REQUESTED);
     Atomics.notify(words, this.dormant);
-    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) return true;
+    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) {
+      this.elu.slept();
+      return true;
+    }
     if (this.exited) return false;
     if (Atomics.compareExchange(words, this.dormant, Dormancy.SLEEP_REQUESTED, Dormancy.AWAKE) !== Dormancy.SLEEP_REQUESTED) {
       await this.wake(timeoutMs);
@@ -152,7 +160,10 @@ export class CpuWorker {
   async parkThenSleep(timeoutMs: number): Promise<boolean> {
     const { words } = this.options;
     if (this.exited || !requestParkThenSleep(words, this.dormant)) return false;
-    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) return true;
+    if (await this.awaitWord((v) => v === Dormancy.DORMANT, timeoutMs)) {
+      this.elu.slept();
+      return true;
+    }
     return !this.exited && withdrawParkThenSleep(words, this.dormant);
   }
 
@@ -162,7 +173,14 @@ export class CpuWorker {
     const before = Atomics.compareExchange(words, this.dormant, Dormancy.DORMANT, Dormancy.WAKE_REQUESTED);
     if (before === Dormancy.AWAKE) return !this.exited;
     Atomics.notify(words, this.dormant);
-    return this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
+    const awake = await this.awaitWord((v) => v === Dormancy.AWAKE, timeoutMs);
+    if (awake) this.elu.woke();
+    return awake;
+  }
+
+  /** The worker's event-loop utilisation since it started, its dormant time counted as idle. */
+  utilization(): CpuUtilization {
+    return this.elu.now();
   }
 
   /**

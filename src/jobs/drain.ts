@@ -20,6 +20,8 @@ export interface LedgerHost {
   occupied(): number;
   /** What is outstanding, for the message of a drain() that timed out. */
   outstanding(): string;
+  /** A job settled: the queues may have emptied (backpressure.ts). */
+  settled(): void;
 }
 
 export class Ledger {
@@ -39,6 +41,7 @@ export class Ledger {
     this.unsettled--;
     if (error === undefined) job.resolve(value);
     else job.reject(error);
+    this.host.settled();
     this.checkIdle();
   }
 

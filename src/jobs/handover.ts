@@ -27,6 +27,8 @@ export interface HandoverHost {
   /** Settles a job whose arguments cannot be sent (it never ran). */
   readonly ledger: Ledger;
   readonly counts: JobCounts;
+  /** A hand-over ran: the queues and the CPUs' room have changed (backpressure.ts). */
+  pumped(): void;
 }
 
 export class Handover {
@@ -118,6 +120,7 @@ export class Handover {
     }
     for (const cpu of refilled) slots.refilled(cpu);
     for (const [cpu, batch] of batches) this.post(cpu, batch);
+    this.host.pumped();
   };
 
   private handOver(cpu: number, job: Job, batches: Map<number, JobRequest[]>): void {

@@ -53,6 +53,8 @@ export interface QueueWorkOptions {
   readonly timeoutMs?: number;
   /** ArrayBuffers (or ports) inside `args` to move to the worker rather than copy. */
   readonly transfer?: readonly TransferListItem[];
+  /** Node's name for `transfer` (as in worker.postMessage and piscina): pass one or the other. */
+  readonly transferList?: readonly TransferListItem[];
 }
 
 /** Job.handedTo while the job is in no CPU's claim slot: queued, or settled. */

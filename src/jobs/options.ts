@@ -12,7 +12,7 @@ import type { QueueWorkOptions } from './job.js';
 
 export const QUEUE_WORK = 'queueWork(name, args, options)';
 /** Every key of QueueWorkOptions: any other key of a queueWork options object is refused. */
-const QUEUE_WORK_KEYS = allKeys<QueueWorkOptions>()(['cpu', 'affinity', 'whenOffline', 'signal', 'timeoutMs', 'transfer']);
+const QUEUE_WORK_KEYS = allKeys<QueueWorkOptions>()(['cpu', 'affinity', 'whenOffline', 'signal', 'timeoutMs', 'transfer', 'transferList']);
 
 /** A queueWork request's name and options, each checked and read once. */
 export interface CheckedRequest {
@@ -41,8 +41,21 @@ export function checkQueueWork(name: unknown, options: unknown, jobNames: Readon
     waitOffline: whenOffline === 'wait',
     signal: abortSignal(o.signal),
     timeoutMs: o.timeoutMs === undefined ? undefined : timeoutArgument(QUEUE_WORK, 'options.timeoutMs', o.timeoutMs, false),
-    transfer: o.transfer === undefined ? undefined : transferList(QUEUE_WORK, 'options.transfer', o.transfer, 'args'),
+    transfer: transferOption(o.transfer, o.transferList),
   };
+}
+
+/**
+ * options.transfer, or options.transferList: Node's name for it (worker.postMessage, piscina's
+ * run), accepted so that code written for either reads the same. One list, named once: both
+ * given is refused, as two lists could disagree about what moves.
+ */
+function transferOption(transfer: unknown, list: unknown): readonly TransferListItem[] | undefined {
+  if (transfer !== undefined && list !== undefined) {
+    throw new ConfigError(`${QUEUE_WORK}: options.transfer and options.transferList are the same option under two names (transferList is Node's); pass one of them`);
+  }
+  if (list !== undefined) return transferList(QUEUE_WORK, 'options.transferList', list, 'args');
+  return transfer === undefined ? undefined : transferList(QUEUE_WORK, 'options.transfer', transfer, 'args');
 }
 
 /** options.signal: a real AbortSignal, whose `aborted` can be read (a look-alike cannot). */

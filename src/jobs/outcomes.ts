@@ -6,6 +6,7 @@
 
 import { JobError, type JobFailure } from '../errors.js';
 import type { Latency } from '../controller/latency.js';
+import type { JobTimes } from './times.js';
 import { AbortReason, requestAbort, type AbortReasonValue } from '../protocol/job-claim.js';
 import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout } from '../protocol/layout.js';
@@ -24,6 +25,8 @@ export interface OutcomesHost {
   readonly counts: JobCounts;
   /** From queueWork() to the promise settling, for the jobs that ran to an outcome. */
   readonly latency: Latency;
+  /** Their wait and run times. */
+  readonly times: JobTimes;
 }
 
 export class Outcomes {
@@ -44,6 +47,7 @@ export class Outcomes {
       return;
     }
     this.host.latency.record(performance.now() - job.submitted);
+    this.host.times.record(job.submitted, outcome.startedAt, outcome.us);
     if (outcome.ok) {
       counts.completed++;
       ledger.settle(job, undefined, outcome.value);

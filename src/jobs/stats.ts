@@ -5,6 +5,7 @@
  */
 
 import type { LatencySummary } from '../controller/latency.js';
+import type { TimeSummary } from './times.js';
 import type { JobCpus } from './cpus.js';
 import type { JobQueues } from './queues.js';
 import type { CpuSlots } from './slots.js';
@@ -43,6 +44,10 @@ export interface JobStats extends JobCounts {
   readonly handed: number;
   /** From queueWork() to the promise settling, for the jobs that ran to an outcome. */
   readonly latency: LatencySummary;
+  /** Of those, from queueWork() until a CPU started the job (piscina's waitTime). */
+  readonly waitTime: TimeSummary;
+  /** Of those, from the job's start until it ended (piscina's runTime). */
+  readonly runTime: TimeSummary;
 }
 
 export interface CpuJobStats {
@@ -60,8 +65,8 @@ export function newCounts(): JobCounts {
   return { submitted: 0, completed: 0, threw: 0, aborted: 0, timedOut: 0, refused: 0, migrated: 0, diedRunning: 0, lockedUp: 0, argsLost: 0, shutdown: 0 };
 }
 
-export function jobStats(counts: JobCounts, queues: JobQueues, slots: CpuSlots, latency: LatencySummary): JobStats {
-  return { ...counts, queued: queues.waiting, handed: slots.occupied, latency };
+export function jobStats(counts: JobCounts, queues: JobQueues, slots: CpuSlots, latency: LatencySummary, times: { readonly waitTime: TimeSummary; readonly runTime: TimeSummary }): JobStats {
+  return { ...counts, queued: queues.waiting, handed: slots.occupied, latency, ...times };
 }
 
 export function cpuJobStats(cpu: number, queues: JobQueues, slots: CpuSlots): CpuJobStats {

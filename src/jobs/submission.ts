@@ -98,7 +98,9 @@ export class Submission {
     const timed = timeoutMs !== undefined && timeoutMs !== Infinity;
     if (signal === undefined && !timed) return;
     const onAbort = (): void => this.host.cancel(job, AbortReason.ABORTED, signal?.reason);
-    const timer = timed ? setLongTimeout(() => this.host.cancel(job, AbortReason.TIMED_OUT, undefined), timeoutMs) : undefined;
+    // The cause of a timeout is what AbortSignal.timeout() would abort with: a TimeoutError.
+    const timedOut = (): void => this.host.cancel(job, AbortReason.TIMED_OUT, new DOMException(`job '${job.name}' (id ${job.id}) ran past its timeoutMs (${timeoutMs} ms)`, 'TimeoutError'));
+    const timer = timed ? setLongTimeout(timedOut, timeoutMs) : undefined;
     signal?.addEventListener('abort', onAbort, { once: true });
     job.arm(() => {
       timer?.clear();

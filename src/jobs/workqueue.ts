@@ -12,6 +12,7 @@
  *   outcomes.ts    an outcome from a kworker; an abort or timeout
  *   migration.ts   CPU_DEAD, a CPU left part-way, a worker gone
  *   drain.ts       settling (the ledger), drain(), and rejecting unstarted jobs at shutdown
+ *   backpressure.ts  needsDrain and 'drain', after piscina's
  *   stats.ts       counters and what stats() shows
  *   cpus.ts        the CPU state words as placement reads them
  *
@@ -20,10 +21,12 @@
  */
 
 import type { MessagePort } from 'node:worker_threads';
+import type { BackpressureEvent } from '../trace/delivery.js';
 import type { TraceSink } from '../trace/events.js';
 import { Latency } from '../controller/latency.js';
 import type { JobOutcome, ReturnedJob } from '../protocol/jobs.js';
 import type { Layout } from '../protocol/layout.js';
+import { Backpressure } from './backpressure.js';
 import { JobCpus } from './cpus.js';
 import { Ledger, rejectUnstarted } from './drain.js';
 import { Handover } from './handover.js';
@@ -33,8 +36,10 @@ import { JobQueues } from './queues.js';
 import { CpuSlots } from './slots.js';
 import { cpuJobStats, describeOutstanding, jobStats, newCounts, type CpuJobStats, type JobStats } from './stats.js';
 import { Submission } from './submission.js';
+import { JobTimes } from './times.js';
 
 export type { CpuJobStats, JobCounts, JobStats } from './stats.js';
+export type { TimeSummary } from './times.js';
 
 export interface WorkqueueHost {
   readonly words: Int32Array;
@@ -46,11 +51,14 @@ export interface WorkqueueHost {
   /** Takes back the arguments of revoked jobs that carried transferables, from a live worker. */
   takeBack(cpu: number, ids: readonly number[]): Promise<readonly ReturnedJob[]>;
   trace: TraceSink;
+  /** Emits a backpressure event to the runtime's listeners. */
+  backpressure(event: BackpressureEvent): void;
 }
 
 export class Workqueue {
   private readonly counts = newCounts();
   private readonly latency = new Latency();
+  private readonly times = new JobTimes();
   private readonly cpus: JobCpus;
   private readonly queues: JobQueues;
   private readonly slots: CpuSlots;
@@ -59,17 +67,20 @@ export class Workqueue {
   private readonly outcomes: Outcomes;
   private readonly migration: Migration;
   private readonly submission: Submission;
+  private readonly backpressure: Backpressure;
 
   constructor(host: WorkqueueHost) {
     const { words, layout, jobNames, maxQueue } = host;
-    const { counts, latency } = this;
+    const { counts, latency, times } = this;
     const cpus = (this.cpus = new JobCpus(words, layout));
     const queues = (this.queues = new JobQueues(layout.ncpus));
     // A freed slot may be filled: slots.ts calls back rather than knowing the hand-over.
     const slots = (this.slots = new CpuSlots({ words, layout, freed: () => this.handover.schedule() }));
-    const ledger = (this.ledger = new Ledger({ occupied: () => slots.occupied, outstanding: () => describeOutstanding(queues, slots, cpus) }));
-    const handover = (this.handover = new Handover({ cpus, queues, slots, ledger, counts }));
-    const outcomes = (this.outcomes = new Outcomes({ words, layout, queues, slots, ledger, counts, latency }));
+    const backpressure = (this.backpressure = new Backpressure({ queues, room: () => this.handover.room(), emit: host.backpressure }));
+    const pressure = (): void => backpressure.update();
+    const ledger = (this.ledger = new Ledger({ occupied: () => slots.occupied, outstanding: () => describeOutstanding(queues, slots, cpus), settled: pressure }));
+    const handover = (this.handover = new Handover({ cpus, queues, slots, ledger, counts, pumped: pressure }));
+    const outcomes = (this.outcomes = new Outcomes({ words, layout, queues, slots, ledger, counts, latency, times }));
     this.migration = new Migration({ queues, slots, ledger, counts, takeBack: host.takeBack, wake: () => handover.schedule(), trace: host.trace });
     this.submission = new Submission({
       jobNames,
@@ -79,7 +90,10 @@ export class Workqueue {
       ledger,
       counts,
       room: () => handover.room(),
-      wake: () => handover.schedule(),
+      wake: () => {
+        handover.schedule();
+        backpressure.update();
+      },
       cancel: (job, reason, cause) => outcomes.cancel(job, reason, cause),
     });
   }
@@ -157,12 +171,18 @@ export class Workqueue {
   close(): void {
     this.submission.close();
     rejectUnstarted(this.queues, this.slots, this.ledger, this.counts, this.cpus.count);
+    this.backpressure.close();
+  }
+
+  /** piscina's needsDrain: a job queued now would wait (backpressure.ts). */
+  get needsDrain(): boolean {
+    return this.backpressure.needsDrain;
   }
 
   // ------------------------------------------------------------------ observation
 
   stats(): JobStats {
-    return jobStats(this.counts, this.queues, this.slots, this.latency.summary());
+    return jobStats(this.counts, this.queues, this.slots, this.latency.summary(), this.times.summary());
   }
 
   /** The job CPU `cpu`'s kworker has taken and not reported yet (the one running), if any. */

@@ -20,6 +20,8 @@ import {
 
 export type { CpuCallbackDefinition, JobDefinition, KthreadDefinition, PerCpuThreadDefinition };
 
+export { kthreadBoundShouldStop } from './current.js';
+
 /** The handle a kthread function receives: its view of itself, inside its CPU worker. */
 export interface Kthread<Data = unknown> {
   /** The CPU this thread is bound to; it never runs anywhere else. */

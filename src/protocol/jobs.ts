@@ -33,9 +33,14 @@ export interface JobBatch {
   readonly jobs: readonly JobRequest[];
 }
 
+/**
+ * `us` is how long the job ran, on the worker's clock; `startedAt` when it started, as a time
+ * since the epoch in ms (performance.timeOrigin + performance.now() on the worker), which the
+ * controller can compare with its own (stats().jobs.waitTime).
+ */
 export type JobOutcome =
-  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number }
-  | { readonly id: number; readonly ok: false; readonly error: unknown; readonly us: number };
+  | { readonly id: number; readonly ok: true; readonly value: unknown; readonly us: number; readonly startedAt: number }
+  | { readonly id: number; readonly ok: false; readonly error: unknown; readonly us: number; readonly startedAt: number };
 
 /** The control-plane answer when the controller takes unstarted jobs back from a live worker. */
 export interface ReturnedJob {

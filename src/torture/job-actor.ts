@@ -11,7 +11,7 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobError, type JobErrorCode, type QueueWorkOptions, type Runtime } from '../index.js';
+import { JobError, type JobFailure, type QueueWorkOptions, type Runtime } from '../index.js';
 import type { Random } from '../common/random.js';
 import type { TortureCounts } from './stats.js';
 import type { KillHow, TortureJobArgs, TrackedJobArgs } from './kthreads.js';
@@ -52,8 +52,8 @@ const HOSTILE_CHANCE_PER_FAIL_RATE = 0.3;
 const LONG_CHANCE_PER_FAIL_RATE = 0.05;
 const ABORT_CHANCE = 0.05;
 const TIMEOUT_CHANCE = 0.05;
-/** Rejections the API promises for jobs like these; any other is a violation. */
-const PROMISED = new Set<JobErrorCode>(['ABORT_ERR', 'ERR_CPUHP_JOB_TIMEOUT', 'ERR_CPUHP_JOB_CPU_OFFLINE']);
+/** Rejections the API promises for jobs like these, by reason; any other is a violation (a shutdown, too, before the run is over). */
+const PROMISED = new Set<JobFailure>(['aborted', 'timeout', 'cpu-offline']);
 
 type Placement = { readonly what: string; readonly options: QueueWorkOptions };
 
@@ -225,7 +225,7 @@ export class JobActor {
 
   private rejected(index: number, error: unknown): void {
     if (this.closed) return;
-    if (!(error instanceof JobError) || !PROMISED.has(error.code)) {
+    if (!(error instanceof JobError) || !PROMISED.has(error.reason)) {
       this.run.violation(`job ${index} was rejected in a way the API does not promise: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }

@@ -31,39 +31,60 @@ export class TraceDelivery {
   private readonly deliver = (): void => {
     const events = this.pending;
     this.pending = [];
-    for (const event of events) {
-      // rawListeners: a once() listener's wrapper removes itself when called.
-      for (const listener of this.emitter.rawListeners('trace') as Array<(event: TraceEvent) => void>) {
-        try {
-          listener.call(this.emitter, event);
-        } catch (error) {
-          this.listenerFailed(listener, event, error);
-        }
+    for (const event of events) this.callEach('trace', event.type, [event]);
+  };
+
+  /**
+   * Emits a backpressure event of the job queue ('needsDrain', 'drain'; jobs/backpressure.ts)
+   * on the next microtask, as piscina does: no listener runs inside the call that caused it,
+   * and each is isolated as the trace listeners are.
+   */
+  readonly backpressure = (event: BackpressureEvent): void => {
+    queueMicrotask(() => this.callEach(event, event, []));
+  };
+
+  /** Calls each listener of `name` on its own; one that throws is counted and reported. */
+  private callEach(name: RuntimeEventName, what: string, args: readonly unknown[]): void {
+    // rawListeners: a once() listener's wrapper removes itself when called.
+    for (const listener of this.emitter.rawListeners(name) as Array<(...args: unknown[]) => void>) {
+      try {
+        listener.apply(this.emitter, args as unknown[]);
+      } catch (error) {
+        this.listenerFailed(listener, name, what, error);
       }
     }
-  };
+  }
 
   /**
    * A listener threw. The runtime is unaffected; the error is counted and, the first time
    * each listener throws, reported as a process warning (a listener that throws on every
    * event would otherwise flood stderr).
    */
-  private listenerFailed(listener: object, event: TraceEvent, error: unknown): void {
+  private listenerFailed(listener: object, name: RuntimeEventName, what: string, error: unknown): void {
     this.errors++;
     if (this.warned.has(listener)) return;
     this.warned.add(listener);
     emitCpuhpWarning(
-      `a 'trace' listener threw on a '${event.type}' event (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
+      `a '${name}' listener threw on ${name === 'trace' ? `a '${what}' event` : 'it'} (${describeError(error)}); cpuhp caught it and carried on. Later errors of this listener are only counted, in stats().traceListenerErrors`,
       WARNING_CODES.TRACE_LISTENER_THREW,
       error,
     );
   }
 }
 
-/** The one event a runtime emits; any other name is a mistake worth hearing about. */
-export function traceEventName(event: unknown, call: string): 'trace' {
-  if (event === 'trace') return event;
-  throw new ConfigError(`${call}(event, listener): a runtime emits only 'trace' events, got ${typeof event === 'string' ? `'${event.slice(0, 40)}'` : typeof event}; listen with rt.${call}('trace', (event) => ...)`);
+/** The job queue's backpressure events, after piscina's (jobs/backpressure.ts). */
+export type BackpressureEvent = 'needsDrain' | 'drain';
+/**
+ * The events a runtime emits, and 'error', which it never emits but accepts a listener for:
+ * events.once() and events.on() listen for 'error' beside the event they wait for.
+ */
+export type RuntimeEventName = 'trace' | BackpressureEvent | 'error';
+const RUNTIME_EVENTS: readonly RuntimeEventName[] = ['trace', 'needsDrain', 'drain', 'error'];
+
+/** The events a runtime emits; any other name is a mistake worth hearing about. */
+export function traceEventName(event: unknown, call: string): RuntimeEventName {
+  if ((RUNTIME_EVENTS as readonly unknown[]).includes(event)) return event as RuntimeEventName;
+  throw new ConfigError(`${call}(event, listener): a runtime emits only 'trace', 'needsDrain' and 'drain' events, got ${typeof event === 'string' ? `'${event.slice(0, 40)}'` : typeof event}; listen with rt.${call}('trace', (event) => ...)`);
 }
 
 /** A 'trace' listener must be a function. */
