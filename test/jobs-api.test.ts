@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CpuhpError, JobError, KthreadError, type JobDefinition, type KthreadHandle } from '../src/index.js';
-import { kthreadBoundShouldStop } from '../src/kthread/define.js';
+import { defineKthread, definePerCpuThread, kthreadBoundShouldStop } from '../src/kthread/define.js';
 import { waitForWord } from '../src/protocol/wait.js';
 import { ITERATIONS, MISMATCHES, RECORD, SAW_TRUE } from './fixtures/current.js';
 import { Gate, PATIENCE_MS, settle, sharedInts, startJobRuntime, startRuntime } from './helpers.js';
@@ -190,7 +190,21 @@ t.test('kthreadBoundShouldStop() outside a kthread: a KthreadError on the main t
   const rt = await startRuntime(t, { cpus: 1, modules: [CURRENT_FIXTURES] });
   const asked = await settle(rt.queueWork<JobDefinition<undefined, boolean>>('askInJob', undefined));
   t.ok(!asked.ok && asked.error.reason === 'threw', "the job's call threw");
-  if (!asked.ok) t.match(asked.error.message, /kthreadBoundShouldStop\(\) was called outside a kthread.*ctx\.signal/);
+  if (!asked.ok) t.match(asked.error.message, /kthreadBoundShouldStop\(\) was called outside a tracked kthread.*ctx\.signal/);
+  const untracked = await rt.kthreadCreateOnCpu(0, 'untrackedAsk');
+  t.match(await rt.kthreadStop(untracked), /^KthreadError ERR_CPUHP_NOT_IN_KTHREAD: .*trackCurrent: true/, 'a kthread defined without trackCurrent is told how to ask for it');
+});
+
+t.test('defineKthread and definePerCpuThread options: trackCurrent must be a boolean, and no other key', async (t) => {
+  const fn = async (): Promise<void> => {};
+  const hooks = { shouldRun: () => false, run: () => {} };
+  for (const bad of [{ trackCurrent: 'yes' }, { trackCurrent: 1 }, { trackCurrent: null }, { current: true }, null, 'yes', Symbol('x')] as unknown[]) {
+    t.throws(() => defineKthread(fn, bad as never), { name: 'ConfigError', message: /defineKthread\(fn, options\)/ }, `defineKthread refuses ${String(typeof bad === 'symbol' ? 'a Symbol' : JSON.stringify(bad))}`);
+    t.throws(() => definePerCpuThread(hooks, bad as never), { name: 'ConfigError', message: /definePerCpuThread\(hooks, options\)/ });
+  }
+  t.equal(defineKthread(fn, { trackCurrent: true }).trackCurrent, true);
+  t.equal(defineKthread(fn).trackCurrent, false, 'untracked unless asked');
+  t.equal(definePerCpuThread(hooks, {}).trackCurrent, false);
 });
 
 t.test('kthreadBoundShouldStop() answers for the calling kthread after any await, many threads to a CPU', async (t) => {

@@ -65,19 +65,27 @@ function describe(error: unknown): string {
   }
 }
 
-/** What a new thread runs: its module's thread function, or an smpboot loop around hooks. */
+/**
+ * What a new thread runs: its module's thread function, or an smpboot loop around hooks; as
+ * the current kthread (kthreadBoundShouldStop()) if its definition asked to be tracked.
+ */
 type ThreadBody = (task: KthreadTask) => Promise<unknown>;
 
+function tracked(body: ThreadBody, trackCurrent: boolean): ThreadBody {
+  return trackCurrent ? (task) => runAsCurrentKthread(task, () => body(task)) : body;
+}
+
 function threadBody(exportName: string, definitions: LoadedModules['definitions']): ThreadBody {
-  // The built-in kworker is an smpboot thread whose hooks are this CPU's job queue.
+  // The built-in kworker is an smpboot thread whose hooks are this CPU's job queue; it is never
+  // the current kthread, so that a job calling kthreadBoundShouldStop() is told it is not in one.
   if (exportName === KWORKER_EXPORT) return (task) => smpbootThreadFn(task, jobs.kworkerHooks(task), readSide);
   const definition = definitions.get(exportName);
   if (definition === undefined) throw new Error(`no cpuhp definition exported as '${exportName}'`);
   switch (definition[DEFINITION]) {
     case 'kthread':
-      return async (task) => definition.fn(task);
+      return tracked(async (task) => definition.fn(task), definition.trackCurrent === true);
     case 'percpu':
-      return (task) => smpbootThreadFn(task, definition.hooks, readSide);
+      return tracked((task) => smpbootThreadFn(task, definition.hooks, readSide), definition.trackCurrent === true);
     case 'job':
     case 'cpu-callback':
       throw new Error(`export '${exportName}' is a ${definition[DEFINITION] === 'job' ? 'job' : 'CPU callback'}, not a kthread`);
@@ -97,9 +105,7 @@ async function createKthread(request: CreateKthreadRequest): Promise<void> {
   tasks.set(request.slot, task);
   dormancy.forgetChecks();
   task.markStarted();
-  // A kthread of a module runs as the current kthread (kthreadBoundShouldStop()); the kworker
-  // does not, so that a job calling it is told it is not in a kthread.
-  const run = request.exportName === KWORKER_EXPORT ? body(task) : runAsCurrentKthread(task, () => body(task));
+  const run = body(task);
   run.then(
     (value) => finish(request, task, exitRecord(value)),
     (error: unknown) => finish(request, task, { ok: false, error: describe(error) }),

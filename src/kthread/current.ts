@@ -8,19 +8,22 @@
  *       if (kthreadBoundShouldStop()) await kt.parkme();
  *       else await kt.schedule();
  *     }
- *   });
+ *   }, { trackCurrent: true });
  *
  * A CPU runs many kthreads on one JavaScript thread, each an async function; after an await,
  * whichever continuation comes next belongs to any of them, and no scheduler sees that
  * moment (a kthread may await anything, not only kt.schedule()). So "current" is carried by
- * the continuations themselves: the CPU worker starts each kthread of a module inside an
- * AsyncLocalStorage run (runAsCurrentKthread), and every promise, timer and callback made
- * from that kthread's code carries it. The answer is exact after any await, and the call
- * costs the store lookup and the one Atomics.load of kt.boundShouldStop().
+ * the continuations themselves: the CPU worker starts each kthread defined with
+ * `{ trackCurrent: true }` inside an AsyncLocalStorage run (runAsCurrentKthread), and every
+ * promise, timer and callback made from that kthread's code carries it. The answer is exact
+ * after any await, and the call costs the store lookup and the one Atomics.load of
+ * kt.boundShouldStop().
  *
- * The price is paid on the CPUs that run kthreads of a module (not the built-in kworkers):
- * with an AsyncLocalStorage in use, Node 20 runs a promise hook at every promise, which makes
- * each await there about 0.1 us dearer. A CPU that runs only jobs pays nothing.
+ * Tracking is asked for, not given to every kthread, because of its price: once an
+ * AsyncLocalStorage is in use on a CPU worker, Node 20 runs a promise hook at every promise
+ * there, which makes each await about 0.1 µs dearer. The smpboot loop awaits once per unit,
+ * so tracking every thread would have doubled the fast path of every per-CPU thread (bench's
+ * fast-path rows). A CPU with no tracked thread pays nothing.
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -50,12 +53,13 @@ export function kthreadBoundShouldStop(): boolean {
   throw new KthreadError(
     isMainThread
       ? "kthreadBoundShouldStop() was called on the main thread; it answers for the kthread that calls it, on its CPU: call it inside a defineKthread function or a definePerCpuThread hook (or use kt.boundShouldStop())"
-      : "kthreadBoundShouldStop() was called outside a kthread (in a job, a CPU callback, or code no kthread started); call it inside a defineKthread function or a definePerCpuThread hook. A job asks whether to stop with ctx.signal.aborted",
+      : 'kthreadBoundShouldStop() was called outside a tracked kthread (in a kthread defined without { trackCurrent: true }, a job, a CPU callback, or code no kthread started); ' +
+        'define the kthread with defineKthread(fn, { trackCurrent: true }) or definePerCpuThread(hooks, { trackCurrent: true }), or use kt.boundShouldStop(). A job asks whether to stop with ctx.signal.aborted',
     { code: ERROR_CODES.NOT_IN_KTHREAD },
   );
 }
 
-/** Runs `body` as `kthread`: the CPU worker starts each kthread of a module this way. */
+/** Runs `body` as `kthread`: the CPU worker starts each kthread defined with { trackCurrent: true } this way. */
 export function runAsCurrentKthread<T>(kthread: CurrentKthread, body: () => T): T {
   const global = globalThis as WithTracker;
   tracker ??= global[TRACKER] ??= new AsyncLocalStorage<CurrentKthread>();

@@ -95,17 +95,40 @@ export interface JobContext {
 
 export type JobFn<Args = unknown, Result = unknown> = (args: Args, ctx: JobContext) => Result | Promise<Result>;
 
-export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>): KthreadDefinition {
+/** How a kthread definition runs; every key is optional. */
+export interface DefineKthreadOptions {
+  /**
+   * Run the thread as the current kthread of its CPU, so that kthreadBoundShouldStop() answers
+   * for it after any await (default false). It costs every await on that CPU about 0.1 µs
+   * (Node runs a promise hook for an AsyncLocalStorage), so only threads that call the free
+   * function ask for it; kt.boundShouldStop() needs no such option.
+   */
+  readonly trackCurrent?: boolean;
+}
+const DEFINE_OPTION_KEYS = allKeys<DefineKthreadOptions>()(['trackCurrent']);
+
+function trackCurrentOf(call: string, options: DefineKthreadOptions | undefined): boolean {
+  if (options === undefined) return false;
+  const read = readOptions(call, 'options', options, DEFINE_OPTION_KEYS);
+  const track = read.trackCurrent;
+  if (track === undefined) return false;
+  if (typeof track !== 'boolean') throw new ConfigError(`${call}: options.trackCurrent must be true or false, got ${describeValue(track)}`);
+  return track;
+}
+
+export function defineKthread<Data = unknown, Result = unknown>(fn: KthreadFn<Data, Result>, options?: DefineKthreadOptions): KthreadDefinition {
   mustBeFunction('defineKthread(fn)', 'fn', fn, 'an async function (kt) => result');
+  const trackCurrent = trackCurrentOf('defineKthread(fn, options)', options);
   // Data is the module author's promise about kt.data; the worker stores it untyped.
-  return { [DEFINITION]: 'kthread', fn: fn as unknown as KthreadFn };
+  return { [DEFINITION]: 'kthread', fn: fn as unknown as KthreadFn, trackCurrent };
 }
 
 const HOOKS_CALL = 'definePerCpuThread(hooks)';
 /** Every hook of PerCpuThreadHooks: another key is refused ('cleanUp' would never run). */
 const HOOK_KEYS = allKeys<PerCpuThreadHooks>()(['shouldRun', 'run', 'setup', 'cleanup', 'park', 'unpark']);
 
-export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data>): PerCpuThreadDefinition {
+export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data>, options?: DefineKthreadOptions): PerCpuThreadDefinition {
+  const trackCurrent = trackCurrentOf('definePerCpuThread(hooks, options)', options);
   if (hooks === undefined) throw new ConfigError(`${HOOKS_CALL}: hooks must be an object with shouldRun and run functions, got undefined`);
   // Each hook is read once, into a copy: the runtime calls what was checked.
   const read = readOptions(HOOKS_CALL, 'hooks', hooks, HOOK_KEYS);
@@ -116,7 +139,7 @@ export function definePerCpuThread<Data = unknown>(hooks: PerCpuThreadHooks<Data
     mustBeFunction(HOOKS_CALL, `hooks.${key}`, hook, key === 'shouldRun' ? 'a function (kt) => boolean' : 'a function (kt) => void');
     copy[key] = hook;
   }
-  return { [DEFINITION]: 'percpu', hooks: copy as unknown as PerCpuThreadHooks };
+  return { [DEFINITION]: 'percpu', hooks: copy as unknown as PerCpuThreadHooks, trackCurrent };
 }
 
 /** A hotplug callback that runs on the CPU itself; name its export in rt.setupState(). */

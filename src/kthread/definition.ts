@@ -19,12 +19,16 @@ export const DEFINITION: unique symbol = Symbol.for('cpuhp.definition') as never
 export interface KthreadDefinition {
   readonly [DEFINITION]: 'kthread';
   readonly fn: KthreadFn;
+  /** Runs as the current kthread, for kthreadBoundShouldStop() (kthread/current.ts). */
+  readonly trackCurrent: boolean;
 }
 
 /** A definePerCpuThread export: name it in rt.registerPerCpuThread(). */
 export interface PerCpuThreadDefinition {
   readonly [DEFINITION]: 'percpu';
   readonly hooks: PerCpuThreadHooks;
+  /** Runs as the current kthread, for kthreadBoundShouldStop() (kthread/current.ts). */
+  readonly trackCurrent: boolean;
 }
 
 /** A defineCpuCallback export: name it in rt.setupState(). */
