@@ -29,6 +29,7 @@ interface BenchJobsFlags {
   readonly quick?: boolean;
   readonly json?: boolean;
   readonly out?: string;
+  readonly svg?: string;
 }
 
 export function registerBenchJobs(program: Command): void {
@@ -53,6 +54,7 @@ export function registerBenchJobs(program: Command): void {
     .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison')
     .option('--json', 'print one JSON object instead of tables (progress lines go to stderr)')
     .option('--out <file>', 'also write the JSON object to this file')
+    .option('--svg <file>', 'write a chart (SVG) of throughput and p99 latency by job size to this file')
     .addHelpText(
       'after',
       '\nPerformance is measured and reported, never asserted. Exit status: 0 when every measurement was done and\n' +
@@ -65,6 +67,7 @@ export function registerBenchJobs(program: Command): void {
 
 async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitCodeValue> {
   if (flags.out !== undefined) assertWritable(command, '--out', flags.out);
+  if (flags.svg !== undefined) assertWritable(command, '--svg', flags.svg);
 
   const { jobBenchWarnings, peerInfo, runJobBench } = await import('../../bench/jobs/run.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/jobs/report.js');
@@ -90,8 +93,13 @@ async function benchJobs(flags: BenchJobsFlags, command: Command): Promise<ExitC
 
   const json = renderJson(result);
   if (flags.out !== undefined) writeFileSync(flags.out, `${json}\n`);
+  let svg: string | undefined;
+  if (flags.svg !== undefined) {
+    const [{ jobChartSpec }, { writeSvg }] = await Promise.all([import('../../bench/jobs/chart.js'), import('../../bench/svg.js')]);
+    if (await writeSvg(flags.svg, jobChartSpec(result), { command: 'cpuhp bench-jobs' })) svg = flags.svg;
+  }
   if (flags.json) process.stdout.write(`${json}\n`);
-  else process.stdout.write(`${renderText(result)}\n${flags.out === undefined ? '' : `JSON: ${flags.out}\n`}`);
+  else process.stdout.write(`${renderText(result)}\n${[flags.out === undefined ? '' : `JSON: ${flags.out}\n`, svg === undefined ? '' : `chart: ${svg}\n`].join('')}`);
 
   const problems = renderProblems(result);
   if (problems !== '') {
