@@ -143,7 +143,7 @@ export function chartSpec(result: StrategyBenchResult): TopLevelSpec {
   const bottom: Panel[] = [];
   const churn = result.rows.flatMap((r) => (r.churn === null ? [] : [{ CPUs: r.cpus, strategy: r.strategy, kept: r.churn.disruption * 100, cycles: r.churn.cyclesPerSecond }]));
   if (churn.length > 0) {
-    const churnBars = (field: string, axis: string) => ({ mark: 'bar', encoding: { x: cpusAxis, xOffset: strategyOffset, color, y: { field, type: 'quantitative', title: axis } } }) as const;
+    const churnBars = (field: string, axis: string) => ({ name: `churn_${field}`, mark: 'bar', encoding: { x: cpusAxis, xOffset: strategyOffset, color, y: { field, type: 'quantitative', title: axis } } }) as const;
     bottom.push(
       {
         title: title('Disruption (higher is better)', ['throughput the CPUs staying online', 'keep while one goes down and up']),

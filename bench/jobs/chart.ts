@@ -73,6 +73,7 @@ export function jobChartSpec(result: JobBenchResult): TopLevelSpec {
       height: PANEL_HEIGHT,
       layer: [
         {
+          name: 'job_bars',
           mark: 'bar',
           encoding: {
             x,

@@ -178,7 +178,7 @@ t.test('the disruption panel has its 100% line, and the fast path one scale per 
   const json = JSON.stringify(spec);
   t.match(json, /"encoding":\{"y":\{"datum":100\}\}/, 'a rule at 100 % kept');
   t.match(json, /"resolve":\{"scale":\{"y":"independent"\}\}/, 'the fast-path facets each on their own scale');
-  const kept = await placedItems(spec, ['concat_1_concat_0_layer_0_marks']);
+  const kept = await placedItems(spec, ['churn_kept_marks']);
   t.same(kept.map((p) => p.datum.kept).sort(), [105, 105, 90], 'one % kept bar per strategy measured');
   t.match(await renderSvg(result), /^<svg/);
 });
