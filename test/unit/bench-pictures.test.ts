@@ -20,6 +20,7 @@ import { jobBenchSettings } from '../../bench/jobs/settings.js';
 import { main, pictureSpec } from '../../bench/picture.js';
 import { renderSpec, VEGA_HINT, VegaMissingError, writeSvg, type VegaLoader } from '../../bench/svg.js';
 import { textWidth, wrapLines } from '../../bench/text-width.js';
+import { madeUpLoop } from './made-up-loop.js';
 import { placedItems } from './scenegraph.js';
 
 const run = promisify(execFile);
@@ -30,18 +31,7 @@ const PICTURE = new URL('bench/picture.js', DIST).pathname;
 /** A loader that fails as a dynamic import of a package that is not installed does. */
 const notInstalled: VegaLoader = () => Promise.reject(Object.assign(new Error("Cannot find package 'vega'"), { code: 'ERR_MODULE_NOT_FOUND' }));
 
-const loop = (jobsPerSecond: number, p99: number): LoopResult => ({
-  submitted: 100,
-  resolved: 100,
-  rejected: 0,
-  wrong: 0,
-  unsettled: 0,
-  lost: 0,
-  elapsedMs: 100_000 / jobsPerSecond,
-  jobsPerSecond,
-  latencyMs: { count: 100, median: p99 / 4, p99, max: p99 * 2, mean: p99 / 3 },
-  errors: {},
-});
+const loop = (jobsPerSecond: number, p99: number): LoopResult => madeUpLoop(jobsPerSecond, p99 / 4, p99);
 
 function row(workload: JobRow['workload'], runtime: JobRow['runtime'], churn: boolean, measured: LoopResult | null, skipped: string | null = null): JobRow {
   return { workload, runtime, churn, loop: measured, churnDetail: null, skipped, notes: [] };
