@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * Draws a picture from a file the tools wrote, without running anything again:
  *
@@ -14,6 +13,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TopLevelSpec } from 'vega-lite';
+import { errorCode } from '../src/common/errors.js';
 import type { JobBenchResult } from './jobs/run.js';
 import type { StrategyBenchResult } from './strategies.js';
 import { writeSvg, type VegaLoader } from './svg.js';
@@ -60,7 +60,8 @@ export async function main(args: readonly string[], io: PictureIo = STDIO, load?
   try {
     spec = await pictureSpec(JSON.parse(readFileSync(source, 'utf8')) as unknown, source);
   } catch (error) {
-    if (!(error instanceof PictureInputError || error instanceof SyntaxError || (error as { code?: unknown }).code === 'ENOENT')) throw error;
+    // What the person can fix (the file's name or contents) is said; anything else is a bug and thrown.
+    if (!(error instanceof PictureInputError || error instanceof SyntaxError || errorCode(error) === 'ENOENT')) throw error;
     complain(`picture: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }

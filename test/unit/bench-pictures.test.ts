@@ -120,6 +120,29 @@ t.test('the library, the CLI and the picture modules load without vega; the pict
   t.notOk(existsSync(output));
 });
 
+t.test('cpuhp bench without vega: one line instead of the chart, the figures and the exit status all the same', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cpuhp-pictures-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const svg = join(dir, 'chart.svg');
+  const out = join(dir, 'bench.json');
+  // The smallest run the flags allow: the point is what happens after it, not its figures.
+  const smallest = ['--quick', '--cpus', '2', '--strategies', 'park', '--rounds', '1', '--cycles', '2', '--threads-per-cpu', '1', '--start-cpus', '2'];
+  // A measurement may fail on a loaded machine (exit 1): the status must be what the figures say, with or without a chart.
+  const { stdout, stderr, code } = await run(process.execPath, ['--import', WITHOUT_VEGA, new URL('src/cli.js', DIST).pathname, 'bench', ...smallest, '--json', '--out', out, '--svg', svg]).then(
+    (done) => ({ ...done, code: 0 }),
+    (error: { stdout: string; stderr: string; code: number }) => error,
+  );
+  const said = stderr.split('\n').filter((line) => line.includes('vega'));
+  t.equal(said.length, 1, 'one line about it');
+  t.match(said[0], /^cpuhp bench: no chart written to .*npm install --no-save vega vega-lite/);
+  t.notOk(existsSync(svg), 'no chart');
+  const result = JSON.parse(stdout) as { ok: boolean; svg: string | null; rows: unknown[] };
+  t.equal(result.svg, null, 'the JSON says no chart was written');
+  t.ok(result.rows.length > 0, 'the figures are there');
+  t.equal(code, result.ok ? 0 : 1, 'the exit status is what the figures say');
+  t.same(JSON.parse(readFileSync(out, 'utf8')), result, 'and written to --out');
+});
+
 t.test('picture.js draws from a bench-jobs result, and refuses what cpuhp did not write', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cpuhp-pictures-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
