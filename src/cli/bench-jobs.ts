@@ -30,6 +30,7 @@ interface BenchJobsFlags extends OutputFlags {
   readonly cpuJobs?: number;
   readonly churnInterval: number;
   readonly quick?: boolean;
+  readonly svg?: string;
 }
 
 export function registerBenchJobs(program: Command): void {
@@ -53,7 +54,8 @@ export function registerBenchJobs(program: Command): void {
         .argParser(durationIn(1, MAX_INTERVAL_MS, 'ms'))
         .default(DEFAULT_CHURN_INTERVAL_MS, `${DEFAULT_CHURN_INTERVAL_MS}ms`),
     )
-    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison');
+    .option('--quick', 'a smoke run of about 30 s, for CI; its figures are not for comparison')
+    .option('--svg <file>', 'write a chart (SVG) of throughput and p99 latency by job size to this file');
   addOutputOptions(command)
     .addHelpText(
       'after',
@@ -70,6 +72,7 @@ export function registerBenchJobs(program: Command): void {
 async function benchJobs(flags: BenchJobsFlags, command: Command, interruption: Interruption): Promise<ExitCodeValue> {
   const files = new OutputFiles('bench-jobs');
   files.check(command, '--out', flags.out);
+  files.check(command, '--svg', flags.svg);
 
   const { jobBenchWarnings, peerInfo, runJobBench } = await import('../../bench/jobs/run.js');
   const { renderHeader, renderJson, renderProblems, renderText } = await import('../../bench/jobs/report.js');
@@ -96,8 +99,15 @@ async function benchJobs(flags: BenchJobsFlags, command: Command, interruption: 
 
   const json = renderJson(result);
   const out = flags.out !== undefined && (await files.write('--out', flags.out, `${json}\n`)) ? flags.out : undefined;
+  let svg: string | undefined;
+  if (flags.svg !== undefined) {
+    // Loaded only when asked for; without vega the run says so in one line and goes on.
+    const [{ jobChartSpec }, { renderSvgOrSay }] = await Promise.all([import('../../bench/jobs/chart.js'), import('../../bench/svg.js')]);
+    const picture = await renderSvgOrSay(flags.svg, jobChartSpec(result), { command: 'cpuhp bench-jobs' });
+    if (picture !== undefined && (await files.write('--svg', flags.svg, picture))) svg = flags.svg;
+  }
   if (flags.json) process.stdout.write(`${json}\n`);
-  else process.stdout.write(`${renderText(result)}\n${out === undefined ? '' : `JSON: ${out}\n`}${renderNotDone(result.notDone)}`);
+  else process.stdout.write(`${renderText(result)}\n${out === undefined ? '' : `JSON: ${out}\n`}${svg === undefined ? '' : `chart: ${svg}\n`}${renderNotDone(result.notDone)}`);
 
   const problems = renderProblems(result);
   if (problems !== '') process.stderr.write(`${problems}\n`);

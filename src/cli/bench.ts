@@ -121,8 +121,11 @@ async function bench(flags: BenchFlags, command: Command, interruption: Interrup
 
   let svg: string | null = null;
   if (svgFile !== undefined) {
-    // Loaded only when asked for: vega is large. A chart that cannot be drawn is reported like a file that cannot be written.
-    if (await files.write('--svg', svgFile, async () => (await import('../../bench/chart.js')).renderSvg(result))) svg = svgFile;
+    // Loaded only when asked for: vega is large. Without it (a devDependency) the run says so in
+    // one line and goes on, the figures being the point; a file that cannot be written is reported.
+    const [{ chartSpec }, { renderSvgOrSay }] = await Promise.all([import('../../bench/chart.js'), import('../../bench/svg.js')]);
+    const picture = await renderSvgOrSay(svgFile, chartSpec(result), { command: 'cpuhp bench' });
+    if (picture !== undefined && (await files.write('--svg', svgFile, picture))) svg = svgFile;
   }
   const json = renderJson(result, { svg });
   const out = flags.out !== undefined && (await files.write('--out', flags.out, `${json}\n`)) ? flags.out : undefined;

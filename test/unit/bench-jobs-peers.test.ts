@@ -15,21 +15,11 @@ import { peerInfo, type JobBenchResult, type JobRow, type PeerInfo } from '../..
 import { jobBenchSettings } from '../../bench/jobs/settings.js';
 import { loadPeers } from '../../bench/jobs/peers.js';
 import { loadPiscina, piscinaInfo, type PiscinaInfo } from '../../bench/jobs/piscina-target.js';
+import { madeUpLoop } from './made-up-loop.js';
 
 const run = promisify(execFile);
 
-const loop = (jobsPerSecond: number, median: number): LoopResult => ({
-  submitted: 100,
-  resolved: 100,
-  rejected: 0,
-  wrong: 0,
-  unsettled: 0,
-  lost: 0,
-  elapsedMs: 100_000 / jobsPerSecond,
-  jobsPerSecond,
-  latencyMs: { count: 100, median, p99: median * 2, max: median * 3, mean: median },
-  errors: {},
-});
+const loop = (jobsPerSecond: number, median: number): LoopResult => madeUpLoop(jobsPerSecond, median);
 
 t.test('a peer that is not installed is reported missing; any other load error is thrown', async (t) => {
   const notFound = Object.assign(new Error("Cannot find package 'cpuhp-no-such-package'"), { code: 'ERR_MODULE_NOT_FOUND' });

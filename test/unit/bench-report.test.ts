@@ -7,6 +7,7 @@
 import t from 'tap';
 import type { StrategyName } from '../../src/index.js';
 import { chartSpec, renderSvg } from '../../bench/chart.js';
+import type { ChurnResult } from '../../bench/churn.js';
 import { compareWithReference } from '../../bench/compare.js';
 import type { FastPathResult } from '../../bench/fast-path.js';
 import { fastPathRatios } from '../../bench/fast-path-ratios.js';
@@ -16,6 +17,7 @@ import { renderJson, renderText } from '../../bench/report.js';
 import { benchSettings } from '../../bench/settings.js';
 import { StartTimeSamples } from '../../bench/start-time.js';
 import { SINGLE_CPU_SKIP, type StrategyBenchResult, type StrategyRow } from '../../bench/strategies.js';
+import { placedItems, type Placed } from './scenegraph.js';
 
 const summary = (median: number): Summary => ({ count: 20, median, p99: median * 3, max: median * 4, mean: median * 1.2 });
 const latency = (down: number, up: number): HotplugLatency => ({ cpuDown: summary(down), cpuUp: summary(up), controller: { cpuDown: summary(down / 4), cpuUp: summary(up / 2) } });
@@ -139,4 +141,46 @@ t.test('the chart takes the new series and renders', async (t) => {
   t.ok(spec.includes('bound kthread') && spec.includes('no-check loop'), 'the fast-path panel has both kthread series');
   const svg = await renderSvg(result);
   t.match(svg, /^<svg/);
+});
+
+const churn = (disruption: number): ChurnResult => ({
+  windowMs: 250,
+  churnedCpu: 1,
+  stableCpus: [0],
+  undisturbedPerSecond: 1000,
+  duringChurnPerSecond: 1000 * disruption,
+  disruption,
+  cycles: 100,
+  cyclesPerSecond: 400,
+  work: { stable: 250, churned: 100, total: 350 },
+});
+
+t.test('the latency panel draws each p99 tick and controller bar over its own bar, and every bar inside its frame', async (t) => {
+  const items = await placedItems(chartSpec(madeUpResult()), ['latency_median_marks', 'latency_p99_marks', 'latency_controller_marks']);
+  const key = (p: Placed): string => `${String(p.datum.operation)} ${String(p.datum.CPUs)} ${String(p.datum.strategy)}`;
+  const bars = new Map(items.filter((p) => p.mark === 'latency_median_marks').map((p) => [key(p), p]));
+  // park and percpu-rwsem idle and busy, recreate idle only (its busy row failed): 2 operations each.
+  t.equal(bars.size, 10, 'one median bar per strategy, operation and load measured');
+  const overlays = items.filter((p) => p.mark !== 'latency_median_marks');
+  t.equal(overlays.length, 20, 'a p99 tick and a controller bar over each');
+  const misplaced = overlays.filter((p) => {
+    const bar = bars.get(key(p));
+    const centre = p.x + p.width / 2;
+    return bar === undefined || centre < bar.x || centre > bar.x + bar.width;
+  });
+  t.same(misplaced.map(key), [], 'no tick or inner bar off its own bar');
+  const spilled = [...bars.values()].filter((b) => b.x < 0 || b.x + b.width > b.groupWidth);
+  t.same(spilled.map(key), [], 'no bar past the frame');
+});
+
+t.test('the disruption panel has its 100% line, and the fast path one scale per CPU count', async (t) => {
+  const base = madeUpResult();
+  const result: StrategyBenchResult = { ...base, rows: base.rows.map((r) => (r.cpus === 2 ? { ...r, churn: churn(r.strategy === 'park' ? 0.9 : 1.05) } : r)) };
+  const spec = chartSpec(result);
+  const json = JSON.stringify(spec);
+  t.match(json, /"encoding":\{"y":\{"datum":100\}\}/, 'a rule at 100 % kept');
+  t.match(json, /"resolve":\{"scale":\{"y":"independent"\}\}/, 'the fast-path facets each on their own scale');
+  const kept = await placedItems(spec, ['churn_kept_marks']);
+  t.same(kept.map((p) => p.datum.kept).sort(), [105, 105, 90], 'one % kept bar per strategy measured');
+  t.match(await renderSvg(result), /^<svg/);
 });
