@@ -24,6 +24,7 @@ import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_HEARTBEAT } fr
 import { waitForWord } from './protocol/wait.js';
 import { TraceEmitter } from './trace/emitter.js';
 import { assembleRooms, type Rooms } from './assemble.js';
+import { KeepAlive } from './controller/keep-alive.js';
 import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
 import { warnIfCpusShareCores } from './controller/priority.js';
@@ -52,8 +53,12 @@ const DRAIN_OPTION_KEYS = allKeys<DrainOptions>()(['timeoutMs']);
 type JobArgs<J> = J extends JobDefinition<infer A, unknown> ? A : unknown;
 type JobResult<J> = J extends JobDefinition<unknown, infer R> ? R : unknown;
 
-export class Runtime extends TraceEmitter {
+export class Runtime extends TraceEmitter implements AsyncDisposable {
   private readonly lock = new Mutex();
+  /** Holds the process open while work is in flight (keep-alive.ts says what that is). */
+  private readonly keepAlive = new KeepAlive();
+  /** The drain() that holds the process while failed jobs still run (holdWhileJobsRun). */
+  private jobsRunning: Promise<void> | undefined;
   private readonly words: Int32Array;
   private readonly layout: Layout;
   private readonly trace = this.traces.emit;
@@ -85,8 +90,9 @@ export class Runtime extends TraceEmitter {
     warnIfCpusShareCores(resolved.cpus);
     const runtime = new Runtime(resolved);
     try {
-      await runtime.boot();
+      await runtime.keepAlive.during(() => runtime.boot());
     } catch (error) {
+      runtime.keepAlive.close();
       await runtime.rooms.workers.terminate();
       runtime.rooms.priority.restore();
       if (error instanceof CpuhpError) throw error;
@@ -125,10 +131,13 @@ export class Runtime extends TraceEmitter {
 
   /** Runs `body` under the hotplug lock, once the CPUs whose worker died are reaped. */
   private locked<T>(body: () => Promise<T>): Promise<T> {
-    return this.lock.runExclusive(() => {
-      this.rooms.hotplug.reapFailed();
-      return body();
-    });
+    // Held from the call on, while it waits for the lock too: it is work in flight.
+    return this.keepAlive.hold(
+      this.lock.runExclusive(() => {
+        this.rooms.hotplug.reapFailed();
+        return body();
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- CPU hotplug
@@ -210,7 +219,7 @@ export class Runtime extends TraceEmitter {
   async kthreadPark(thread: KthreadHandle): Promise<void> {
     this.assertOpen();
     this.rooms.kthreads.refuseKworker(thread, 'park');
-    await this.rooms.kthreads.park(thread, this.options.hotplugTimeoutMs);
+    await this.keepAlive.hold(this.rooms.kthreads.park(thread, this.options.hotplugTimeoutMs));
   }
 
   /** kthread_unpark(): the thread runs again, unless its CPU is down (then once it is up). */
@@ -282,7 +291,13 @@ export class Runtime extends TraceEmitter {
   queueWork<J = unknown>(name: string, args?: JobArgs<J>, options?: QueueWorkOptions): Promise<JobResult<J>> {
     try {
       this.assertOpen();
-      return this.jobs.submit(name, args, options) as Promise<JobResult<J>>;
+      const job = this.jobs.submit(name, args, options) as Promise<JobResult<J>>;
+      return this.keepAlive.hold(
+        job.catch((error: unknown) => {
+          this.holdWhileJobsRun();
+          throw error;
+        }),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -290,7 +305,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves once every job submitted so far has settled and none is running. */
   drain(options?: DrainOptions): Promise<void> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'drain(options)';
       const { timeoutMs } = readOptions(call, 'options', options, DRAIN_OPTION_KEYS);
       return this.jobs.drain(timeoutMs === undefined ? undefined : timeoutArgument(call, 'options.timeoutMs', timeoutMs, false));
@@ -301,7 +316,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves true once the thread has done `atLeast` iterations, false on timeout. */
   waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'waitForIterations(thread, atLeast, timeoutMs)';
       const target = wholeNumber(call, 'atLeast', atLeast, 0, MAX_WORD);
       const timeout = timeoutArgument(call, 'timeoutMs', timeoutMs, true);
@@ -317,7 +332,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves true once `cpu`'s worker timer has ticked `ticks` more times, false on timeout. */
   waitForHeartbeat(cpu: number, ticks: number, timeoutMs: number): Promise<boolean> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'waitForHeartbeat(cpu, ticks, timeoutMs)';
       this.assertCpu(call, cpu);
       const more = wholeNumber(call, 'ticks', ticks, 0, MAX_WORD);
@@ -368,7 +383,62 @@ export class Runtime extends TraceEmitter {
       }
       this.rooms.hotplug.offlineAll();
       this.rooms.priority.restore();
+      this.keepAlive.close();
     });
+  }
+
+  /**
+   * `await using rt = await Runtime.start(...)`: shutdown() at the end of the scope. (Node
+   * defines Symbol.asyncDispose from 20.4 on, as Symbol.for('nodejs.asyncDispose').)
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  // ---------------------------------------------------------------- the process
+
+  /**
+   * Like a timer's or a worker's ref(): the runtime holds the process open even when it has
+   * no work in flight, until shutdown(). Returns the runtime.
+   */
+  ref(): this {
+    this.keepAlive.setMode('ref');
+    return this;
+  }
+
+  /**
+   * Like a timer's or a worker's unref(): the runtime never holds the process open, even with
+   * work in flight (a call or job still pending when the process exits never settles).
+   * Returns the runtime. By default, neither: the runtime holds the process open only while
+   * work is in flight (docs/lifecycle.md says what counts).
+   */
+  unref(): this {
+    this.keepAlive.setMode('unref');
+    return this;
+  }
+
+  /** Like Node's hasRef(): whether the runtime holds the process open now. */
+  hasRef(): boolean {
+    return this.keepAlive.holding;
+  }
+
+  /**
+   * A job that failed may still run: one aborted, timed out or shut down while running is
+   * settled at once, but its kworker finishes it. It is still work in flight, so the process
+   * is held until no job runs (one drain() at a time, however many jobs failed).
+   */
+  private holdWhileJobsRun(): void {
+    if (this.jobsRunning !== undefined) return;
+    const idle = this.jobs.drain();
+    this.jobsRunning = idle;
+    void this.keepAlive.hold(idle).then(() => {
+      this.jobsRunning = undefined;
+    });
+  }
+
+  /** A call whose promise holds the process open while pending; argument errors reject it. */
+  private held<T>(body: () => Promise<T>): Promise<T> {
+    return this.keepAlive.hold(rejecting(body));
   }
 
   // ---------------------------------------------------------------- validation

@@ -4,7 +4,7 @@
  * was ended from one that died.
  */
 
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent } from '../protocol/control-plane.js';
 import { isCpuWorkerEvent } from '../protocol/control-plane.js';
@@ -14,6 +14,7 @@ import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy, requestParkThenSleep, withdrawParkThenSleep } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
 import { setLongTimeout, type LongTimer } from './timer.js';
+import { execArgvRefused, type ResolvedWorkerOptions } from './worker-options.js';
 
 const WORKER_ENTRY = new URL('../../workers/cpu.js', import.meta.url);
 
@@ -29,6 +30,8 @@ export interface CpuWorkerOptions {
   readonly layout: Layout;
   readonly modules: readonly string[];
   readonly resourceLimits: ResourceLimits | undefined;
+  /** The caller's part of Node's WorkerOptions (RuntimeOptions.workerOptions). */
+  readonly worker: ResolvedWorkerOptions;
   /** The nice value the worker sets for its own thread at start (priority.ts), if any. */
   readonly nice: number | undefined;
   readonly onEvent: (event: CpuWorkerEvent) => void;
@@ -37,6 +40,25 @@ export interface CpuWorkerOptions {
   readonly onOutcome: (outcome: JobOutcome) => void;
   /** The worker ended without shutdown() or terminate(): it died. Every outcome it posted came first. */
   readonly onDeath: (death: WorkerDeath) => void;
+}
+
+/** The caller's WorkerOptions as Node takes them: only those given, so Node's defaults hold for the rest. */
+function workerOptions(o: ResolvedWorkerOptions): WorkerOptions {
+  return {
+    ...(o.argv === undefined ? {} : { argv: [...o.argv] }),
+    ...(o.env === undefined ? {} : { env: o.env }),
+    ...(o.execArgv === undefined ? {} : { execArgv: [...o.execArgv] }),
+    ...(o.trackUnmanagedFds === undefined ? {} : { trackUnmanagedFds: o.trackUnmanagedFds }),
+  };
+}
+
+/** new Worker(); a flag of execArgv that Node refuses is the caller's ConfigError. */
+function startWorker(options: WorkerOptions): Worker {
+  try {
+    return new Worker(WORKER_ENTRY, options);
+  } catch (error) {
+    throw execArgvRefused(error) ?? error;
+  }
 }
 
 export class CpuWorker {
@@ -63,7 +85,8 @@ export class CpuWorker {
     this.dormant = cpuBase(options.layout, options.cpu) + CPU_DORMANT;
     // A worker replacing a terminated or dead one finds the word at SHUTDOWN or anywhere.
     Atomics.store(options.words, this.dormant, Dormancy.AWAKE);
-    this.worker = new Worker(WORKER_ENTRY, {
+    this.worker = startWorker({
+      ...workerOptions(options.worker),
       workerData: data,
       transferList: [channel.port2],
       name: `cpu${options.cpu}`,
@@ -74,6 +97,11 @@ export class CpuWorker {
       if (isCpuWorkerEvent(message)) options.onEvent(message);
     });
     this.jobPort.on('message', (outcome: JobOutcome) => options.onOutcome(outcome));
+    // Neither the worker nor its job port holds the process open: the runtime's KeepAlive
+    // does, while work is in flight (keep-alive.ts). After the listeners: adding a 'message'
+    // listener refs a port again.
+    this.worker.unref();
+    this.jobPort.unref();
     this.worker.on('error', (error) => {
       this.lastError = error;
       options.onError(error);
@@ -95,6 +123,11 @@ export class CpuWorker {
         resolve(code);
       });
     });
+  }
+
+  /** The last error the worker threw (its 'error' event), if any: why it died, when it did. */
+  get error(): Error | undefined {
+    return this.lastError;
   }
 
   get alive(): boolean {
