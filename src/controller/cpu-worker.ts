@@ -13,6 +13,7 @@ import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy, requestParkThenSleep, withdrawParkThenSleep } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
+import { HotplugError } from '../errors.js';
 import { setLongTimeout, type LongTimer } from './timer.js';
 import { execArgvRefused, type ResolvedWorkerOptions } from './worker-options.js';
 
@@ -136,9 +137,10 @@ export class CpuWorker {
 
   /** A control-plane call that fails at once, rather than never, if the worker dies first. */
   call<T>(request: Promise<T>): Promise<T> {
-    if (this.exited) return Promise.reject(new Error(`the worker of CPU ${this.options.cpu} has exited`));
+    const { cpu } = this.options;
+    if (this.exited) return Promise.reject(new HotplugError(`the worker of CPU ${cpu} has exited`, { code: 'ERR_CPUHP_WORKER_DIED', cpu }));
     const died = this.exit.then((code): never => {
-      throw new Error(`the worker of CPU ${this.options.cpu} exited (code ${code}) before it answered`);
+      throw new HotplugError(`the worker of CPU ${cpu} exited (code ${code}) before it answered`, { code: 'ERR_CPUHP_WORKER_DIED', cpu });
     });
     died.catch(() => undefined);
     return Promise.race([request, died]);
