@@ -18,14 +18,16 @@
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
 import { describeError } from './describe-value.js';
+import type { TraceEvent } from './trace/events.js';
 import { KWORKER_EXPORT, type ModuleCatalogue } from './protocol/control-plane.js';
 import type { CpuStateName } from './protocol/cpu-state.js';
 import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_HEARTBEAT } from './protocol/layout.js';
 import { waitForWord } from './protocol/wait.js';
 import { TraceEmitter } from './trace/emitter.js';
+import { TraceRecorder, type RecordTraceOptions, type TraceRecording } from './trace/recorder.js';
 import { assembleRooms, type Rooms } from './assemble.js';
 import { KeepAlive } from './controller/keep-alive.js';
-import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
+import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber, writableFile } from './controller/arguments.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
 import { warnIfCpusShareCores } from './controller/priority.js';
 import { Workqueue } from './jobs/workqueue.js';
@@ -48,6 +50,7 @@ const KWORKER_GROUP = 'kworker/%u';
 const THREAD_OPTION_KEYS = allKeys<KthreadCreateOptions & PerCpuThreadOptions>()(['name', 'data']);
 const STATE_CALLBACK_KEYS = allKeys<StateCallbacks>()(['startup', 'teardown']);
 const DRAIN_OPTION_KEYS = allKeys<DrainOptions>()(['timeoutMs']);
+const RECORD_OPTION_KEYS = allKeys<RecordTraceOptions>()(['path']);
 
 /** The arguments a JobDefinition takes and the result it resolves with, for typed queueWork(). */
 type JobArgs<J> = J extends JobDefinition<infer A, unknown> ? A : unknown;
@@ -353,6 +356,26 @@ export class Runtime extends TraceEmitter implements AsyncDisposable {
   hasWorker(cpu: number): boolean {
     this.assertCpu('hasWorker(cpu)', cpu);
     return this.rooms.workers.of(cpu).alive;
+  }
+
+  /**
+   * Records the runtime's timeline from now until the handle's stop(), which resolves with it
+   * as Chrome Trace Event JSON (ui.perfetto.dev, chrome://tracing) and writes it to
+   * `options.path` if given. Events are kept in memory meanwhile.
+   */
+  recordTrace(options?: RecordTraceOptions): TraceRecording {
+    const call = 'recordTrace(options)';
+    this.assertOpen();
+    const { path } = readOptions(call, 'options', options, RECORD_OPTION_KEYS);
+    const file = path === undefined ? undefined : writableFile(call, 'options.path', path);
+    const host = {
+      cpus: this.options.cpus,
+      states: () => Array.from({ length: this.options.cpus }, (_, cpu) => this.rooms.hotplug.state(cpu)),
+      now: () => this.traces.now(),
+      listen: (listener: (event: TraceEvent) => void) => this.on('trace', listener),
+      unlisten: (listener: (event: TraceEvent) => void) => this.off('trace', listener),
+    };
+    return new TraceRecorder(host, file);
   }
 
   stats(): RuntimeStats {
