@@ -312,27 +312,52 @@ class ThreadTracks {
 }
 
 /**
+ * Spans of one kind on the threads' tracks, at most one open per thread: from begin() to
+ * end(), or to the end of the run.
+ */
+class ThreadSpans {
+  private readonly open = new Map<string, { at: number; cpu: number }>();
+
+  constructor(
+    private readonly threads: ThreadTracks,
+    private readonly track: (thread: string) => [string, number],
+    private readonly name: (cpu: number) => string,
+  ) {}
+
+  /** Opens a span for `thread` unless one is open already. */
+  begin(thread: string, at: number, cpu: number): void {
+    if (!this.open.has(thread)) this.open.set(thread, { at, cpu });
+  }
+
+  end(thread: string, to: number, endedBy: string): void {
+    const since = this.open.get(thread);
+    if (since === undefined) return;
+    this.open.delete(thread);
+    const [track, sort] = this.track(thread);
+    this.threads.tracks.span(track, this.name(since.cpu), 'kthread', since.at, to, { cpu: since.cpu, endedBy }, sort);
+  }
+
+  /** Ends the spans opened on `cpu` (every span, without one). */
+  endAll(to: number, endedBy: string, cpu?: number): void {
+    for (const [thread, since] of [...this.open]) if (cpu === undefined || since.cpu === cpu) this.end(thread, to, endedBy);
+  }
+}
+
+/**
  * "parked" spans from a 'parked' event to the thread's next 'unpark' (or exit): the parks
  * of kthreadPark/kthreadUnpark. An 'unpark' of a thread whose CPU is down ends its span
  * although the thread stays parked until the CPU is up; the "CPU n down" span shows that.
  */
 function kthreads(threads: ThreadTracks, events: readonly TraceEvent[], end: number): void {
-  const parkedSince = new Map<string, { at: number; cpu: number }>();
-  const endPark = (thread: string, to: number, endedBy: string): void => {
-    const since = parkedSince.get(thread);
-    if (since === undefined) return;
-    parkedSince.delete(thread);
-    const [track, sort] = threads.own(thread);
-    threads.tracks.span(track, 'parked', 'kthread', since.at, to, { cpu: since.cpu, endedBy }, sort);
-  };
+  const parked = new ThreadSpans(threads, (thread) => threads.own(thread), () => 'parked');
   for (const e of events) {
     switch (e.type) {
       case 'parked':
-        if (!parkedSince.has(e.thread)) parkedSince.set(e.thread, { at: e.ts, cpu: e.cpu });
+        parked.begin(e.thread, e.ts, e.cpu);
         break;
       case 'unpark':
       case 'exit':
-        endPark(e.thread, e.ts, e.type);
+        parked.end(e.thread, e.ts, e.type);
         threads.instant(e);
         break;
       case 'create':
@@ -342,7 +367,7 @@ function kthreads(threads: ThreadTracks, events: readonly TraceEvent[], end: num
         break;
     }
   }
-  for (const thread of [...parkedSince.keys()]) endPark(thread, end, 'end of run');
+  parked.endAll(end, 'end of run');
   cpuParks(threads, events, end);
 }
 
@@ -352,22 +377,15 @@ function kthreads(threads: ThreadTracks, events: readonly TraceEvent[], end: num
  * the thread's exit, or the end of the run.
  */
 function cpuParks(threads: ThreadTracks, events: readonly TraceEvent[], end: number): void {
-  const open = new Map<string, { at: number; cpu: number }>();
-  const close = (thread: string, to: number, endedBy: string): void => {
-    const since = open.get(thread);
-    if (since === undefined) return;
-    open.delete(thread);
-    const [track, sort] = threads.cpuDown(thread);
-    threads.tracks.span(track, `CPU ${since.cpu} down`, 'kthread', since.at, to, { cpu: since.cpu, endedBy }, sort);
-  };
+  const down = new ThreadSpans(threads, (thread) => threads.cpuDown(thread), (cpu) => `CPU ${cpu} down`);
   for (const e of events) {
     if (e.type === 'park-cpu') {
-      for (const thread of e.threads) if (!open.has(thread)) open.set(thread, { at: e.ts, cpu: e.cpu });
+      for (const thread of e.threads) down.begin(thread, e.ts, e.cpu);
     } else if (e.type === 'cpu-state' && e.state === 'online') {
-      for (const [thread, since] of [...open]) if (since.cpu === e.cpu) close(thread, e.ts, 'CPU online');
+      down.endAll(e.ts, 'CPU online', e.cpu);
     } else if (e.type === 'exit') {
-      close(e.thread, e.ts, 'exit');
+      down.end(e.thread, e.ts, 'exit');
     }
   }
-  for (const thread of [...open.keys()]) close(thread, end, 'end of run');
+  down.endAll(end, 'end of run');
 }
