@@ -95,8 +95,9 @@ export class Runtime extends TraceEmitter implements AsyncDisposable {
     try {
       await runtime.keepAlive.during(() => runtime.boot());
     } catch (error) {
+      // Held until the workers are gone, or the process could end before start() rejects.
+      await runtime.keepAlive.hold(runtime.rooms.workers.terminate());
       runtime.keepAlive.close();
-      await runtime.rooms.workers.terminate();
       runtime.rooms.priority.restore();
       if (error instanceof CpuhpError) throw error;
       // Whatever else stops a start (the OS refusing a thread, say) is still a typed error.

@@ -37,10 +37,10 @@ interface Ended {
   readonly stderr: string;
 }
 
-/** Runs `body` after START in a child process and waits for it to end (or kills it late). */
-function run(body: string): Promise<Ended> {
+/** Runs `body` after `head` (START) in a child process and waits for it to end (or kills it late). */
+function run(body: string, head = START): Promise<Ended> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', START + body], { timeout: ENDS_WITHIN_MS }, (error, stdout, stderr) => {
+    execFile(process.execPath, ['--input-type=module', '-e', head + body], { timeout: ENDS_WITHIN_MS }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, killed: error?.killed === true, lines: stdout.split('\n').filter((l) => l !== ''), stderr });
     });
@@ -59,6 +59,21 @@ t.test('a program that never calls shutdown() ends once its work is done', async
   t.notOk(ended.killed, 'it ended by itself');
   t.equal(ended.code, 0, `it exited with code 0 (not 13: no awaited call was left pending) ${ended.stderr}`);
   t.same(ended.lines, ['job 2', 'iterated true', 'dormant true'], 'every awaited call settled first');
+});
+
+t.test('a start that fails rejects with its error, and the process then ends by itself', async (t) => {
+  const broken = fileURLToPath(new URL('./fixtures/broken-module.js', import.meta.url));
+  const ended = await run(
+    `try {
+      await Runtime.start({ cpus: 2, modules: [${JSON.stringify(broken)}] });
+    } catch (error) {
+      console.log('rejected', error.code);
+    }`,
+    `import { Runtime } from ${JSON.stringify(INDEX)};\n`,
+  );
+  t.notOk(ended.killed, 'it ended by itself');
+  t.equal(ended.code, 0, `start() settled: not exit code 13 ${ended.stderr}`);
+  t.same(ended.lines, ['rejected ERR_CPUHP_MODULE_LOAD']);
 });
 
 t.test('jobs in flight are finished before the process ends, even when nobody awaits them', async (t) => {
@@ -143,7 +158,6 @@ t.test('unref(): the process ends even with a job in flight, which never finishe
 
 t.test('hasRef(): whether the runtime holds the process now', async (t) => {
   const rt = await Runtime.start({ cpus: 2, modules: [JOB_FIXTURES, FIXTURES], hotplugTimeoutMs: PATIENCE_MS });
-  t.teardown(() => rt.shutdown());
   t.equal(rt.hasRef(), false, 'idle: not held');
   const job = rt.queueWork('increment', 1);
   t.equal(rt.hasRef(), true, 'a job in flight holds it');
@@ -163,10 +177,12 @@ t.test('hasRef(): whether the runtime holds the process now', async (t) => {
   t.equal(rt.unref().hasRef(), false, 'unref(): not held');
   const unheld = rt.queueWork('increment', 2);
   t.equal(rt.hasRef(), false, 'unref(): not held even with a job in flight');
-  // Nothing holds this process for the job now: a timer of the test's own does.
+  // Nothing holds this process for the job, nor for the shutdown, now: a timer of the test's own does.
   const alive = setInterval(() => undefined, 1000);
   t.equal(await unheld, 3, 'the job still runs while something else holds the process');
+  await rt.shutdown();
   clearInterval(alive);
+  t.equal(rt.hasRef(), false, 'after shutdown: not held');
 });
 
 t.test('await using: the runtime shuts down at the end of the scope', async (t) => {
