@@ -11,6 +11,7 @@
  *     removeState, kthreadCreateOnCpu, kthreadPark, kthreadStop, registerPerCpuThread,
  *     waitForIterations, waitForHeartbeat, drain, shutdown;
  *   - a job whose promise has not settled: queued, handed to a CPU, or running;
+ *   - a job that failed (aborted, timed out) but still runs on its kworker (Runtime.holdWhileJobsRun);
  *   - work the runtime does of its own under the hotplug lock (replacing a per-CPU thread
  *     that exited, reaping a CPU whose worker died).
  *
