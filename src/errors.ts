@@ -24,6 +24,10 @@ export const ERROR_CODES = {
   START_FAILED: 'ERR_CPUHP_START_FAILED',
   /** `drain({ timeoutMs })` timed out; the jobs still run. */
   DRAIN_TIMEOUT: 'ERR_CPUHP_DRAIN_TIMEOUT',
+  /** A trace recorder's `stop()` could not write its file (`cause` says why). */
+  TRACE_WRITE: 'ERR_CPUHP_TRACE_WRITE',
+  /** A broken invariant inside cpuhp (a bug to report, or shared memory written from outside it). */
+  INTERNAL: 'ERR_CPUHP_INTERNAL',
 
   // ------------------------------------------------------------------ HotplugError
   /** cpuDown refused: the CPU is the last online one. Nothing changed. */
@@ -34,7 +38,11 @@ export const ERROR_CODES = {
   STEP_FAILED: 'ERR_CPUHP_STEP_FAILED',
   /** cpuDown or cpuUp failed at a step, and so did the rollback: the CPU is left part-way (down-prepare or dead, not online); the next cpuUp or cpuDown completes it. */
   ROLLBACK_INCOMPLETE: 'ERR_CPUHP_ROLLBACK_INCOMPLETE',
-  /** The CPU's worker died during cpuDown or cpuUp: the CPU is failed, and cpuUp starts a fresh worker. */
+  /**
+   * The CPU's worker died during cpuDown or cpuUp: the CPU is failed, and cpuUp starts a fresh
+   * worker. Also the `cause` of an error whose CPU's worker exited before it answered the
+   * controller (CREATE_FAILED, RESULT_LOST, a STEP_FAILED).
+   */
   WORKER_DIED: 'ERR_CPUHP_WORKER_DIED',
   /** cpuDown or cpuUp could not take the hotplug lock's writer side in time (refcount, percpu-rwsem: readers held it). Nothing changed; retry. */
   WRITER_STARVED: 'ERR_CPUHP_WRITER_STARVED',
@@ -102,7 +110,7 @@ type Codes = typeof ERROR_CODES;
 /** Any code a cpuhp error carries. */
 export type CpuhpErrorCode = Codes[keyof Codes];
 /** The codes of a plain CpuhpError (not one of its subclasses). */
-export type RuntimeErrorCode = Codes['SHUT_DOWN' | 'START_FAILED' | 'DRAIN_TIMEOUT'];
+export type RuntimeErrorCode = Codes['SHUT_DOWN' | 'START_FAILED' | 'DRAIN_TIMEOUT' | 'TRACE_WRITE' | 'INTERNAL'];
 export type ConfigErrorCode = Codes['INVALID_ARG' | 'MODULE_LOAD'];
 export type HotplugErrorCode = Codes[
   | 'LAST_CPU'

@@ -13,6 +13,9 @@ export type {
   StateCallbacks,
 } from './runtime.js';
 export type * from './trace/events.js';
+export type { ChromeEvent, ChromeTrace } from './trace/perfetto.js';
+export type { RecordTraceOptions, TraceRecording } from './trace/recorder.js';
+export type { WorkerThreadOptions } from './controller/worker-options.js';
 export type { LockupAction, RuntimeOptions } from './controller/options.js';
 export type { StrategyName } from './hotplug/strategies/strategy.js';
 export { BUILTIN_STATES, CPUHP_AP_DYING, CPUHP_AP_SMPBOOT_THREADS, CPUHP_BRINGUP_CPU } from './hotplug/states.js';

@@ -18,13 +18,16 @@
 import { Mutex } from 'async-mutex';
 import { ConfigError, CpuhpError, HotplugError, KthreadError } from './errors.js';
 import { describeError } from './describe-value.js';
+import type { TraceEvent } from './trace/events.js';
 import { KWORKER_EXPORT, type ModuleCatalogue } from './protocol/control-plane.js';
 import type { CpuStateName } from './protocol/cpu-state.js';
 import { createSharedMemory, cpuBase, layoutFor, type Layout, CPU_HEARTBEAT } from './protocol/layout.js';
 import { waitForWord } from './protocol/wait.js';
 import { TraceEmitter } from './trace/emitter.js';
+import { TraceRecorder, type RecordTraceOptions, type TraceRecording } from './trace/recorder.js';
 import { assembleRooms, type Rooms } from './assemble.js';
-import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber } from './controller/arguments.js';
+import { KeepAlive } from './controller/keep-alive.js';
+import { allKeys, cpuNumber, knownName, MAX_WORD, nonEmptyString, readOptions, rejecting, timeoutMs as timeoutArgument, wholeNumber, writableFile } from './controller/arguments.js';
 import { resolveOptions, type ResolvedOptions, type RuntimeOptions } from './controller/options.js';
 import { warnIfCpusShareCores } from './controller/priority.js';
 import { Workqueue } from './jobs/workqueue.js';
@@ -48,9 +51,14 @@ const KWORKER_GROUP = 'kworker/%u';
 const THREAD_OPTION_KEYS = allKeys<KthreadCreateOptions & PerCpuThreadOptions>()(['name', 'data']);
 const STATE_CALLBACK_KEYS = allKeys<StateCallbacks>()(['startup', 'teardown']);
 const DRAIN_OPTION_KEYS = allKeys<DrainOptions>()(['timeoutMs']);
+const RECORD_OPTION_KEYS = allKeys<RecordTraceOptions>()(['path']);
 
-export class Runtime extends TraceEmitter {
+export class Runtime extends TraceEmitter implements AsyncDisposable {
   private readonly lock = new Mutex();
+  /** Holds the process open while work is in flight (keep-alive.ts says what that is). */
+  private readonly keepAlive = new KeepAlive();
+  /** The drain() that holds the process while failed jobs still run (holdWhileJobsRun). */
+  private jobsRunning: Promise<void> | undefined;
   private readonly words: Int32Array;
   private readonly layout: Layout;
   private readonly trace = this.traces.emit;
@@ -83,9 +91,11 @@ export class Runtime extends TraceEmitter {
     warnIfCpusShareCores(resolved.cpus);
     const runtime = new Runtime(resolved);
     try {
-      await runtime.boot();
+      await runtime.keepAlive.during(() => runtime.boot());
     } catch (error) {
-      await runtime.rooms.workers.terminate();
+      // Held until the workers are gone, or the process could end before start() rejects.
+      await runtime.keepAlive.hold(runtime.rooms.workers.terminate());
+      runtime.keepAlive.close();
       runtime.rooms.priority.restore();
       if (error instanceof CpuhpError) throw error;
       // Whatever else stops a start (the OS refusing a thread, say) is still a typed error.
@@ -124,10 +134,13 @@ export class Runtime extends TraceEmitter {
 
   /** Runs `body` under the hotplug lock, once the CPUs whose worker died are reaped. */
   private locked<T>(body: () => Promise<T>): Promise<T> {
-    return this.lock.runExclusive(() => {
-      this.rooms.hotplug.reapFailed();
-      return body();
-    });
+    // Held from the call on, while it waits for the lock too: it is work in flight.
+    return this.keepAlive.hold(
+      this.lock.runExclusive(() => {
+        this.rooms.hotplug.reapFailed();
+        return body();
+      }),
+    );
   }
 
   // ---------------------------------------------------------------- CPU hotplug
@@ -209,7 +222,7 @@ export class Runtime extends TraceEmitter {
   async kthreadPark(thread: KthreadHandle): Promise<void> {
     this.assertOpen();
     this.rooms.kthreads.refuseKworker(thread, 'park');
-    await this.rooms.kthreads.park(thread, this.options.hotplugTimeoutMs);
+    await this.keepAlive.hold(this.rooms.kthreads.park(thread, this.options.hotplugTimeoutMs));
   }
 
   /** kthread_unpark(): the thread runs again, unless its CPU is down (then once it is up). */
@@ -293,7 +306,13 @@ export class Runtime extends TraceEmitter {
   queueWork(name: string, args?: unknown, options?: unknown): Promise<unknown> {
     try {
       this.assertOpen();
-      return this.workqueue.submit(name, args, options);
+      const job = this.workqueue.submit(name, args, options);
+      return this.keepAlive.hold(
+        job.catch((error: unknown) => {
+          this.holdWhileJobsRun();
+          throw error;
+        }),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -323,7 +342,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves once every job submitted so far has settled and none is running. */
   drain(options?: DrainOptions): Promise<void> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'drain(options)';
       const { timeoutMs } = readOptions(call, 'options', options, DRAIN_OPTION_KEYS);
       return this.workqueue.drain(timeoutMs === undefined ? undefined : timeoutArgument(call, 'options.timeoutMs', timeoutMs, false));
@@ -334,7 +353,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves true once the thread has done `atLeast` iterations, false on timeout. */
   waitForIterations(thread: KthreadHandle, atLeast: number, timeoutMs: number): Promise<boolean> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'waitForIterations(thread, atLeast, timeoutMs)';
       const target = wholeNumber(call, 'atLeast', atLeast, 0, MAX_WORD);
       const timeout = timeoutArgument(call, 'timeoutMs', timeoutMs, true);
@@ -350,7 +369,7 @@ export class Runtime extends TraceEmitter {
 
   /** Resolves true once `cpu`'s worker timer has ticked `ticks` more times, false on timeout. */
   waitForHeartbeat(cpu: number, ticks: number, timeoutMs: number): Promise<boolean> {
-    return rejecting(async () => {
+    return this.held(async () => {
       const call = 'waitForHeartbeat(cpu, ticks, timeoutMs)';
       this.assertCpu(call, cpu);
       const more = wholeNumber(call, 'ticks', ticks, 0, MAX_WORD);
@@ -371,6 +390,26 @@ export class Runtime extends TraceEmitter {
   hasWorker(cpu: number): boolean {
     this.assertCpu('hasWorker(cpu)', cpu);
     return this.rooms.workers.of(cpu).alive;
+  }
+
+  /**
+   * Records the runtime's timeline from now until the handle's stop(), which resolves with it
+   * as Chrome Trace Event JSON (ui.perfetto.dev, chrome://tracing) and writes it to
+   * `options.path` if given. Events are kept in memory meanwhile.
+   */
+  recordTrace(options?: RecordTraceOptions): TraceRecording {
+    const call = 'recordTrace(options)';
+    this.assertOpen();
+    const { path } = readOptions(call, 'options', options, RECORD_OPTION_KEYS);
+    const file = path === undefined ? undefined : writableFile(call, 'options.path', path);
+    const host = {
+      cpus: this.options.cpus,
+      states: () => Array.from({ length: this.options.cpus }, (_, cpu) => this.rooms.hotplug.state(cpu)),
+      now: () => this.traces.now(),
+      listen: (listener: (event: TraceEvent) => void) => this.on('trace', listener),
+      unlisten: (listener: (event: TraceEvent) => void) => this.off('trace', listener),
+    };
+    return new TraceRecorder(host, file);
   }
 
   stats(): RuntimeStats {
@@ -401,7 +440,62 @@ export class Runtime extends TraceEmitter {
       }
       this.rooms.hotplug.offlineAll();
       this.rooms.priority.restore();
+      this.keepAlive.close();
     });
+  }
+
+  /**
+   * `await using rt = await Runtime.start(...)`: shutdown() at the end of the scope. (Node
+   * defines Symbol.asyncDispose from 20.4 on, as Symbol.for('nodejs.asyncDispose').)
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  // ---------------------------------------------------------------- the process
+
+  /**
+   * Like a timer's or a worker's ref(): the runtime holds the process open even when it has
+   * no work in flight, until shutdown(). Returns the runtime.
+   */
+  ref(): this {
+    this.keepAlive.setMode('ref');
+    return this;
+  }
+
+  /**
+   * Like a timer's or a worker's unref(): the runtime never holds the process open, even with
+   * work in flight (a call or job still pending when the process exits never settles).
+   * Returns the runtime. By default, neither: the runtime holds the process open only while
+   * work is in flight (docs/lifecycle.md says what counts).
+   */
+  unref(): this {
+    this.keepAlive.setMode('unref');
+    return this;
+  }
+
+  /** Like Node's hasRef(): whether the runtime holds the process open now. */
+  hasRef(): boolean {
+    return this.keepAlive.holding;
+  }
+
+  /**
+   * A job that failed may still run: one aborted, timed out or shut down while running is
+   * settled at once, but its kworker finishes it. It is still work in flight, so the process
+   * is held until no job runs (one drain() at a time, however many jobs failed).
+   */
+  private holdWhileJobsRun(): void {
+    if (this.jobsRunning !== undefined) return;
+    const idle = this.workqueue.drain();
+    this.jobsRunning = idle;
+    void this.keepAlive.hold(idle).then(() => {
+      this.jobsRunning = undefined;
+    });
+  }
+
+  /** A call whose promise holds the process open while pending; argument errors reject it. */
+  private held<T>(body: () => Promise<T>): Promise<T> {
+    return this.keepAlive.hold(rejecting(body));
   }
 
   // ---------------------------------------------------------------- validation

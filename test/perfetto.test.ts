@@ -50,7 +50,8 @@ t.test('a CPU going down and up: state spans, a per-thread "CPU n down" span, ho
   );
   t.same(spans(traceEvents, 'CPU 0 state').map((s) => s.name), ['online', 'failed'], 'CPU 0 ends failed');
   for (const thread of ['kworker/1', 'spin/1']) {
-    t.same(spans(traceEvents, thread), [{ name: 'CPU 1 down', from: 11, to: 32 }], `${thread} is parked with its CPU until it is online again`);
+    t.same(spans(traceEvents, `${thread} (CPU down)`), [{ name: 'CPU 1 down', from: 11, to: 32 }], `${thread} is parked with its CPU until it is online again, on a track of its own`);
+    t.same(spans(traceEvents, thread), [], 'its own track has only its parks by hand');
   }
   t.same(spans(traceEvents, 'CPU 1 hotplug').map((s) => s.name), ['smpboot:threads teardown']);
   t.same(spans(traceEvents, 'onoff'), [{ name: 'cpuDown(1)', from: 9, to: 19 }]);

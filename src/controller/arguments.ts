@@ -8,6 +8,9 @@
  * argument or option, e.g. "cpu" or "options.timeoutMs".
  */
 
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import { closest, distance } from 'fastest-levenshtein';
 import { ConfigError } from '../errors.js';
@@ -57,6 +60,35 @@ export function timeoutMs(call: string, name: string, value: unknown, allowZero:
 export function nonEmptyString(call: string, name: string, value: unknown, example: string): string {
   if (typeof value !== 'string' || value.length === 0) refuse(call, name, `a non-empty string such as ${JSON.stringify(example)}`, value);
   return value;
+}
+
+/**
+ * The path of a file to write: a non-empty string or a file: URL, which names no directory,
+ * in a directory that exists and may be written. Resolved to an absolute path.
+ */
+export function writableFile(call: string, name: string, value: unknown): string {
+  const expected = 'the path or file: URL of a file to write';
+  let isUrl = false;
+  try {
+    isUrl = value instanceof URL;
+  } catch {
+    // A Proxy whose getPrototypeOf trap throws: not a URL.
+  }
+  if (!(typeof value === 'string' && value.length > 0) && !isUrl) refuse(call, name, expected, value);
+  let path: string;
+  try {
+    path = typeof value === 'string' && !value.startsWith('file:') ? resolve(value) : fileURLToPath(value as string | URL);
+  } catch (error) {
+    throw new ConfigError(`${call}: ${name} is not a file path or file: URL (${errorText(error)}); pass ${expected}`);
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) throw new ConfigError(`${call}: ${name}: ${path} is a directory; pass ${expected}`);
+  const target = existsSync(path) ? path : dirname(path);
+  try {
+    accessSync(target, constants.W_OK);
+  } catch {
+    throw new ConfigError(`${call}: ${name}: ${target === path ? `${path} is not writable` : `the directory ${target} does not exist or is not writable`}; pass ${expected}`);
+  }
+  return path;
 }
 
 /** One of a few strings. */

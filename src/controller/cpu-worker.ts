@@ -4,7 +4,7 @@
  * was ended from one that died.
  */
 
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort, type ResourceLimits, type WorkerOptions } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import type { CpuWorkerApi, CpuWorkerData, CpuWorkerEvent } from '../protocol/control-plane.js';
 import { isCpuWorkerEvent } from '../protocol/control-plane.js';
@@ -13,8 +13,10 @@ import type { JobOutcome } from '../protocol/jobs.js';
 import { cpuBase, type Layout, CPU_DORMANT } from '../protocol/layout.js';
 import { Dormancy, requestParkThenSleep, withdrawParkThenSleep } from '../protocol/cpu-state.js';
 import { waitForWord } from '../protocol/wait.js';
+import { HotplugError } from '../errors.js';
 import { setLongTimeout, type LongTimer } from './timer.js';
 import { WorkerUtilization, type CpuUtilization } from './cpu-utilization.js';
+import { execArgvRefused, type ResolvedWorkerOptions } from './worker-options.js';
 
 const WORKER_ENTRY = new URL('../../workers/cpu.js', import.meta.url);
 
@@ -30,6 +32,8 @@ export interface CpuWorkerOptions {
   readonly layout: Layout;
   readonly modules: readonly string[];
   readonly resourceLimits: ResourceLimits | undefined;
+  /** The caller's part of Node's WorkerOptions (RuntimeOptions.workerOptions). */
+  readonly worker: ResolvedWorkerOptions;
   /** The nice value the worker sets for its own thread at start (priority.ts), if any. */
   readonly nice: number | undefined;
   readonly onEvent: (event: CpuWorkerEvent) => void;
@@ -38,6 +42,25 @@ export interface CpuWorkerOptions {
   readonly onOutcome: (outcome: JobOutcome) => void;
   /** The worker ended without shutdown() or terminate(): it died. Every outcome it posted came first. */
   readonly onDeath: (death: WorkerDeath) => void;
+}
+
+/** The caller's WorkerOptions as Node takes them: only those given, so Node's defaults hold for the rest. */
+function workerOptions(o: ResolvedWorkerOptions): WorkerOptions {
+  return {
+    ...(o.argv === undefined ? {} : { argv: [...o.argv] }),
+    ...(o.env === undefined ? {} : { env: o.env }),
+    ...(o.execArgv === undefined ? {} : { execArgv: [...o.execArgv] }),
+    ...(o.trackUnmanagedFds === undefined ? {} : { trackUnmanagedFds: o.trackUnmanagedFds }),
+  };
+}
+
+/** new Worker(); a flag of execArgv that Node refuses is the caller's ConfigError. */
+function startWorker(options: WorkerOptions): Worker {
+  try {
+    return new Worker(WORKER_ENTRY, options);
+  } catch (error) {
+    throw execArgvRefused(error) ?? error;
+  }
 }
 
 export class CpuWorker {
@@ -66,7 +89,8 @@ export class CpuWorker {
     this.dormant = cpuBase(options.layout, options.cpu) + CPU_DORMANT;
     // A worker replacing a terminated or dead one finds the word at SHUTDOWN or anywhere.
     Atomics.store(options.words, this.dormant, Dormancy.AWAKE);
-    this.worker = new Worker(WORKER_ENTRY, {
+    this.worker = startWorker({
+      ...workerOptions(options.worker),
       workerData: data,
       transferList: [channel.port2],
       name: `cpu${options.cpu}`,
@@ -79,6 +103,11 @@ export class CpuWorker {
       if (isCpuWorkerEvent(message)) options.onEvent(message);
     });
     this.jobPort.on('message', (outcome: JobOutcome) => options.onOutcome(outcome));
+    // Neither the worker nor its job port holds the process open: the runtime's KeepAlive
+    // does, while work is in flight (keep-alive.ts). After the listeners: adding a 'message'
+    // listener refs a port again.
+    this.worker.unref();
+    this.jobPort.unref();
     this.worker.on('error', (error) => {
       this.lastError = error;
       options.onError(error);
@@ -102,15 +131,21 @@ export class CpuWorker {
     });
   }
 
+  /** The last error the worker threw (its 'error' event), if any: why it died, when it did. */
+  get error(): Error | undefined {
+    return this.lastError;
+  }
+
   get alive(): boolean {
     return !this.exited;
   }
 
   /** A control-plane call that fails at once, rather than never, if the worker dies first. */
   call<T>(request: Promise<T>): Promise<T> {
-    if (this.exited) return Promise.reject(new Error(`the worker of CPU ${this.options.cpu} has exited`));
+    const { cpu } = this.options;
+    if (this.exited) return Promise.reject(new HotplugError(`the worker of CPU ${cpu} has exited`, { code: 'ERR_CPUHP_WORKER_DIED', cpu }));
     const died = this.exit.then((code): never => {
-      throw new Error(`the worker of CPU ${this.options.cpu} exited (code ${code}) before it answered`);
+      throw new HotplugError(`the worker of CPU ${cpu} exited (code ${code}) before it answered`, { code: 'ERR_CPUHP_WORKER_DIED', cpu });
     });
     died.catch(() => undefined);
     return Promise.race([request, died]);

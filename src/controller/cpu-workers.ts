@@ -184,6 +184,7 @@ export class CpuWorkers {
       layout: this.layout,
       modules: this.options.modules,
       resourceLimits: this.options.resourceLimits,
+      worker: this.options.worker,
       nice: this.workerNice,
       onEvent: (event) => this.on.event(cpu, event),
       onError: (error) => this.on.error(cpu, error),
@@ -199,7 +200,8 @@ export class CpuWorkers {
     const bootMs = Math.max(BOOT_TIMEOUT_MS, this.options.hotplugTimeoutMs);
     // comlink never settles a call to a worker that died: race the call against its exit.
     const died = worker.exit.then((code): never => {
-      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules`, { code: 'ERR_CPUHP_MODULE_LOAD' });
+      const why = worker.error === undefined ? '' : `: ${worker.error.message}`;
+      throw new ConfigError(`the worker of CPU ${cpu} exited (code ${code}) before it loaded its modules${why}`, { code: 'ERR_CPUHP_MODULE_LOAD', cause: worker.error });
     });
     died.catch(() => undefined);
     const loaded = Promise.race([worker.api.catalogue(), died]);

@@ -9,6 +9,7 @@ import { ConfigError } from '../errors.js';
 import { allKeys, describeValue, errorText, oneOf, readArray, readOptions, wholeNumber, wholeNumberOrInfinity } from './arguments.js';
 import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 import { CONTROLLER_PRIORITIES, type ControllerPriority } from './priority.js';
+import { readWorkerOptions, type ResolvedWorkerOptions, type WorkerThreadOptions } from './worker-options.js';
 
 export const MAX_CPUS = 128;
 export const MAX_KTHREADS = 65_536;
@@ -31,7 +32,11 @@ export interface RuntimeOptions {
   readonly cpus?: number;
   /** How bound threads are quiesced for CPU down. Default 'park'. */
   readonly strategy?: StrategyName;
-  /** Kthread modules: paths or file: URLs of compiled JavaScript modules. */
+  /**
+   * Kthread and job modules: paths or file: URLs of compiled JavaScript modules. A .ts, .mts
+   * or .cts module is refused: Node 20's workers cannot load TypeScript (compile it with tsc
+   * and pass the .js).
+   */
   readonly modules?: ReadonlyArray<string | URL>;
   /**
    * Bound on every hotplug step and kthread wait, in ms: a whole number from 1 up, or
@@ -51,9 +56,20 @@ export interface RuntimeOptions {
    * Limits of each CPU worker's JavaScript heap and stack (worker_threads resourceLimits),
    * each a finite number of MB at or above the minimum a CPU worker needs (see
    * RESOURCE_LIMITS). They do not bound ArrayBuffer or SharedArrayBuffer memory, whose
-   * backing stores live outside the V8 heap.
+   * backing stores live outside the V8 heap. The same as workerOptions.resourceLimits: pass
+   * one of the two.
    */
   readonly resourceLimits?: ResourceLimits;
+  /**
+   * What of Node's WorkerOptions every CPU worker is started with: `argv`, `env` (an object
+   * of strings, copied at start, or SHARE_ENV), `execArgv`, `resourceLimits` and
+   * `trackUnmanagedFds`, with Node's meanings and defaults (except that an inherited
+   * `--input-type` flag is dropped, as a worker refuses it). The keys the runtime owns
+   * (`eval`, `workerData`, `transferList`, `name`, `stdin`, `stdout`, `stderr`) and unknown
+   * keys are refused with a ConfigError naming the key. Applies to every worker, the fresh
+   * ones cpuUp starts included.
+   */
+  readonly workerOptions?: WorkerThreadOptions;
   /**
    * Test-only: plant a known race to prove that the torture checks find it. With
    * 'dead-before-parked', CPU down marks the CPU DYING and DEAD before the last running
@@ -86,6 +102,8 @@ export interface ResolvedOptions {
   readonly maxQueue: number;
   readonly jobSlots: number;
   readonly resourceLimits: ResourceLimits | undefined;
+  /** The rest of what each worker is started with (worker-options.ts). */
+  readonly worker: ResolvedWorkerOptions;
   readonly plantedRace: boolean;
   /** The soft-lockup threshold in ms; 0 when the watchdog is off (watchdogMs 0 or Infinity). */
   readonly watchdogMs: number;
@@ -112,6 +130,7 @@ const OPTION_KEYS = allKeys<RuntimeOptions>()([
   'maxQueue',
   'jobSlots',
   'resourceLimits',
+  'workerOptions',
   'watchdogMs',
   'onLockup',
   'controllerPriority',
@@ -145,11 +164,22 @@ function moduleUrl(entry: unknown, index: number): string {
   } catch (error) {
     throw new ConfigError(`${START}: ${name} is not a file path or file: URL (${errorText(error)}); pass ${expected}`);
   }
+  const typescript = /\.[mc]?ts$/i.exec(path);
+  if (typescript !== null && !stripsTypes()) {
+    throw new ConfigError(
+      `${START}: ${name}: ${path} is TypeScript, which Node 20's worker threads cannot load; compile it with tsc and pass the ${typescript[0].toLowerCase().replace('ts', 'js')} file it emits, or on Node 22.6 and later run with --experimental-strip-types`,
+    );
+  }
   if (!existsSync(path)) {
     throw new ConfigError(`${START}: ${name}: module ${path} does not exist; pass the path of a compiled .js module (build TypeScript modules first)`);
   }
   if (!statSync(path).isFile()) throw new ConfigError(`${START}: ${name}: ${path} is a directory, not a file; pass the path of a compiled .js module`);
   return pathToFileURL(path).href;
+}
+
+/** Whether this Node loads TypeScript itself (22.6 and later, with type stripping on). */
+function stripsTypes(): boolean {
+  return Boolean((process.features as { readonly typescript?: unknown }).typescript);
 }
 
 /** options.modules: an array, each entry read once. */
@@ -178,6 +208,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const maxQueue = o.maxQueue === undefined ? Infinity : integerOrInfinity('maxQueue', o.maxQueue, 0, 'no limit');
   const jobSlots = o.jobSlots === undefined ? 64 : integerIn('jobSlots', o.jobSlots, 1, MAX_JOB_SLOTS, 'the most jobs handed to one CPU at once');
   const onLockup = o.onLockup === undefined ? 'fail' : oneOf(START, 'options.onLockup', o.onLockup, LOCKUP_ACTIONS);
+  const { worker, resourceLimits } = readWorkerOptions(o.workerOptions);
+  if (o.resourceLimits !== undefined && resourceLimits !== undefined) {
+    throw new ConfigError(`${START}: options.resourceLimits and options.workerOptions.resourceLimits are the same limits; pass one of them`);
+  }
   return {
     cpus,
     strategy,
@@ -186,7 +220,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxKthreads,
     maxQueue,
     jobSlots,
-    resourceLimits: checkResourceLimits(o.resourceLimits),
+    resourceLimits: resourceLimits === undefined ? checkResourceLimits('options.resourceLimits', o.resourceLimits) : checkResourceLimits('options.workerOptions.resourceLimits', resourceLimits),
+    worker,
     plantedRace: o.plantedRace !== undefined,
     watchdogMs: watchdogMs(o.watchdogMs),
     onLockup,
@@ -224,9 +259,9 @@ export const RESOURCE_LIMITS = {
 
 const LIMIT_KEYS = allKeys<ResourceLimits>()(['maxOldGenerationSizeMb', 'maxYoungGenerationSizeMb', 'codeRangeSizeMb', 'stackSizeMb']);
 
-function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
+function checkResourceLimits(arg: string, limits: unknown): ResourceLimits | undefined {
   if (limits === undefined) return undefined;
-  const o = readOptions(START, 'options.resourceLimits', limits, LIMIT_KEYS);
+  const o = readOptions(START, arg, limits, LIMIT_KEYS);
   const out: { -readonly [K in keyof ResourceLimits]: number } = {};
   for (const key of LIMIT_KEYS) {
     const value = o[key];
@@ -235,7 +270,7 @@ function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       const range = max === Number.MAX_VALUE ? `a finite number of MB from ${min} up` : `a number of MB from ${min} to ${max}`;
       throw new ConfigError(
-        `${START}: options.resourceLimits.${key} must be ${range} (a CPU worker needs at least ${min} MB to start and run its jobs), got ${describeValue(value)}`,
+        `${START}: ${arg}.${key} must be ${range} (a CPU worker needs at least ${min} MB to start and run its jobs), got ${describeValue(value)}`,
       );
     }
     out[key] = value;

@@ -8,6 +8,8 @@
  * delays above 2^31 - 1 ms and Infinity as they are.)
  */
 
+import { CpuhpError } from '../errors.js';
+
 /** The longest delay setTimeout honours. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -29,7 +31,8 @@ export function setLongTimeout(callback: () => void, ms: number): LongTimer {
 
 /** setLongTimeout with the longest single timer as a parameter, so a test can chain short ones. */
 export function chainTimeout(callback: () => void, ms: number, sliceMs: number): LongTimer {
-  if (Number.isNaN(ms) || ms < 0) throw new RangeError(`a timer needs a delay from 0 ms up or Infinity, got ${ms}`);
+  // Callers validate every timeout a user passes: another value here is a bug of cpuhp's own.
+  if (Number.isNaN(ms) || ms < 0) throw new CpuhpError(`cpuhp: a timer needs a delay from 0 ms up or Infinity, got ${ms}`, { code: 'ERR_CPUHP_INTERNAL' });
   if (ms === Infinity) return NONE;
   const deadline = performance.now() + ms;
   let timer: NodeJS.Timeout | undefined;

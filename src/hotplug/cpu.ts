@@ -8,7 +8,7 @@
  * word and is traced as 'cpu-state'.
  */
 
-import { HotplugError } from '../errors.js';
+import { CpuhpError, HotplugError } from '../errors.js';
 import { CpuState, cpuStateName, type CpuStateName, type CpuStateValue } from '../protocol/cpu-state.js';
 import { cpuBase, CPU_STATE, type Layout } from '../protocol/layout.js';
 import type { HotplugDirection, TraceSink } from '../trace/events.js';
@@ -40,6 +40,15 @@ export interface CpuHotplugHost {
   forgetThreads(cpu: number, why: string): void;
 }
 
+/** A state word's name; a value no writer writes is a broken invariant, not a state. */
+function stateName(cpu: number, value: number): CpuStateName {
+  const name = cpuStateName(value);
+  if (name !== undefined) return name;
+  throw new CpuhpError(`cpuhp: the state word of CPU ${cpu} holds ${value}, which is no CPU state (the shared memory was written from outside cpuhp, or this is a bug to report)`, {
+    code: 'ERR_CPUHP_INTERNAL',
+  });
+}
+
 export class CpuHotplug {
   readonly counters: CpuCounters[];
   readonly downLatency = new Latency();
@@ -61,11 +70,11 @@ export class CpuHotplug {
     const word = cpuBase(this.host.layout, cpu) + CPU_STATE;
     if (Atomics.exchange(this.host.words, word, state) === state) return;
     Atomics.notify(this.host.words, word);
-    this.host.trace({ type: 'cpu-state', cpu, state: cpuStateName(state) });
+    this.host.trace({ type: 'cpu-state', cpu, state: stateName(cpu, state) });
   }
 
   state(cpu: number): CpuStateName {
-    return cpuStateName(Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE));
+    return stateName(cpu, Atomics.load(this.host.words, cpuBase(this.host.layout, cpu) + CPU_STATE));
   }
 
   onlineCpus(): number[] {

@@ -63,10 +63,9 @@ export type CpuStateName = 'offline' | 'bringup' | 'online' | 'down-prepare' | '
 
 const NAMES: readonly CpuStateName[] = ['offline', 'bringup', 'online', 'down-prepare', 'dying', 'dead', 'failed'];
 
-export function cpuStateName(value: number): CpuStateName {
-  const name = NAMES[value];
-  if (name === undefined) throw new Error(`cpuhp: corrupt CPU state word ${value}`);
-  return name;
+/** The name of a state word's value; undefined for a value no writer writes (a corrupt word). */
+export function cpuStateName(value: number): CpuStateName | undefined {
+  return NAMES[value];
 }
 
 /** May a bound kthread execute on a CPU in this state? One comparison, used on the hot path. */

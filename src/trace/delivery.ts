@@ -21,10 +21,15 @@ export class TraceDelivery {
 
   constructor(private readonly emitter: EventEmitter) {}
 
+  /** The clock events are stamped with: ms since the runtime was made. */
+  now(): number {
+    return performance.now() - this.epoch;
+  }
+
   /** Stamps `event` and queues it for the listeners; nothing is kept when none listens. */
   readonly emit = (event: TraceEventBody): void => {
     if (this.emitter.listenerCount('trace') === 0) return;
-    this.pending.push({ ts: performance.now() - this.epoch, ...event });
+    this.pending.push({ ts: this.now(), ...event });
     if (this.pending.length === 1) queueMicrotask(this.deliver);
   };
 
