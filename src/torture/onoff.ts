@@ -207,6 +207,13 @@ export class OnoffActor {
       this.ctx.counts.faultsSurvived++;
       return `rollback incomplete (${error.step ?? 'before any step'}), CPU left ${after} at step '${step}': ${error.message}`;
     }
+    // A worker killed (injected) while the operation waited, for the hotplug lock say (a
+    // refcount writer starved by busy readers), leaves its CPU failed, whatever the operation
+    // did: as after one that resolved, that is a violation only when no fault was injected.
+    if (after === 'failed' && before !== 'failed') {
+      this.ctx.consistency.partWay.delete(cpu);
+      return this.workerDiedMeanwhile(cpu, `CPU ${cpu} is failed after ${name} rolled back (${error.code}: ${error.message})`);
+    }
     const partWay = PART_WAY_STATES.includes(before) && this.ctx.consistency.partWay.has(cpu);
     // A failed CPU whose cpuUp rolled back is offline with a fresh, dormant worker (or none): fine.
     const back = partWay
