@@ -79,7 +79,7 @@ export const idle = definePerCpuThread<IdleData>({
 });
 
 /**
- * A bound kthread's own loop, as the README shows one: a stop check and one boundShouldStop()
+ * A bound kthread's own loop, as docs/api.md shows one: a stop check and one boundShouldStop()
  * per unit, parkme() when asked, and the same empty unit and schedule() as the others. It is
  * measured against `baseline` on CPUs that never go down.
  */

@@ -1,5 +1,5 @@
 /**
- * The trade-off of `controllerPriority` (README, "A core for the controller"): at as many
+ * The trade-off of `controllerPriority` (docs/design.md, "A core for the controller"): at as many
  * CPUs as the machine has cores, every CPU running a busy per-CPU thread, the reference
  * strategy's hotplug latency and the busy threads' work done, with the controller thread at
  * 'normal' and at 'raised' priority. The two settings take turns over `rounds`, each round a

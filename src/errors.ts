@@ -6,7 +6,7 @@
  * want to tell apart. Codes are stable: a code keeps its name and its meaning between
  * versions, and new situations get new codes. Messages are for people and may be reworded
  * at any time, so code that decides anything switches on `code` (and the class), never on
- * the message. The README's Errors section lists every code.
+ * the message. The Errors section of docs/design.md lists every code.
  */
 
 /** Every code an error of cpuhp can carry, by a short name: `ERROR_CODES.LAST_CPU`. */

@@ -1,4 +1,4 @@
-/** The torture timeline: runtime events and operations become the tracks the README describes. */
+/** The torture timeline: runtime events and operations become the tracks docs/torture.md describes. */
 
 import t from 'tap';
 import type { TraceEvent, TraceEventBody } from '../src/index.js';

@@ -1,7 +1,7 @@
 /**
  * What `cpuhp demo` does: start a runtime with the demo kthreads, take random CPUs down and
  * up under them, park single threads, and check after every step what the design promises
- * (the README's invariants 1 to 3). The checks are the ones torture and the tests make
+ * (invariants 1 to 3 of docs/design.md). The checks are the ones torture and the tests make
  * (common/invariants.ts); the demo adds its own watch of a down CPU's heartbeat and of what
  * each spinner returns. It returns the figures and every failed check; it prints nothing,
  * so the report can be rendered as tables or JSON.

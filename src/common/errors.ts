@@ -1,5 +1,5 @@
 /**
- * Telling errors apart without reading their messages (README, "Errors": codes are stable,
+ * Telling errors apart without reading their messages (docs/design.md, "Errors": codes are stable,
  * messages are not). Shared by torture, the command line and the benchmarks.
  */
 

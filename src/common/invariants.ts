@@ -1,5 +1,5 @@
 /**
- * The invariant checks that the demo, torture and the tests share (README, "Invariants and
+ * The invariant checks that the demo, torture and the tests share (docs/design.md, "Invariants and
  * how they are checked"): one implementation of each, over what a runtime reports. Each
  * check returns what is wrong, as a sentence naming the CPU or thread and what the
  * runtime said, or undefined (or nothing) when all is well; the caller decides what a

@@ -1,7 +1,7 @@
 /**
  * A job as the controller tracks it, from queueWork() until its promise settles, and where
  * it is meanwhile. The controller's job queues survive CPUs going down and workers dying,
- * after the kernel's workqueues and the seed's rule for CPU_DEAD: "take it away and give it
+ * after the kernel's workqueues and the rule for CPU_DEAD in Peter Zijlstra's "Re: CPU Hotplug rework" (LKML, 2012): "take it away and give it
  * to someone else".
  *
  * Where a job is, from queueWork() until its promise settles:

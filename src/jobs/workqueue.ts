@@ -134,7 +134,7 @@ export class Workqueue {
   }
 
   /**
-   * CPU_DEAD of the seed: the CPU's kworker has parked (or, under recreate, exited) after
+   * CPU_DEAD of the 2012 LKML proposal: the CPU's kworker has parked (or, under recreate, exited) after
    * finishing the job it was running, so every job still handed to the CPU is untaken.
    * Revoke them all and queue them again, with the jobs that waited for this CPU: the ones
    * that may run elsewhere go to the front of the shared queue, strict ones wait for the

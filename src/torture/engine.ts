@@ -1,7 +1,7 @@
 /**
  * A torture run, after kernel/torture.c's torture_onoff and rcutorture: concurrent actors
  * take random CPUs down and up and park, unpark, stop and create single threads, optionally
- * injecting faults, while the run checks the runtime's invariants (README, "Invariants") after every operation
+ * injecting faults, while the run checks the runtime's invariants (docs/design.md, "Invariants and how they are checked") after every operation
  * and once more at the end. The first violation stops the run; the result names it, the
  * seed, and the operations since the run last found everything consistent.
  *
