@@ -11,7 +11,7 @@
  *
  * What each strategy promises is written down once, in SPECS, from the kernel's semantics
  * (cpus_read_lock()/cpus_write_lock() over percpu-rwsem; get_online_cpus() and
- * cpu_hotplug_begin() of 2012 with Rostedt's phases) and the seed's park design. Race tests
+ * cpu_hotplug_begin() of 2012 with Rostedt's phases) and the park design of the 2012 LKML proposal. Race tests
  * assert invariants, never timings: a timeout in them is either a bound on something that must
  * happen, or one that must expire because a reader holds on until it has.
  */
@@ -63,7 +63,7 @@ interface Spec {
 }
 
 const SPECS: Readonly<Record<StrategyName, Spec>> = {
-  // The seed: nothing on the fast path, no writer side; only the going-down CPU's threads park.
+  // The 2012 LKML park design: nothing on the fast path, no writer side; only the going-down CPU's threads park.
   park: { readSide: 'none', beginFlags: { down: 0, up: 0 }, drainsInQuiesce: false, quiesces: 'parkCpu', recreatesWorkers: false },
   // get_online_cpus() of 2012 with Rostedt's phases: a down lets readers run until phase 3
   // (quiesce); an up is mainline cpu_hotplug_begin(), readers out for the whole operation.
