@@ -210,6 +210,9 @@ t.test('defineKthread and definePerCpuThread options: trackCurrent must be a boo
 t.test('kthreadBoundShouldStop() answers for the calling kthread after any await, many threads to a CPU', async (t) => {
   const THREADS = 4;
   const rt = await startRuntime(t, { cpus: 2, modules: [CURRENT_FIXTURES] });
+  // The test waits on words its kthreads write (Atomics.waitAsync, which holds no handle), and
+  // running kthreads are not work in flight: without ref() the process may end mid-test.
+  rt.ref();
   const words = sharedInts(THREADS * RECORD);
   const threads: KthreadHandle[] = [];
   for (let index = 0; index < THREADS; index++) threads.push(await rt.kthreadCreateOnCpu(0, 'currentProbe', { data: { words, index } }));
