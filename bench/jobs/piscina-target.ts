@@ -3,8 +3,8 @@
  * maxThreads) with piscina's other defaults (atomics 'sync', one task per worker at a time,
  * an unbounded queue), as an application would start it.
  *
- * Under churn: piscina has no way to drain or take out one chosen worker (its workers are
- * not addressable; destroy() and close() act on the whole pool). The closest an application
+ * Under churn: piscina has no way to drain or take out one chosen worker (it has no
+ * operation on one worker; destroy() and close() act on the whole pool). The closest an application
  * can do is what this does at every tick: start a new pool, send every new job to it, and
  * close() the old one gracefully (not close({ force: true }), not destroy()).
  *

@@ -20,7 +20,7 @@ export const PEERS_WITHOUT_CHURN =
   'poolifier and tinypool are measured without churn only: like piscina they cannot take one chosen worker out, and the pool-replacement churn is shown once, for piscina';
 
 export const NO_PER_WORKER_DRAIN =
-  'piscina has no per-worker drain: its workers are not addressable, and close() and destroy() act on the whole pool, so one thread cannot be taken out while the others go on';
+  'piscina has no per-worker drain: it has no operation on one chosen worker (its loadBalancer picks where a task goes, not which worker leaves), and close() and destroy() act on the whole pool, so one thread cannot be taken out while the others go on';
 
 /** "poolifier 5.3.2", or why it is not measured. */
 function peerLine(peer: PeerInfo): string {
