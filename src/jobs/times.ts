@@ -2,11 +2,15 @@
  * Each job's wait and run time, as piscina's `waitTime` and `runTime` histograms report them
  * (and poolifier's waitTime and runTime statistics): wait is from queueWork() until a CPU's
  * kworker starts the job, run from its start until it settles. Recorded for the jobs that ran
- * to an outcome (completed or threw), in Node's own histograms (perf_hooks.createHistogram),
- * in microseconds, and reported in milliseconds.
+ * to an outcome (completed or threw), in microseconds, and reported in milliseconds. The
+ * histograms are the runtime's own latency histograms (controller/latency.ts), whose max and
+ * percentiles are exact to the samples rather than to the top of a bucket.
  */
 
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { WholeHistogram } from '../controller/latency.js';
+
+/** The longest time kept apart from the others, in microseconds: what Node's histogram takes by default. */
+const HIGHEST_US = Number.MAX_SAFE_INTEGER;
 
 export interface TimeSummary {
   /** Jobs recorded: those that ran to an outcome. */
@@ -18,8 +22,8 @@ export interface TimeSummary {
 }
 
 export class JobTimes {
-  private readonly wait = createHistogram();
-  private readonly run = createHistogram();
+  private readonly wait = new WholeHistogram(HIGHEST_US);
+  private readonly run = new WholeHistogram(HIGHEST_US);
 
   /**
    * A job that ran to an outcome. `startedAt` is the worker's clock as a time since the epoch;
@@ -31,8 +35,8 @@ export class JobTimes {
     const now = performance.now();
     const runMs = runUs / 1000;
     const waitMs = Math.min(Math.max(0, startedAt - performance.timeOrigin - submitted), Math.max(0, now - submitted - runMs));
-    recordMs(this.wait, waitMs);
-    recordMs(this.run, runMs);
+    this.wait.record(waitMs * 1000);
+    this.run.record(runUs);
   }
 
   summary(): { readonly waitTime: TimeSummary; readonly runTime: TimeSummary } {
@@ -40,14 +44,9 @@ export class JobTimes {
   }
 }
 
-/** A histogram records whole numbers from 1 up: microseconds, and sub-microsecond times as 1. */
-function recordMs(histogram: RecordableHistogram, ms: number): void {
-  histogram.record(Math.max(1, Math.round(ms * 1000)));
-}
-
-function summarise(h: RecordableHistogram): TimeSummary {
-  if (h.count === 0) return { count: 0, meanMs: 0, medianMs: 0, p99Ms: 0, maxMs: 0 };
-  // A percentile comes back as the top of its bucket, which may pass the largest value: cap it.
-  const at = (percentile: number): number => Math.min(h.percentile(percentile), h.max) / 1000;
-  return { count: h.count, meanMs: h.mean / 1000, medianMs: at(50), p99Ms: at(99), maxMs: h.max / 1000 };
+/** Microseconds recorded (sub-microsecond times as 1, as WholeHistogram keeps them), in ms. */
+function summarise(h: WholeHistogram): TimeSummary {
+  const s = h.summary();
+  if (s === undefined) return { count: 0, meanMs: 0, medianMs: 0, p99Ms: 0, maxMs: 0 };
+  return { count: s.count, meanMs: s.mean / 1000, medianMs: s.median / 1000, p99Ms: s.p99 / 1000, maxMs: s.max / 1000 };
 }
