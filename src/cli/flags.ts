@@ -3,8 +3,8 @@
  * InvalidArgumentError, which commander prints as a usage error naming the flag.
  */
 
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { whyUnwritable } from '../common/writable.js';
+import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ExitCode } from './exit.js';
 
@@ -30,11 +30,8 @@ export function assertWritable(command: Command, flag: string, file: string): vo
   const refuse = (why: string): never => command.error(`error: ${flag} ${JSON.stringify(file)}: ${why}`, { exitCode: ExitCode.ERROR });
   if (file.trim() === '') refuse('give the name of a file to write');
   const path = resolve(file);
-  if (/[\\/]$/.test(file) || (existsSync(path) && statSync(path).isDirectory())) refuse(`it names a directory (${path}); give the name of a file to write`);
-  const dir = dirname(path);
-  try {
-    accessSync(existsSync(path) ? path : dir, constants.W_OK);
-  } catch {
-    refuse(existsSync(path) ? `${path} is not writable` : `the directory ${dir} does not exist or is not writable`);
-  }
+  const why = /[\\/]$/.test(file) ? ({ kind: 'directory' } as const) : whyUnwritable(path);
+  if (why === undefined) return;
+  if (why.kind === 'directory') return refuse(`it names a directory (${path}); give the name of a file to write`);
+  refuse(why.kind === 'file-not-writable' ? `${path} is not writable` : `the directory ${why.dir} does not exist or is not writable`);
 }

@@ -8,8 +8,8 @@
  * argument or option, e.g. "cpu" or "options.timeoutMs".
  */
 
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { whyUnwritable } from '../common/writable.js';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransferListItem } from 'node:worker_threads';
 import { closest, distance } from 'fastest-levenshtein';
@@ -81,12 +81,10 @@ export function writableFile(call: string, name: string, value: unknown): string
   } catch (error) {
     throw new ConfigError(`${call}: ${name} is not a file path or file: URL (${errorText(error)}); pass ${expected}`);
   }
-  if (existsSync(path) && statSync(path).isDirectory()) throw new ConfigError(`${call}: ${name}: ${path} is a directory; pass ${expected}`);
-  const target = existsSync(path) ? path : dirname(path);
-  try {
-    accessSync(target, constants.W_OK);
-  } catch {
-    throw new ConfigError(`${call}: ${name}: ${target === path ? `${path} is not writable` : `the directory ${target} does not exist or is not writable`}; pass ${expected}`);
+  const why = whyUnwritable(path);
+  if (why?.kind === 'directory') throw new ConfigError(`${call}: ${name}: ${path} is a directory; pass ${expected}`);
+  if (why !== undefined) {
+    throw new ConfigError(`${call}: ${name}: ${why.kind === 'file-not-writable' ? `${path} is not writable` : `the directory ${why.dir} does not exist or is not writable`}; pass ${expected}`);
   }
   return path;
 }
