@@ -104,6 +104,24 @@ export const ERROR_CODES = {
   JOB_CPU_OFFLINE: 'ERR_CPUHP_JOB_CPU_OFFLINE',
   /** reason 'soft-lockup': it was running when the watchdog found its CPU stuck and failed it. */
   JOB_SOFT_LOCKUP: 'ERR_CPUHP_JOB_SOFT_LOCKUP',
+
+  // ------------------------------------------------------------------ ClusterError (cpuhp/cluster)
+  /** cpuhp/cluster needs the optional packages bullmq and ioredis, and one of them is not installed. */
+  BROKER_MISSING: 'ERR_CPUHP_BROKER_MISSING',
+  /** A local redis-server was to be started, and the redis-server program is not installed. */
+  REDIS_MISSING: 'ERR_CPUHP_REDIS_MISSING',
+  /** A local redis-server was started and exited, or did not answer in time. */
+  REDIS_START_FAILED: 'ERR_CPUHP_REDIS_START_FAILED',
+  /** Redis did not answer at the URL given, in time. */
+  REDIS_UNREACHABLE: 'ERR_CPUHP_REDIS_UNREACHABLE',
+  /** A cluster job failed: its job threw, was unknown to the machine that took it, or stalled more often than the broker allows. */
+  CLUSTER_JOB_FAILED: 'ERR_CPUHP_CLUSTER_JOB_FAILED',
+  /** A cluster job's result did not come within the time asked for; the job itself goes on. */
+  CLUSTER_TIMEOUT: 'ERR_CPUHP_CLUSTER_TIMEOUT',
+  /** No such cluster job: never added, or removed after keepFinishedS. */
+  CLUSTER_NO_JOB: 'ERR_CPUHP_CLUSTER_NO_JOB',
+  /** A call on a cluster node or queue after it was closed. */
+  CLUSTER_CLOSED: 'ERR_CPUHP_CLUSTER_CLOSED',
 } as const;
 
 type Codes = typeof ERROR_CODES;
@@ -126,6 +144,17 @@ export type HotplugErrorCode = Codes[
   | 'WORKER_TIMEOUT'
   | 'PARK_TIMEOUT'
   | 'STOP_TIMEOUT'
+];
+export type ClusterErrorCode = Codes[
+  | 'BROKER_MISSING'
+  | 'REDIS_MISSING'
+  | 'REDIS_START_FAILED'
+  | 'REDIS_UNREACHABLE'
+  | 'CLUSTER_JOB_FAILED'
+  | 'CLUSTER_TIMEOUT'
+  | 'CLUSTER_NO_JOB'
+  | 'CLUSTER_CLOSED'
+  | 'JOB_ABORTED'
 ];
 export type KthreadErrorCode = Codes[
   | 'PARK_TIMEOUT'
@@ -198,6 +227,23 @@ export class ConfigError extends CpuhpError {
   /** The code is ERR_CPUHP_INVALID_ARG unless given (ERR_CPUHP_MODULE_LOAD). */
   constructor(message: string, options: Partial<ErrorOptions<ConfigErrorCode>> = {}) {
     super(message, { ...options, code: options.code ?? ERROR_CODES.INVALID_ARG });
+  }
+}
+
+/**
+ * A cluster node, queue or local Redis (cpuhp/cluster) failed or was refused. A cluster job
+ * that was cancelled rejects with one whose code is 'ABORT_ERR' and name 'AbortError', as
+ * the runtime's own aborted jobs do.
+ */
+export class ClusterError extends CpuhpError {
+  override name: 'ClusterError' | 'AbortError' = 'ClusterError';
+  declare readonly code: ClusterErrorCode;
+  /** The cluster job's id, for an error about one job. */
+  readonly jobId?: string;
+  constructor(message: string, options: ErrorOptions<ClusterErrorCode> & { readonly jobId?: string }) {
+    super(message, options);
+    if (this.code === ERROR_CODES.JOB_ABORTED) this.name = 'AbortError';
+    this.jobId = options.jobId;
   }
 }
 

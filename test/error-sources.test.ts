@@ -49,7 +49,15 @@ t.test('the stable codes: every one of them, by name', async (t) => {
     ['JOB_QUEUE_FULL', 'ERR_CPUHP_JOB_QUEUE_FULL'],
     ['JOB_CPU_OFFLINE', 'ERR_CPUHP_JOB_CPU_OFFLINE'],
     ['JOB_SOFT_LOCKUP', 'ERR_CPUHP_JOB_SOFT_LOCKUP'],
-  ], 'a code is never renamed or dropped: new situations get new codes, added to this list (fixed at the first release, 0.1.0, when cancelled jobs took Node\'s ABORT_ERR)');
+    ['BROKER_MISSING', 'ERR_CPUHP_BROKER_MISSING'],
+    ['REDIS_MISSING', 'ERR_CPUHP_REDIS_MISSING'],
+    ['REDIS_START_FAILED', 'ERR_CPUHP_REDIS_START_FAILED'],
+    ['REDIS_UNREACHABLE', 'ERR_CPUHP_REDIS_UNREACHABLE'],
+    ['CLUSTER_JOB_FAILED', 'ERR_CPUHP_CLUSTER_JOB_FAILED'],
+    ['CLUSTER_TIMEOUT', 'ERR_CPUHP_CLUSTER_TIMEOUT'],
+    ['CLUSTER_NO_JOB', 'ERR_CPUHP_CLUSTER_NO_JOB'],
+    ['CLUSTER_CLOSED', 'ERR_CPUHP_CLUSTER_CLOSED'],
+  ], 'a code is never renamed or dropped: new situations get new codes, added to this list (fixed at the first release, 0.1.0, when cancelled jobs took Node\'s ABORT_ERR; the cluster codes came with cpuhp/cluster)');
 });
 
 /** The runtime's sources: src/ less the command line, the torture and what they share, which are tools built on the runtime. */

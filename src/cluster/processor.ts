@@ -1,0 +1,83 @@
+/**
+ * What a cluster node does with each BullMQ job it takes: run it through the machine's
+ * runtime (queueWork, so within the machine it runs once, on a CPU that is online), and
+ * turn how that ended into what BullMQ should do with the job.
+ *
+ *   result            completed, with the result as the job's return value
+ *   it threw / bad    failed at once, never retried (UnrecoverableError): a job that threw
+ *                     would throw again; the reason is the error's text
+ *   cancelled         failed, with a reason that starts "cancelled: " (the producer reads
+ *                     it as an AbortError)
+ *   handed back       the machine is going down (and the job had not started, or down()'s
+ *                     bound passed while it ran), or its runtime shut
+ *                     down under the job: the job goes back to wait (moveToWait) and another
+ *                     machine runs it, without waiting for its lock to expire
+ */
+
+import type { Job } from 'bullmq';
+import { JobError } from '../errors.js';
+import { errorText } from '../controller/arguments.js';
+import type { Runtime } from '../runtime.js';
+import type { BullMQ } from './broker.js';
+import { CANCELLED_REASON, readWireData } from './wire.js';
+
+/** One job this node is running: what down() aborts and hands back at its bound. */
+export interface RunningJob {
+  readonly job: Job;
+  readonly controller: AbortController;
+  /** Set by down() at its bound: hand the job back rather than fail it. */
+  handBack: boolean;
+}
+
+export interface ProcessorHooks {
+  readonly runtime: Runtime;
+  readonly bullmq: BullMQ;
+  /** Whether cancel() marked this job before it started. */
+  readonly wasCancelled: (id: string) => Promise<boolean>;
+  readonly running: Set<RunningJob>;
+  /**
+   * Whether the machine takes jobs now. A fetch that was in flight when down() paused the
+   * worker can still bring a job; it is handed back without running.
+   */
+  readonly accepting: () => boolean;
+  /** Called when a job leaves `running`. */
+  readonly settled: () => void;
+  readonly counted: (outcome: 'completed' | 'failed' | 'handed-back') => void;
+}
+
+export function makeProcessor(hooks: ProcessorHooks) {
+  const { UnrecoverableError, WaitingError } = hooks.bullmq;
+  return async (job: Job, token: string | undefined, signal?: AbortSignal): Promise<unknown> => {
+    const running: RunningJob = { job, controller: new AbortController(), handBack: false };
+    // BullMQ's signal fires on worker.cancelJob(id), which the cancel channel calls.
+    const cancelled = (): void => running.controller.abort(signal?.reason);
+    signal?.addEventListener('abort', cancelled, { once: true });
+    if (signal?.aborted) cancelled();
+    hooks.running.add(running);
+    if (!hooks.accepting()) running.handBack = true;
+    try {
+      if (running.handBack) throw new WaitingError();
+      if (job.id !== undefined && (await hooks.wasCancelled(job.id))) throw new UnrecoverableError(`${CANCELLED_REASON}cancelled before it started`);
+      const data = readWireData(job.data);
+      if (data === undefined) throw new UnrecoverableError(`job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
+      const result = await hooks.runtime.queueWork(job.name, data.args, { signal: running.controller.signal });
+      hooks.counted('completed');
+      return result;
+    } catch (error) {
+      if (running.handBack || (error instanceof JobError && error.reason === 'shutdown')) {
+        // If the lock is gone already, the broker's stalled check hands the job on instead.
+        await job.moveToWait(token).catch(() => undefined);
+        hooks.counted('handed-back');
+        throw new WaitingError();
+      }
+      hooks.counted('failed');
+      if (error instanceof UnrecoverableError) throw error;
+      if (error instanceof JobError && error.reason === 'aborted') throw new UnrecoverableError(`${CANCELLED_REASON}${errorText(error)}`);
+      throw new UnrecoverableError(errorText(error));
+    } finally {
+      signal?.removeEventListener('abort', cancelled);
+      hooks.running.delete(running);
+      hooks.settled();
+    }
+  };
+}
