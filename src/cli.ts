@@ -12,6 +12,7 @@ import { registerBench } from './cli/bench.js';
 import { registerBenchJobs } from './cli/bench-jobs.js';
 import { registerDemo } from './cli/demo.js';
 import { registerTorture } from './cli/torture.js';
+import { registerClusterNode } from './cli/cluster-node.js';
 import { ExitCode } from './cli/exit.js';
 import { coreSharingReportedElsewhere } from './controller/priority.js';
 
@@ -36,5 +37,6 @@ registerDemo(program);
 registerBench(program);
 registerBenchJobs(program);
 registerTorture(program);
+registerClusterNode(program);
 
 await program.parseAsync(process.argv);
