@@ -73,11 +73,18 @@ export function makeProcessor(hooks: ProcessorHooks) {
       hooks.counted('failed');
       if (error instanceof UnrecoverableError) throw error;
       if (error instanceof JobError && error.reason === 'aborted') throw new UnrecoverableError(`${CANCELLED_REASON}${errorText(error)}`);
-      throw new UnrecoverableError(errorText(error));
+      throw new UnrecoverableError(failureText(error));
     } finally {
       signal?.removeEventListener('abort', cancelled);
       hooks.running.delete(running);
       hooks.settled();
     }
   };
+}
+
+/** A failure as the broker keeps it (a string): the error, and what the job threw when it did. */
+function failureText(error: unknown): string {
+  const text = errorText(error);
+  if (!(error instanceof JobError) || error.cause === undefined) return text;
+  return `${text} (it threw ${errorText(error.cause)})`;
 }

@@ -198,7 +198,12 @@ export class ClusterQueue<M extends object = Record<string, never>> {
 
   private queueEvents(): Promise<QueueEvents> {
     this.events ??= (async () => {
-      const events = new this.broker.bullmq.QueueEvents(this.options.queue, { connection: this.options.connection, prefix: PREFIX });
+      // Read the event stream from its last entry as of now, not from '$': QueueEvents is
+      // ready (waitUntilReady) before its first blocking read has begun, and an event written
+      // between the two would be missed, while the job's state, read too early, said nothing.
+      const last = await this.commands.xrevrange(`${PREFIX}:${this.options.queue}:events`, '+', '-', 'COUNT', 1);
+      const lastEventId = last[0]?.[0] ?? '0-0';
+      const events = new this.broker.bullmq.QueueEvents(this.options.queue, { connection: this.options.connection, prefix: PREFIX, lastEventId });
       events.on('error', () => undefined);
       await events.waitUntilReady();
       return events;
