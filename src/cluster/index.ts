@@ -12,5 +12,5 @@ export type { CancelOutcome, ClusterAddOptions, ClusterJob, ClusterResultOptions
 export type { ClusterNodeOptions, ClusterQueueOptions } from './options.js';
 export { startLocalRedis } from './redis-server.js';
 export type { LocalRedis } from './redis-server.js';
-export { ClusterError, ERROR_CODES } from '../errors.js';
+export { ClusterError, ConfigError, ERROR_CODES } from '../errors.js';
 export type { ClusterErrorCode } from '../errors.js';
