@@ -3,19 +3,22 @@
  * tarball, then (a) a strict TypeScript app (NodeNext, exactOptionalPropertyTypes, declarations)
  * with a job module and a kthread module, compiled and run; (b) require() of both entry points
  * from CommonJS; (c) a moduleResolution node10 type-check of both; (d) what the install brought:
- * one command, and none of the benchmarks' libraries. The app's sources are test/package/app/.
+ * one command, and none of the benchmarks' libraries; (e) cpuhp/cluster without its optional
+ * peers says what to install; (f) with them installed, a machine and a producer run the app's
+ * jobs on a real Redis. The app's sources are test/package/app/.
  *
  * Slow (an npm install, two compiles, two runtimes), and it needs the npm registry or npm's
  * cache for cpuhp's dependencies. Every wait has its own bound; nothing here measures time.
  */
 
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { redisUrl } from '../cluster/helpers.js';
 
 const run = promisify(execFile);
 
@@ -151,4 +154,24 @@ t.test('(d) the install brings one command and none of the benchmarks’ librari
   t.same(unwanted, [], `installed: ${installed.join(', ')}`);
   const { stdout } = await sh(join(app, 'node_modules', '.bin', 'cpuhp'), ['--version'], app);
   t.match(stdout.trim(), /^\d+\.\d+\.\d+/, 'the cpuhp command runs from the install');
+});
+
+t.test('(e) cpuhp/cluster without bullmq and ioredis: the import works, a queue says what to install', async (t) => {
+  const installed = readdirSync(join(app, 'node_modules'));
+  t.notOk(installed.includes('bullmq') || installed.includes('ioredis'), 'the optional peers are not installed with cpuhp');
+  copyFileSync(join(APP_SOURCES, 'no-broker.mjs'), join(app, 'no-broker.mjs'));
+  const { stdout } = await sh(process.execPath, [join(app, 'no-broker.mjs')], app);
+  const seen = JSON.parse(stdout) as { name: string; code: string; message: string };
+  t.equal(seen.name, 'ClusterError');
+  t.equal(seen.code, 'ERR_CPUHP_BROKER_MISSING');
+  t.match(seen.message, /npm install bullmq@6 ioredis@6/, 'the message says what to install');
+});
+
+t.test('(f) with bullmq and ioredis installed, a machine and a producer run the app\'s jobs on Redis', async (t) => {
+  t.ok(existsSync(join(app, 'dist', 'jobs.js')), 'the job module (a) compiled is there');
+  const versions = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `bullmq@${versions.devDependencies.bullmq}`, `ioredis@${versions.devDependencies.ioredis}`], app);
+  copyFileSync(join(APP_SOURCES, 'cluster.mjs'), join(app, 'cluster.mjs'));
+  const { stdout } = await sh(process.execPath, [join(app, 'cluster.mjs'), await redisUrl(), `install-test-${process.pid}`], app);
+  t.same(JSON.parse(stdout), { squares: [1, 4, 9], afterDown: 16, state: 'closed' }, 'every job ran, before and after a CPU went down');
 });
