@@ -13,6 +13,7 @@ import { registerBenchJobs } from './cli/bench-jobs.js';
 import { registerDemo } from './cli/demo.js';
 import { registerTorture } from './cli/torture.js';
 import { registerClusterNode } from './cli/cluster-node.js';
+import { registerBenchCluster } from './cli/bench-cluster.js';
 import { registerTortureCluster } from './cli/torture-cluster.js';
 import { ExitCode } from './cli/exit.js';
 import { coreSharingReportedElsewhere } from './controller/priority.js';
@@ -39,6 +40,7 @@ registerBench(program);
 registerBenchJobs(program);
 registerTorture(program);
 registerClusterNode(program);
+registerBenchCluster(program);
 registerTortureCluster(program);
 
 await program.parseAsync(process.argv);
