@@ -193,7 +193,8 @@ export class ClusterQueue<M extends object = Record<string, never>> {
     await this.commands.set(cancelledKey(this.options.queue, id), '1', 'EX', this.options.keepFinishedS);
     await job.remove().catch(() => undefined);
     await this.commands.publish(cancelChannel(this.options.queue), id);
-    return 'cancelled';
+    // A job that completed between the state read above and the mark was not stopped.
+    return (await this.queue.getJobState(id)) === 'completed' ? 'finished' : 'cancelled';
   }
 
   private queueEvents(): Promise<QueueEvents> {
