@@ -71,7 +71,9 @@ export class MachineProcess {
     if (spec.stalledIntervalMs !== undefined) args.push('--stalled-interval', `${spec.stalledIntervalMs}ms`);
     if (spec.maxStalledCount !== undefined) args.push('--max-stalled', String(spec.maxStalledCount));
     if (spec.downTimeoutMs !== undefined) args.push('--down-timeout', `${spec.downTimeoutMs}ms`);
-    const child = fork(cli, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...spec.env, NODE_NO_WARNINGS: '1' } });
+    // detached: its own process group, so a terminal's Ctrl-C reaches only the parent, which
+    // winds the machine down itself (a machine also exits when its parent goes away).
+    const child = fork(cli, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, ...spec.env, NODE_NO_WARNINGS: '1' }, detached: true });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code ?? -1)));

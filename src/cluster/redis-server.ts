@@ -42,6 +42,9 @@ export async function startLocalRedis(program = 'redis-server'): Promise<LocalRe
   const port = await freeLoopbackPort();
   const child = spawn(program, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--daemonize', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a terminal's Ctrl-C must reach only the caller, which stops it
+    // once it has wound down (a Redis gone first would fail that wind-down).
+    detached: true,
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
