@@ -52,3 +52,20 @@ t.test('bench-cluster --quick --json measures every row and loses no job', async
   }
   t.ok(result.redisBenchmark !== null, 'redis-benchmark ran, or said it is missing');
 });
+
+t.test('a bad bench-cluster flag exits 2 before anything starts, naming the flag', async (t) => {
+  const cases: [string[], string][] = [
+    [['bench-cluster', '--machine-cpus', '0'], '--machine-cpus'],
+    [['bench-cluster', '--jobs-per-cpu', '1.5'], '--jobs-per-cpu'],
+    [['bench-cluster', '--window', '1e9'], '--window'],
+    [['bench-cluster', '--trivial-jobs', '-1'], '--trivial-jobs'],
+    [['bench-cluster', '--cpu-jobs', ''], '--cpu-jobs'],
+    [['bench-cluster', '--out', ''], '--out'],
+  ];
+  for (const [args, flag] of cases) {
+    const run = await runCli(args);
+    t.equal(run.code, 2, `${args.join(' ')} exits 2`);
+    t.ok((run.stderr.split('\n')[0] ?? '').includes(flag), `${args.join(' ')}: the first line names ${flag}`);
+    t.equal(run.stdout, '', `${args.join(' ')}: nothing ran`);
+  }
+});
