@@ -6,7 +6,7 @@
  * CPU-bound job holds the whole process, whatever its concurrency.
  */
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Workers } from './broker-row.js';
 import { forget, track, type Child } from './children.js';
@@ -60,13 +60,10 @@ class PeerProcess implements Child {
 }
 
 export async function startBullmqPeers(settings: ClusterBenchSettings, count: number, redisUrl: string, queue: string): Promise<Workers> {
-  const peers = Array.from({ length: count }, () =>
-    track(
-      new PeerProcess(
-        fork(SCRIPT, [redisUrl, queue, String(machineConcurrency(settings))], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_NO_WARNINGS: '1' } }),
-      ),
-    ),
-  );
+  // detached: its own process group, as the machines are (MachineProcess), so that a terminal's
+  // Ctrl-C reaches only the benchmark, which stops them itself; a peer also exits when its parent goes away.
+  const options: ForkOptions = { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, NODE_NO_WARNINGS: '1' }, detached: true };
+  const peers = Array.from({ length: count }, () => track(new PeerProcess(fork(SCRIPT, [redisUrl, queue, String(machineConcurrency(settings))], options))));
   const ready = await Promise.allSettled(peers.map((p) => p.ready()));
   const failed = ready.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed !== undefined) {
