@@ -42,8 +42,10 @@ export interface ClusterNodeStats {
   readonly running: number;
   readonly completed: number;
   readonly failed: number;
-  /** Jobs handed back to the queue by down() at its bound, or when the runtime shut down under them. */
+  /** Jobs that had started and were handed back to the queue: by down() at its bound, or when the runtime shut down under them. They run again elsewhere. */
   readonly handedBack: number;
+  /** Jobs fetched in the moment down() began, handed back to the queue without running. */
+  readonly returnedUnstarted: number;
 }
 
 const CALL = (name: string): string => `ClusterNode.${name}()`;
@@ -63,7 +65,7 @@ export class ClusterNode {
   private state: ClusterNodeState = 'up';
   /** The CPUs that were online when down() began, for up(). */
   private onlineBeforeDown: readonly number[] = [];
-  private readonly counts = { completed: 0, failed: 0, 'handed-back': 0 };
+  private readonly counts = { completed: 0, failed: 0, 'handed-back': 0, 'returned-unstarted': 0 };
   private readonly removeSignalHandlers: () => void;
 
   /**
@@ -138,6 +140,7 @@ export class ClusterNode {
       completed: this.counts.completed,
       failed: this.counts.failed,
       handedBack: this.counts['handed-back'],
+      returnedUnstarted: this.counts['returned-unstarted'],
     };
   }
 

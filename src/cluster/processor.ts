@@ -42,7 +42,7 @@ export interface ProcessorHooks {
   readonly accepting: () => boolean;
   /** Called when a job leaves `running`. */
   readonly settled: () => void;
-  readonly counted: (outcome: 'completed' | 'failed' | 'handed-back') => void;
+  readonly counted: (outcome: 'completed' | 'failed' | 'handed-back' | 'returned-unstarted') => void;
 }
 
 export function makeProcessor(hooks: ProcessorHooks) {
@@ -55,11 +55,14 @@ export function makeProcessor(hooks: ProcessorHooks) {
     if (signal?.aborted) cancelled();
     hooks.running.add(running);
     if (!hooks.accepting()) running.handBack = true;
+    /** Whether the job was handed to the runtime's queueWork. */
+    let started = false;
     try {
       if (running.handBack) throw new WaitingError();
       if (job.id !== undefined && (await hooks.wasCancelled(job.id))) throw new UnrecoverableError(`${CANCELLED_REASON}cancelled before it started`);
       const data = readWireData(job.data);
       if (data === undefined) throw new UnrecoverableError(`job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
+      started = true;
       const result = await hooks.runtime.queueWork(job.name, data.args, { signal: running.controller.signal });
       hooks.counted('completed');
       return result;
@@ -67,7 +70,8 @@ export function makeProcessor(hooks: ProcessorHooks) {
       if (running.handBack || (error instanceof JobError && error.reason === 'shutdown')) {
         // If the lock is gone already, the broker's stalled check hands the job on instead.
         await job.moveToWait(token).catch(() => undefined);
-        hooks.counted('handed-back');
+        // The runtime says whether its job had begun; before queueWork, it had not.
+        hooks.counted((error instanceof JobError ? error.started : started) ? 'handed-back' : 'returned-unstarted');
         throw new WaitingError();
       }
       hooks.counted('failed');

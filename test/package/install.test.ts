@@ -165,6 +165,15 @@ t.test('(e) cpuhp/cluster without bullmq and ioredis: the import works, a queue 
   t.equal(seen.name, 'ClusterError');
   t.equal(seen.code, 'ERR_CPUHP_BROKER_MISSING');
   t.match(seen.message, /npm install bullmq@6 ioredis@6/, 'the message says what to install');
+  const cpuhp = join(app, 'node_modules', '.bin', 'cpuhp');
+  for (const args of [['cluster-node', '--redis', 'redis://127.0.0.1:6379', '--modules', join(app, 'dist', 'jobs.js')], ['torture-cluster', '--duration', '1s']]) {
+    const outcome = await run(cpuhp, args, { cwd: app, env: userEnv, timeout: COMMAND_TIMEOUT_MS }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr ?? '' }),
+    );
+    t.equal(outcome.code, 2, `cpuhp ${args[0]} exits 2: it could not run`);
+    t.match(outcome.stderr, /npm install bullmq@6 ioredis@6/, `cpuhp ${args[0]} says what to install`);
+  }
 });
 
 t.test('(f) with bullmq and ioredis installed, a machine and a producer run the app\'s jobs on Redis', async (t) => {
