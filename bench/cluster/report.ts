@@ -151,14 +151,16 @@ function meaning(result: ClusterBenchResult): string {
     const [low, high] = [Math.min(...ceilings), Math.max(...ceilings)];
     const perMachine = one.loop.jobsPerSecond;
     const range = (a: number, b: number): string => (formatCount(a) === formatCount(b) ? formatCount(a) : `${formatCount(a)} to ${formatCount(b)}`);
+    // Machine counts to a tenth: "1.1 to 1.4 machines", never "1 machines".
+    const machines = (a: number, b: number): string => (a.toFixed(1) === b.toFixed(1) ? a.toFixed(1) : `${a.toFixed(1)} to ${b.toFixed(1)}`);
     lines.push(
       `  ${LABEL[workload.name]}: by Redis's CPU time per job in the cpuhp rows, one Redis carries about ${range(low, high)} of these jobs/s. ` +
-        `One cpuhp machine did ${formatCount(perMachine)} jobs/s here (sharing the cores with Redis and the producer), so about ${range(low / perMachine, high / perMachine)} such machines reach it.`,
+        `One cpuhp machine did ${formatCount(perMachine)} jobs/s here (sharing the cores with Redis and the producer), so about ${machines(low / perMachine, high / perMachine)} such machines reach it.`,
     );
     if (workload.name === 'cpu') {
       const flatOut = (result.settings.cpusPerMachine * 1000) / SPIN_MS;
       lines.push(
-        `    A machine of ${plural(result.settings.cpusPerMachine, 'CPU')} with cores of its own runs at most ${formatCount(flatOut)} of these ${SPIN_MS} ms jobs/s: about ${range(low / flatOut, high / flatOut)} such machines keep one Redis busy. ` +
+        `    A machine of ${plural(result.settings.cpusPerMachine, 'CPU')} with cores of its own runs at most ${formatCount(flatOut)} of these ${SPIN_MS} ms jobs/s: about ${machines(low / flatOut, high / flatOut)} such machines keep one Redis busy. ` +
           'Short jobs make the broker the ceiling with few machines; the longer each job, the more machines one Redis can feed (ceiling × job length = the CPUs it keeps busy).',
       );
     }
