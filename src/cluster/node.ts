@@ -23,6 +23,7 @@ import { ClusterError, ERROR_CODES } from '../errors.js';
 import { cpuNumber, rejecting } from '../controller/arguments.js';
 import { Runtime } from '../runtime.js';
 import { loadBroker } from './broker.js';
+import { CancelledJobs } from './cancelled.js';
 import { checkRedis } from './connection.js';
 import { setWorkerConcurrency } from './concurrency.js';
 import { readNodeOptions, type ClusterNodeOptions, type ResolvedNodeOptions } from './options.js';
@@ -101,10 +102,11 @@ export class ClusterNode {
     this.queue = options.queue;
     this.subscriber = subscriber;
     this.commands = commands;
+    const cancelled = new CancelledJobs(async (id) => (await commands.exists(cancelledKey(options.queue, id))) === 1);
     const processor = makeProcessor({
       runtime,
       bullmq: broker.bullmq,
-      wasCancelled: async (id) => (await commands.exists(cancelledKey(options.queue, id))) === 1,
+      cancelled,
       running: this.running,
       accepting: () => this.state === 'up',
       settled: () => this.wakeIdleWaiters(),
@@ -124,7 +126,10 @@ export class ClusterNode {
     this.worker.on('error', () => undefined);
     subscriber.on('error', () => undefined);
     commands.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, id: string) => void this.worker.cancelJob(id, 'cancelled by ClusterJob.cancel()'));
+    subscriber.on('message', (_channel: string, id: string) => {
+      cancelled.heard(id);
+      this.worker.cancelJob(id, 'cancelled by ClusterJob.cancel()');
+    });
     this.removeSignalHandlers = options.exitOnSignal ? this.handleSignals() : () => undefined;
   }
 

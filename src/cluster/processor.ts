@@ -19,6 +19,7 @@ import { JobError } from '../errors.js';
 import { errorText } from '../controller/arguments.js';
 import type { Runtime } from '../runtime.js';
 import type { BullMQ } from './broker.js';
+import type { CancelledJobs } from './cancelled.js';
 import { CANCELLED_REASON, readWireData } from './wire.js';
 
 /** One job this node is running: what down() aborts and hands back at its bound. */
@@ -32,8 +33,8 @@ export interface RunningJob {
 export interface ProcessorHooks {
   readonly runtime: Runtime;
   readonly bullmq: BullMQ;
-  /** Whether cancel() marked this job before it started. */
-  readonly wasCancelled: (id: string) => Promise<boolean>;
+  /** Which jobs cancel() stopped before they started here. */
+  readonly cancelled: CancelledJobs;
   readonly running: Set<RunningJob>;
   /**
    * Whether the machine takes jobs now. A fetch that was in flight when down() paused the
@@ -59,7 +60,7 @@ export function makeProcessor(hooks: ProcessorHooks) {
     let started = false;
     try {
       if (running.handBack) throw new WaitingError();
-      if (job.id !== undefined && (await hooks.wasCancelled(job.id))) throw new UnrecoverableError(`${CANCELLED_REASON}cancelled before it started`);
+      if (job.id !== undefined && (await hooks.cancelled.before(job.id, job.attemptsStarted))) throw new UnrecoverableError(`${CANCELLED_REASON}cancelled before it started`);
       const data = readWireData(job.data);
       if (data === undefined) throw new UnrecoverableError(`job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
       started = true;
