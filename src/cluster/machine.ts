@@ -6,7 +6,9 @@
 
 import { errorCode } from '../common/errors.js';
 import { errorText } from '../controller/arguments.js';
+import { closeThenExit } from './exit.js';
 import { ClusterNode } from './node.js';
+import { DEFAULT_DOWN_TIMEOUT_MS } from './options.js';
 import type { ClusterNodeOptions } from './options.js';
 import { isMachineRequest, type MachineMessage, type MachineRequest } from './machine-protocol.js';
 
@@ -18,7 +20,7 @@ export async function runMachine(options: ClusterNodeOptions, say: (line: string
       if (isMachineRequest(message)) void answer(node, message).then((reply) => send(reply));
     });
     // The parent going away ends the machine as a SIGTERM would: down, close, exit.
-    process.on('disconnect', () => void node.close().finally(() => process.exit(143)));
+    process.on('disconnect', () => closeThenExit(() => node.close(), 143, options.downTimeoutMs ?? DEFAULT_DOWN_TIMEOUT_MS));
     send({ type: 'ready', name: node.name, pid: process.pid, cpus: node.runtime.cpuCount } satisfies MachineMessage);
   }
   say(`machine ${node.name} takes jobs from queue ${node.queue} with ${node.runtime.onlineCpus().length} CPUs; SIGTERM (or Ctrl-C) drains it and exits`);

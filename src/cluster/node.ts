@@ -25,6 +25,7 @@ import { Runtime } from '../runtime.js';
 import { loadBroker } from './broker.js';
 import { CancelledJobs } from './cancelled.js';
 import { checkRedis } from './connection.js';
+import { closeThenExit } from './exit.js';
 import { setWorkerConcurrency } from './concurrency.js';
 import { readNodeOptions, type ClusterNodeOptions, type ResolvedNodeOptions } from './options.js';
 import { makeProcessor, type RunningJob } from './processor.js';
@@ -274,11 +275,12 @@ export class ClusterNode {
     for (const wake of waiters) wake();
   }
 
-  /** SIGTERM and SIGINT: close() (which is down() first), then exit 143 or 130. */
+  /**
+   * SIGTERM and SIGINT: close() (which is down() first), then exit 143 or 130; bounded, in
+   * case Redis is gone (exit.ts). A second signal during the drain has Node's default effect.
+   */
   private handleSignals(): () => void {
-    const on = (signal: 'SIGTERM' | 'SIGINT', code: number) => () => {
-      void this.close().finally(() => process.exit(code));
-    };
+    const on = (signal: 'SIGTERM' | 'SIGINT', code: number) => () => closeThenExit(() => this.close(), code, this.options.downTimeoutMs);
     const term = on('SIGTERM', 143);
     const int = on('SIGINT', 130);
     process.once('SIGTERM', term);

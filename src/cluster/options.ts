@@ -47,6 +47,8 @@ export interface ResolvedNodeOptions {
   readonly exitOnSignal: boolean;
 }
 
+export const DEFAULT_DOWN_TIMEOUT_MS = 30_000;
+
 const NODE_KEYS = allKeys<ClusterNodeOptions>()(['redis', 'queue', 'name', 'runtime', 'jobsPerCpu', 'lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'downTimeoutMs', 'exitOnSignal']);
 const MAX_MS = 2 ** 31 - 1;
 
@@ -68,7 +70,7 @@ export function readNodeOptions(call: string, value: unknown): ResolvedNodeOptio
     lockDurationMs: o.lockDurationMs === undefined ? 30_000 : wholeNumber(call, 'options.lockDurationMs', o.lockDurationMs, 100, MAX_MS),
     stalledIntervalMs: o.stalledIntervalMs === undefined ? 30_000 : wholeNumber(call, 'options.stalledIntervalMs', o.stalledIntervalMs, 100, MAX_MS),
     maxStalledCount: o.maxStalledCount === undefined ? 1 : wholeNumber(call, 'options.maxStalledCount', o.maxStalledCount, 0, 100),
-    downTimeoutMs: o.downTimeoutMs === undefined ? 30_000 : timeoutMs(call, 'options.downTimeoutMs', o.downTimeoutMs, true),
+    downTimeoutMs: o.downTimeoutMs === undefined ? DEFAULT_DOWN_TIMEOUT_MS : timeoutMs(call, 'options.downTimeoutMs', o.downTimeoutMs, true),
     exitOnSignal: o.exitOnSignal ?? true,
   };
 }

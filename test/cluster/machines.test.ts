@@ -6,7 +6,7 @@
  */
 
 import t, { type Test } from 'tap';
-import { ClusterQueue } from '../../src/cluster/index.js';
+import { ClusterQueue, startLocalRedis } from '../../src/cluster/index.js';
 import { MachineProcess, type MachineSpec } from '../../src/cluster/machine-process.js';
 import type * as Jobs from '../fixtures/cluster-jobs.js';
 import { CLUSTER_JOBS, FAST_LOCKS, freshQueue, newLedger, readLedger, redisUrl, startsByKey } from './helpers.js';
@@ -78,4 +78,13 @@ t.test('SIGKILL of a machine with jobs in flight: each completes elsewhere, at m
   t.ok([...twice].every((key) => startedOnKilled.has(key)), 'and every job that ran twice had started on the killed machine');
   const onB = readLedger(ledger).filter((l) => l.pid === b!.pid && l.at === 'end').map((l) => l.key);
   t.ok([...inFlight].every((key) => onB.includes(key)), 'and each of them completed on the other machine');
+});
+
+t.test('a machine whose Redis has gone still exits on SIGTERM: its close is bounded', async (t) => {
+  const redis = await startLocalRedis();
+  t.teardown(() => redis.stop());
+  const machine = await MachineProcess.start({ redis: redis.url, queue: freshQueue('no-redis'), name: 'orphan', modules: [CLUSTER_JOBS], cpus: 2, ...FAST_LOCKS, downTimeoutMs: 200 });
+  t.teardown(() => machine.kill());
+  await redis.stop();
+  t.equal(await machine.terminate(), 143, 'it exited 143, without the Redis it would have handed jobs back to');
 });
