@@ -199,7 +199,7 @@ export class ClusterNode {
       if (!(await this.idleWithin(this.options.downTimeoutMs))) {
         for (const job of this.running) {
           job.handBack = true;
-          job.controller.abort(new ClusterError(`machine ${this.name} went down`, { code: ERROR_CODES.JOB_ABORTED }));
+          if (job.job.id !== undefined) this.worker.cancelJob(job.job.id, `machine ${this.name} went down`);
         }
         await this.idleWithin(Infinity);
       }

@@ -25,7 +25,6 @@ import { CANCELLED_REASON, readWireData } from './wire.js';
 /** One job this node is running: what down() aborts and hands back at its bound. */
 export interface RunningJob {
   readonly job: Job;
-  readonly controller: AbortController;
   /** Set by down() at its bound: hand the job back rather than fail it. */
   handBack: boolean;
 }
@@ -49,11 +48,10 @@ export interface ProcessorHooks {
 export function makeProcessor(hooks: ProcessorHooks) {
   const { UnrecoverableError, WaitingError } = hooks.bullmq;
   return async (job: Job, token: string | undefined, signal?: AbortSignal): Promise<unknown> => {
-    const running: RunningJob = { job, controller: new AbortController(), handBack: false };
-    // BullMQ's signal fires on worker.cancelJob(id), which the cancel channel calls.
-    const cancelled = (): void => running.controller.abort(signal?.reason);
-    signal?.addEventListener('abort', cancelled, { once: true });
-    if (signal?.aborted) cancelled();
+    // BullMQ's signal (it makes one per job for a processor that takes three parameters)
+    // fires on worker.cancelJob(id): the cancel channel calls it, and so does down() at its
+    // bound, after setting handBack. It goes to queueWork as it is: one signal per job.
+    const running: RunningJob = { job, handBack: false };
     hooks.running.add(running);
     if (!hooks.accepting()) running.handBack = true;
     /** Whether the job was handed to the runtime's queueWork. */
@@ -64,7 +62,7 @@ export function makeProcessor(hooks: ProcessorHooks) {
       const data = readWireData(job.data);
       if (data === undefined) throw new UnrecoverableError(`job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
       started = true;
-      const result = await hooks.runtime.queueWork(job.name, data.args, { signal: running.controller.signal });
+      const result = await hooks.runtime.queueWork(job.name, data.args, signal === undefined ? undefined : { signal });
       hooks.counted('completed');
       return result;
     } catch (error) {
@@ -80,7 +78,6 @@ export function makeProcessor(hooks: ProcessorHooks) {
       if (error instanceof JobError && error.reason === 'aborted') throw new UnrecoverableError(`${CANCELLED_REASON}${errorText(error)}`);
       throw new UnrecoverableError(failureText(error));
     } finally {
-      signal?.removeEventListener('abort', cancelled);
       hooks.running.delete(running);
       hooks.settled();
     }
