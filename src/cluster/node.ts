@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis';
 import { ClusterError, ERROR_CODES } from '../errors.js';
 import { cpuNumber, rejecting } from '../controller/arguments.js';
 import { Runtime } from '../runtime.js';
+import { resolveOptions } from '../controller/options.js';
 import { loadBroker } from './broker.js';
 import { CancelledJobs } from './cancelled.js';
 import { checkRedis } from './connection.js';
@@ -79,6 +80,9 @@ export class ClusterNode {
   static start(options: ClusterNodeOptions): Promise<ClusterNode> {
     return rejecting(async () => {
       const resolved = readNodeOptions(CALL('start'), options);
+      // The runtime's options are checked before anything connects: a bad one is a ConfigError
+      // (naming it as Runtime.start does) whether or not Redis is there.
+      resolveOptions(resolved.runtime);
       const broker = await loadBroker();
       await checkRedis(broker, resolved.url, resolved.connection);
       const runtime = await Runtime.start(resolved.runtime);

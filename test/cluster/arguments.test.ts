@@ -60,6 +60,8 @@ t.test('ClusterNode.start refuses bad options before it connects', async (t) => 
   await refused(t, ClusterNode.start({ redis: REDIS, queue: QUEUE, exitOnSignal: 'yes' as never }), /options\.exitOnSignal/, 'exitOnSignal as a string');
   await refused(t, ClusterNode.start({ redis: REDIS, queue: QUEUE, runtime: 4 as never }), /options\.runtime/, 'runtime as a number');
   await refused(t, ClusterNode.start({ redis: REDIS, queue: QUEUE, name: '' }), /options\.name/, 'an empty name');
+  await refused(t, ClusterNode.start({ redis: REDIS, queue: QUEUE, runtime: { cpus: Number.NaN } }), /options\.cpus/, "the runtime's cpus as NaN, before Redis is tried");
+  await refused(t, ClusterNode.start({ redis: REDIS, queue: QUEUE, runtime: { colour: 1 } as never }), /unknown option 'colour'/, "an unknown runtime option, before Redis is tried");
 });
 
 t.test('ClusterQueue.connect refuses bad options before it connects', async (t) => {
