@@ -182,3 +182,20 @@ t.test('a closed node and a closed queue refuse calls with CLUSTER_CLOSED; close
   const error = (await q.add('echo', { value: 1 }).catch((e: unknown) => e)) as ClusterError;
   t.equal(error.code, 'ERR_CPUHP_CLUSTER_CLOSED');
 });
+
+t.test('cpuDown and cpuUp of a machine refuse a bad CPU with a ConfigError naming it, and change nothing', async (t) => {
+  const queue = freshQueue('bad-cpu');
+  const node = await startNode(t, queue);
+  const before = node.stats();
+  for (const cpu of [Number.NaN, -1, 2, 1.5, Infinity, '1', null, Symbol('cpu'), 2 ** 53]) {
+    for (const call of [() => node.cpuDown(cpu as never), () => node.cpuUp(cpu as never)]) {
+      const error = (await call().catch((e: unknown) => e)) as { code?: string; message?: string };
+      t.equal(error.code, 'ERR_CPUHP_INVALID_ARG', `${String(typeof cpu === 'symbol' ? 'a Symbol' : cpu)} is refused`);
+      t.match(error.message ?? '', /cpu must be/, 'the message names the argument');
+    }
+  }
+  t.same(node.stats(), before, 'the machine is as it was');
+  const last = (await node.cpuDown(1).then(() => node.cpuDown(0)).catch((e: unknown) => e)) as { code?: string };
+  t.equal(last.code, 'ERR_CPUHP_LAST_CPU', "a machine's last online CPU is refused as the runtime refuses it");
+  t.equal(node.stats().concurrency, 2, 'and the concurrency follows the one CPU left');
+});
