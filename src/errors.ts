@@ -240,12 +240,25 @@ export class ClusterError extends CpuhpError {
   declare readonly code: ClusterErrorCode;
   /** The cluster job's id, for an error about one job. */
   readonly jobId?: string;
-  constructor(message: string, options: ErrorOptions<ClusterErrorCode> & { readonly jobId?: string }) {
+  /** Why a cluster job failed, for CLUSTER_JOB_FAILED (see ClusterJobFailure). */
+  readonly reason?: ClusterJobFailure;
+  constructor(message: string, options: ErrorOptions<ClusterErrorCode> & { readonly jobId?: string; readonly reason?: ClusterJobFailure }) {
     super(message, options);
     if (this.code === ERROR_CODES.JOB_ABORTED) this.name = 'AbortError';
     this.jobId = options.jobId;
+    this.reason = options.reason;
   }
 }
+
+/**
+ * Why a cluster job failed (a CLUSTER_JOB_FAILED ClusterError's `reason`):
+ *   threw     the job threw or rejected (or returned what cannot be cloned); it ran once
+ *   stalled   the machines running it were lost (killed, or stalled past their lock) more
+ *             than maxStalledCount times
+ *   machine   the machine that took it could not run it to an end: no such job there, data
+ *             not added by a ClusterQueue, or its CPU's worker died or locked up under it
+ */
+export type ClusterJobFailure = 'threw' | 'stalled' | 'machine';
 
 /**
  * Why a job did not produce a result:

@@ -25,7 +25,7 @@ export type { LatencySummary } from './controller/latency.js';
 export type { CpuStateName } from './protocol/cpu-state.js';
 export type { KthreadStateName } from './protocol/kthread-state.js';
 export { ClusterError, CpuhpError, ConfigError, ERROR_CODES, HotplugError, JobError, KthreadError, WARNING_CODES } from './errors.js';
-export type { ClusterErrorCode, ConfigErrorCode, CpuhpErrorCode, CpuhpWarningCode, HotplugErrorCode, JobErrorCode, JobFailure, KthreadErrorCode, RuntimeErrorCode } from './errors.js';
+export type { ClusterErrorCode, ClusterJobFailure, ConfigErrorCode, CpuhpErrorCode, CpuhpWarningCode, HotplugErrorCode, JobErrorCode, JobFailure, KthreadErrorCode, RuntimeErrorCode } from './errors.js';
 export { defineCpuCallback, defineJob, defineKthread, definePerCpuThread, transfer } from './kthread/define.js';
 export type { CpuCallbackFn, JobContext, JobDefinition, JobFn, Kthread, KthreadFn, PerCpuThreadHooks } from './kthread/define.js';
 export type { CpuCallbackDefinition, KthreadDefinition, PerCpuThreadDefinition } from './kthread/define.js';

@@ -27,12 +27,15 @@ export const CONNECT_TIMEOUT_MS = 5_000;
 /** A `redis://` or `rediss://` URL (string or URL), read into connection options. */
 export function readRedisUrl(call: string, name: string, value: unknown): { readonly url: string; readonly connection: RedisConnection } {
   const expected = `a redis:// URL such as "redis://127.0.0.1:6379" (a string or a URL)`;
-  let url: URL;
+  const refuse = (): never => {
+    throw new ConfigError(`${call}: ${name} must be ${expected}, got ${describeValue(value)}`);
+  };
+  if (typeof value !== 'string' && !(value instanceof URL)) refuse();
+  let url = new URL('redis://127.0.0.1');
   try {
-    if (typeof value !== 'string' && !(value instanceof URL)) throw new TypeError('not a string');
     url = new URL(String(value));
   } catch {
-    throw new ConfigError(`${call}: ${name} must be ${expected}, got ${describeValue(value)}`);
+    refuse();
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`${call}: ${name} must be ${expected}, got ${describeValue(String(value))}`);
   const port = url.port === '' ? 6379 : Number(url.port);

@@ -13,4 +13,4 @@ export type { ClusterNodeOptions, ClusterQueueOptions } from './options.js';
 export { startLocalRedis } from './redis-server.js';
 export type { LocalRedis } from './redis-server.js';
 export { ClusterError, ConfigError, ERROR_CODES } from '../errors.js';
-export type { ClusterErrorCode } from '../errors.js';
+export type { ClusterErrorCode, ClusterJobFailure } from '../errors.js';

@@ -20,7 +20,7 @@ import { errorText } from '../controller/arguments.js';
 import type { Runtime } from '../runtime.js';
 import type { BullMQ } from './broker.js';
 import type { CancelledJobs } from './cancelled.js';
-import { CANCELLED_REASON, readWireData } from './wire.js';
+import { CANCELLED_REASON, MACHINE_REASON, readWireData, THREW_REASON } from './wire.js';
 
 /** One job this node is running: what down() aborts and hands back at its bound. */
 export interface RunningJob {
@@ -60,7 +60,7 @@ export function makeProcessor(hooks: ProcessorHooks) {
       if (running.handBack) throw new WaitingError();
       if (job.id !== undefined && (await hooks.cancelled.before(job.id, job.attemptsStarted))) throw new UnrecoverableError(`${CANCELLED_REASON}cancelled before it started`);
       const data = readWireData(job.data);
-      if (data === undefined) throw new UnrecoverableError(`job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
+      if (data === undefined) throw new UnrecoverableError(`${MACHINE_REASON}job ${job.id ?? '?'} was not added by a cpuhp ClusterQueue: its data must be { args }`);
       started = true;
       const result = await hooks.runtime.queueWork(job.name, data.args, signal === undefined ? undefined : { signal });
       hooks.counted('completed');
@@ -76,7 +76,8 @@ export function makeProcessor(hooks: ProcessorHooks) {
       hooks.counted('failed');
       if (error instanceof UnrecoverableError) throw error;
       if (error instanceof JobError && error.reason === 'aborted') throw new UnrecoverableError(`${CANCELLED_REASON}${errorText(error)}`);
-      throw new UnrecoverableError(failureText(error));
+      if (error instanceof JobError && error.reason === 'threw') throw new UnrecoverableError(`${THREW_REASON}${failureText(error)}`);
+      throw new UnrecoverableError(`${MACHINE_REASON}${failureText(error)}`);
     } finally {
       hooks.running.delete(running);
       hooks.settled();

@@ -7,13 +7,13 @@
 
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ClusterError, ERROR_CODES } from '../errors.js';
+import { ClusterError, ERROR_CODES, type ClusterJobFailure } from '../errors.js';
 import { allKeys, nonEmptyString, readOptions, rejecting, timeoutMs } from '../controller/arguments.js';
 import type { JobArgs, JobNames, JobResult } from '../jobs/handle.js';
 import { loadBroker, type Broker } from './broker.js';
 import { checkRedis } from './connection.js';
 import { readJobId, readQueueOptions, type ClusterQueueOptions, type ResolvedQueueOptions } from './options.js';
-import { CANCELLED_REASON, cancelChannel, cancelledKey, PREFIX } from './wire.js';
+import { CANCELLED_REASON, cancelChannel, cancelledKey, MACHINE_REASON, PREFIX, STALLED_REASON, THREW_REASON } from './wire.js';
 
 export interface ClusterAddOptions {
   /** The job's id: its idempotency key. Default: one the broker gives. */
@@ -218,9 +218,14 @@ export class ClusterQueue<M extends object = Record<string, never>> {
 }
 
 /** A job's failure reason, as the error its result() rejects with. */
-function failure(id: string, reason: string | undefined = 'no reason recorded'): ClusterError {
-  if (reason.startsWith(CANCELLED_REASON)) return new ClusterError(`job ${id} was cancelled (${reason.slice(CANCELLED_REASON.length)})`, { code: ERROR_CODES.JOB_ABORTED, jobId: id });
-  return new ClusterError(`job ${id} failed: ${reason}`, { code: ERROR_CODES.CLUSTER_JOB_FAILED, jobId: id });
+function failure(id: string, failedReason: string | undefined = 'no reason recorded'): ClusterError {
+  if (failedReason.startsWith(CANCELLED_REASON)) return new ClusterError(`job ${id} was cancelled (${failedReason.slice(CANCELLED_REASON.length)})`, { code: ERROR_CODES.JOB_ABORTED, jobId: id });
+  const failed = (reason: ClusterJobFailure, text: string): ClusterError => new ClusterError(`job ${id} failed: ${text}`, { code: ERROR_CODES.CLUSTER_JOB_FAILED, jobId: id, reason });
+  if (failedReason.startsWith(THREW_REASON)) return failed('threw', failedReason.slice(THREW_REASON.length));
+  if (failedReason.startsWith(MACHINE_REASON)) return failed('machine', failedReason.slice(MACHINE_REASON.length));
+  if (STALLED_REASON.test(failedReason)) return failed('stalled', `${failedReason}: the machines running it were lost more often than maxStalledCount allows`);
+  // A reason in no form cpuhp writes: BullMQ's own, or a job failed by another client.
+  return failed('machine', failedReason);
 }
 
 /** An id for job(): one the caller gave (readJobId), or one the broker gave (digits). */

@@ -29,10 +29,20 @@ export function cancelChannel(queue: string): string {
 }
 
 /**
- * How a cancelled job's failure reason starts, so that the producer tells a cancellation
- * (an AbortError) from a job that threw.
+ * How a failed job's reason (BullMQ's failedReason, a string) starts, as a node writes it, so
+ * that the producer tells a cancellation (an AbortError) from a job that threw, and both from
+ * a machine that could not run it. A reason with none of these prefixes is BullMQ's own.
  */
 export const CANCELLED_REASON = 'cancelled: ';
+export const THREW_REASON = 'threw: ';
+export const MACHINE_REASON = 'machine: ';
+
+/**
+ * BullMQ's failedReason for a job found stalled more than maxStalledCount times. BullMQ gives
+ * it no code of its own, so this text, written by its moveStalledJobsToWait script, is the
+ * one way to tell it (checked against BullMQ 6.7 in test/cluster/machines.test.ts).
+ */
+export const STALLED_REASON = /stalled more than allowable limit/;
 
 /** The arguments of a job's data as stored, or undefined when the data is not cpuhp's. */
 export function readWireData(data: unknown): { readonly args: unknown } | undefined {

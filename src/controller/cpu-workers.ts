@@ -14,8 +14,12 @@ import { CpuWorker, type WorkerDeath } from './cpu-worker.js';
 import { withDeadline } from './deadline.js';
 import type { ResolvedOptions } from './options.js';
 
-/** Starting a worker and loading its modules is not a hotplug step: it gets at least this long. */
-export const BOOT_TIMEOUT_MS = 30_000;
+/**
+ * Starting a worker and loading its modules is not a hotplug step: it gets at least this long.
+ * A bound against an import that hangs, not a latency: at a load average of 19 on 2 cores, 8
+ * workers starting together took more than 30 s to load theirs.
+ */
+export const BOOT_TIMEOUT_MS = 120_000;
 
 /** What happens on a worker, reported to the runtime with the CPU it happened on. */
 export interface CpuWorkerHandlers {

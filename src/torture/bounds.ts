@@ -2,7 +2,7 @@
  * How long the runtime may legitimately take for each kind of operation, from its own
  * timeouts: the torture calls an operation hung only past that. Every wait of the runtime
  * is bounded by `hotplugTimeoutMs` per step or thread, except a fresh worker loading its
- * modules, which gets max(30 s, hotplugTimeoutMs). An operation that takes the hotplug lock
+ * modules, which gets max(BOOT_TIMEOUT_MS = 120 s, hotplugTimeoutMs). An operation that takes the hotplug lock
  * may first queue behind others that hold it, so its bound includes theirs.
  *
  * The figures are deliberately generous: they bound progress time (progress-clock.ts), and
@@ -10,8 +10,10 @@
  * real hang late.
  */
 
-/** What the runtime gives a new worker to load its modules (runtime.ts, BOOT_TIMEOUT_MS). */
-const BOOT_MS = 30_000;
+import { BOOT_TIMEOUT_MS } from '../controller/cpu-workers.js';
+
+/** What the runtime gives a new worker to load its modules. */
+const BOOT_MS = BOOT_TIMEOUT_MS;
 /** Room for the controller's own work between the runtime's waits. */
 const SLACK_MS = 5_000;
 /** The wall-clock cap is this many times the progress bound: a deadlock is reported however slowly the loop runs. */

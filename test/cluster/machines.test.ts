@@ -6,7 +6,7 @@
  */
 
 import t, { type Test } from 'tap';
-import { ClusterQueue, startLocalRedis } from '../../src/cluster/index.js';
+import { ClusterQueue, startLocalRedis, type ClusterError } from '../../src/cluster/index.js';
 import { MachineProcess, type MachineSpec } from '../../src/cluster/machine-process.js';
 import type * as Jobs from '../fixtures/cluster-jobs.js';
 import { CLUSTER_JOBS, FAST_LOCKS, freshQueue, newLedger, readLedger, redisUrl, startsByKey } from './helpers.js';
@@ -87,4 +87,21 @@ t.test('a machine whose Redis has gone still exits on SIGTERM: its close is boun
   t.teardown(() => machine.kill());
   await redis.stop();
   t.equal(await machine.terminate(), 143, 'it exited 143, without the Redis it would have handed jobs back to');
+});
+
+t.test('a job whose machines are lost more than maxStalledCount times fails with reason stalled', async (t) => {
+  const queue = freshQueue('stalled');
+  // maxStalledCount 0: the first machine lost under the job is one too many.
+  const [a, b] = await machines(t, queue, ['a', 'b'], { maxStalledCount: 0 });
+  const q = await connect(t, queue);
+  const ledger = newLedger();
+  await b!.down();
+  const job = await q.add('ledgered', { key: 'only', ledger, ms: 60_000 });
+  await runningOn(a!);
+  await a!.kill();
+  await b!.up();
+  const error = (await job.result({ timeoutMs: 60_000 }).catch((e: unknown) => e)) as ClusterError;
+  t.equal(error.code, 'ERR_CPUHP_CLUSTER_JOB_FAILED');
+  t.equal(error.reason, 'stalled', "BullMQ's stalled failure is told apart from a job that threw");
+  t.equal(startsByKey(readLedger(ledger)).get('only'), 1, 'it ran once, on the machine that was killed, and not again');
 });

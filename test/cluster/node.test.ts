@@ -43,6 +43,7 @@ t.test('a job that throws is reported once, with its error, and is not run again
   t.ok(error instanceof ClusterError, 'a ClusterError');
   t.equal((error as ClusterError).code, 'ERR_CPUHP_CLUSTER_JOB_FAILED');
   t.equal((error as ClusterError).jobId, job.id, 'it names the job');
+  t.equal((error as ClusterError).reason, 'threw', 'and says the job threw');
   t.match((error as ClusterError).message, /RangeError: the disk is full/, 'with the error the job threw');
   const again = await job.result().catch((e: unknown) => e);
   t.equal((again as ClusterError).code, 'ERR_CPUHP_CLUSTER_JOB_FAILED', 'asked again, the same failure (it is kept)');
@@ -58,6 +59,7 @@ t.test('a job name the machine does not have fails once, naming it', async (t) =
   const error = (await job.result().catch((e: unknown) => e)) as ClusterError;
   t.equal(error.code, 'ERR_CPUHP_CLUSTER_JOB_FAILED');
   t.match(error.message, /resize/, 'the message names the unknown job');
+  t.equal(error.reason, 'machine', 'the machine could not run it');
 });
 
 t.test('CPU down and up inside a machine change its concurrency and lose nothing', async (t) => {

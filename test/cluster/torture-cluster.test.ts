@@ -48,8 +48,8 @@ t.test('the checker holds each job to the rules', async (t) => {
     { machine: 'm0', pid: 100, t: 2_000 },
     { machine: 'm0', pid: 101, t: 4_000 },
   ];
-  const stalled: CheckedJob = { id: 's', args: { key: 's', ms: 5, kind: 'ok' }, outcome: { kind: 'failed', code: 'x', message: 'job s failed: job stalled more than allowable limit' } };
-  const planned: CheckedJob = { id: 'p', args: { key: 'p', ms: 5, kind: 'throw' }, outcome: { kind: 'failed', code: 'x', message: 'job p failed: RangeError: planned failure of p' } };
+  const stalled: CheckedJob = { id: 's', args: { key: 's', ms: 5, kind: 'ok' }, outcome: { kind: 'failed', code: 'x', reason: 'stalled', message: 'job s failed: job stalled more than allowable limit' } };
+  const planned: CheckedJob = { id: 'p', args: { key: 'p', ms: 5, kind: 'throw' }, outcome: { kind: 'failed', code: 'x', reason: 'threw', message: 'job p failed: RangeError: planned failure of p' } };
   const dropped = ok('d');
   const clean = checkRun({
     jobs: [stalled, planned],

@@ -31,7 +31,7 @@ t.test('an operation that never settles is reported as hung, by name', async (t)
 t.test("an operation's hang bound covers the runtime's own worst case, a fresh worker's module load included", async (t) => {
   const inputs = { hotplugTimeoutMs: 1000, cpus: 3, steps: 4, perCpuGroups: 2, recreate: false, watchdogMs: 3000 };
   const hotplug = boundFor('hotplug', inputs);
-  t.ok(hotplug.progressMs > 30_000 + 4 * 1000, 'a cpuUp may wait 30 s for a fresh worker, then a timeout per step');
+  t.ok(hotplug.progressMs > 120_000 + 4 * 1000, 'a cpuUp may wait 120 s for a fresh worker, then a timeout per step');
   t.ok(hotplug.capMs > hotplug.progressMs, 'the wall-clock cap is far above');
   t.ok(boundFor('hotplug', { ...inputs, steps: 8 }).progressMs > hotplug.progressMs, 'more states, a longer bound');
 });

@@ -16,7 +16,7 @@
 
 import type { DownRecord, KillRecord } from './fleet.js';
 import { runsByKey, type LedgerLine, type LedgerRun } from './ledger.js';
-import { PLANNED_FAILURE, type LedgeredArgs } from './ledger-jobs.js';
+import type { LedgeredArgs } from './ledger-jobs.js';
 import type { JobOutcome } from './producer.js';
 
 export interface CheckedJob {
@@ -73,8 +73,6 @@ export interface CheckResult {
   readonly kills: KillEffect[];
   readonly counts: CheckCounts;
 }
-
-const STALLED = /stalled more than allowable limit/;
 
 export function checkRun(input: CheckInput): CheckResult {
   const violations: string[] = [];
@@ -139,7 +137,7 @@ export function checkRun(input: CheckInput): CheckResult {
       continue;
     }
     // Failed.
-    if (STALLED.test(outcome.message)) {
+    if (outcome.reason === 'stalled') {
       counts.failedStalled++;
       const cut = list.filter((run) => killAfter(run) !== undefined);
       if (cut.length !== list.length || list.length !== maxRuns) {
@@ -149,10 +147,9 @@ export function checkRun(input: CheckInput): CheckResult {
       }
       continue;
     }
-    if (outcome.message.includes(PLANNED_FAILURE)) {
+    if (outcome.reason === 'threw') {
       counts.failedPlanned++;
-      if (job.args.kind !== 'throw') say(`failed with the planned error, but it is not of the throwing kind: ${outcome.message}`);
-      else if (!outcome.message.includes(job.id)) say(`failed with another job's planned error: ${outcome.message}`);
+      if (job.args.kind !== 'throw') say(`failed as a job that threw, but it is not of the throwing kind: ${outcome.message}`);
       if (last === undefined) say('failed as planned, yet the ledger holds no run of it');
       else if (last.ended?.at !== 'threw') say(`failed as planned, yet its last run (${last.run}) did not get to its throw`);
       continue;

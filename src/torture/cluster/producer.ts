@@ -10,7 +10,7 @@
 
 import { errorCode } from '../../common/errors.js';
 import { errorText } from '../../controller/arguments.js';
-import { ERROR_CODES } from '../../errors.js';
+import { ClusterError, ERROR_CODES, type ClusterJobFailure } from '../../errors.js';
 import type { Random } from '../../common/random.js';
 import type { ClusterQueue } from '../../cluster/queue.js';
 import type * as LedgerJobs from './ledger-jobs.js';
@@ -19,7 +19,7 @@ import { JOB_MS, RESULT_TIMEOUT_MS, THROW_SHARE } from './settings.js';
 
 export type JobOutcome =
   | { readonly kind: 'completed'; readonly value: unknown }
-  | { readonly kind: 'failed'; readonly code: string | undefined; readonly message: string }
+  | { readonly kind: 'failed'; readonly code: string | undefined; readonly reason: ClusterJobFailure | undefined; readonly message: string }
   /** The result did not come within RESULT_TIMEOUT_MS, or add() itself failed. */
   | { readonly kind: 'lost'; readonly message: string };
 
@@ -79,7 +79,7 @@ export class Producer {
           (value): JobOutcome => ({ kind: 'completed', value }),
           (error: unknown): JobOutcome => {
             const code = errorCode(error);
-            if (code === ERROR_CODES.CLUSTER_JOB_FAILED) return { kind: 'failed', code, message: errorText(error) };
+            if (code === ERROR_CODES.CLUSTER_JOB_FAILED) return { kind: 'failed', code, reason: (error as ClusterError).reason, message: errorText(error) };
             return { kind: 'lost', message: errorText(error) };
           },
         );
