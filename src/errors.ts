@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   TRACE_WRITE: 'ERR_CPUHP_TRACE_WRITE',
   /** A broken invariant inside cpuhp (a bug to report, or shared memory written from outside it). */
   INTERNAL: 'ERR_CPUHP_INTERNAL',
+  /** `rt.serveDashboard` could not listen: the port is in use, or the host is not an address of this machine (`cause` is Node's error). */
+  DASHBOARD_LISTEN: 'ERR_CPUHP_DASHBOARD_LISTEN',
 
   // ------------------------------------------------------------------ HotplugError
   /** cpuDown refused: the CPU is the last online one. Nothing changed. */
@@ -128,7 +130,7 @@ type Codes = typeof ERROR_CODES;
 /** Any code a cpuhp error carries. */
 export type CpuhpErrorCode = Codes[keyof Codes];
 /** The codes of a plain CpuhpError (not one of its subclasses). */
-export type RuntimeErrorCode = Codes['SHUT_DOWN' | 'START_FAILED' | 'DRAIN_TIMEOUT' | 'TRACE_WRITE' | 'INTERNAL'];
+export type RuntimeErrorCode = Codes['SHUT_DOWN' | 'START_FAILED' | 'DRAIN_TIMEOUT' | 'TRACE_WRITE' | 'INTERNAL' | 'DASHBOARD_LISTEN'];
 export type ConfigErrorCode = Codes['INVALID_ARG' | 'MODULE_LOAD'];
 export type HotplugErrorCode = Codes[
   | 'LAST_CPU'

@@ -13,6 +13,7 @@ export type {
   StateCallbacks,
 } from './runtime.js';
 export type * from './trace/events.js';
+export type { Dashboard, DashboardOptions } from './dashboard/types.js';
 export type { ChromeEvent, ChromeTrace } from './trace/perfetto.js';
 export type { RecordTraceOptions, TraceRecording } from './trace/recorder.js';
 export type { WorkerThreadOptions } from './controller/worker-options.js';

@@ -40,6 +40,8 @@ import type { StateCallbacks } from './hotplug/dynamic-states.js';
 import { CPUHP_AP_SMPBOOT_THREADS } from './hotplug/states.js';
 import type { StrategyName } from './hotplug/strategies/index.js';
 import { collectStats } from './runtime-stats.js';
+import { startDashboard } from './dashboard/server.js';
+import type { Dashboard, DashboardOptions } from './dashboard/types.js';
 import type { DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats } from './runtime-types.js';
 
 export type { CpuStats, CpuUtilization, DrainOptions, KthreadCreateOptions, PerCpuThreadGroup, PerCpuThreadOptions, RuntimeStats, StateCallback, StateCallbacks } from './runtime-types.js';
@@ -70,6 +72,8 @@ export class Runtime extends TraceEmitter implements AsyncDisposable {
   private closed = false;
   /** Runtime.start has brought every CPU up: threads made before then get the boot bound. */
   private booted = false;
+  /** The dashboards this runtime serves: shutdown() closes them. */
+  private readonly dashboards = new Set<Dashboard>();
 
   private constructor(private readonly options: ResolvedOptions) {
     super();
@@ -412,6 +416,26 @@ export class Runtime extends TraceEmitter implements AsyncDisposable {
     return new TraceRecorder(host, file);
   }
 
+  /**
+   * Serves a live page of this runtime, its /metrics and its controls over HTTP (src/dashboard/
+   * says how; docs/dashboard.md how to use it). Binds 127.0.0.1 on any free port unless told
+   * otherwise; controls need the token (given, or random). Never holds the process open.
+   */
+  async serveDashboard(options?: DashboardOptions): Promise<Dashboard> {
+    this.assertOpen();
+    const dashboard = await startDashboard(
+      { rt: this, steps: () => this.rooms.machine.stepNames(), now: () => this.traces.now(), forget: (d) => this.dashboards.delete(d) },
+      options,
+    );
+    if (this.closed) {
+      // shutdown() began while it started listening: it is closed as shutdown() would have.
+      await dashboard.shutdown();
+      this.assertOpen();
+    }
+    this.dashboards.add(dashboard);
+    return dashboard;
+  }
+
   stats(): RuntimeStats {
     return collectStats(this.words, this.layout, this.options, this.rooms, this.workqueue, this.traces.errors);
   }
@@ -442,6 +466,9 @@ export class Runtime extends TraceEmitter implements AsyncDisposable {
       this.rooms.priority.restore();
       this.keepAlive.close();
     });
+    // Last, so each page's final snapshot shows the runtime as shutdown left it.
+    await Promise.all([...this.dashboards].map((d) => d.shutdown()));
+    this.dashboards.clear();
   }
 
   /**

@@ -19,6 +19,7 @@ t.test('the stable codes: every one of them, by name', async (t) => {
     ['DRAIN_TIMEOUT', 'ERR_CPUHP_DRAIN_TIMEOUT'],
     ['TRACE_WRITE', 'ERR_CPUHP_TRACE_WRITE'],
     ['INTERNAL', 'ERR_CPUHP_INTERNAL'],
+    ['DASHBOARD_LISTEN', 'ERR_CPUHP_DASHBOARD_LISTEN'],
     ['LAST_CPU', 'ERR_CPUHP_LAST_CPU'],
     ['CPU_OFFLINE', 'ERR_CPUHP_CPU_OFFLINE'],
     ['STEP_FAILED', 'ERR_CPUHP_STEP_FAILED'],
@@ -57,7 +58,7 @@ t.test('the stable codes: every one of them, by name', async (t) => {
     ['CLUSTER_TIMEOUT', 'ERR_CPUHP_CLUSTER_TIMEOUT'],
     ['CLUSTER_NO_JOB', 'ERR_CPUHP_CLUSTER_NO_JOB'],
     ['CLUSTER_CLOSED', 'ERR_CPUHP_CLUSTER_CLOSED'],
-  ], 'a code is never renamed or dropped: new situations get new codes, added to this list (fixed at the first release, 0.1.0, when cancelled jobs took Node\'s ABORT_ERR; the cluster codes came with cpuhp/cluster)');
+  ], 'a code is never renamed or dropped: new situations get new codes, added to this list (fixed at the first release, 0.1.0, when cancelled jobs took Node\'s ABORT_ERR; the cluster codes came with cpuhp/cluster, DASHBOARD_LISTEN with rt.serveDashboard)');
 });
 
 /** The runtime's sources: src/ less the command line, the torture and what they share, which are tools built on the runtime. */

@@ -12,6 +12,9 @@
  *
  *   GET  /                      the page (no data in it: served without a token)
  *   GET  /assets/<file>         the page's script, style and uPlot (served from the package)
+ *   GET  /api/session           SessionAnswer: whether this page holds the token, and the
+ *                               token itself to a page that does (from its cookie), for its
+ *                               POSTs; the page reads it once it is loaded     (read access)
  *   GET  /api/snapshot          one DashboardSnapshot, as JSON            (read access)
  *   GET  /events                text/event-stream: 'snapshot' events carrying a
  *                               DashboardSnapshot every intervalMs, 'trace' events carrying
@@ -33,6 +36,10 @@
  *   409 the runtime refused or failed the operation (its own error's code and message)
  *   413 a body over MAX_CONTROL_BODY_BYTES
  *   415 a POST whose Content-Type is not application/json
+ *   421 a server bound to a loopback address reached by another name in Host (DNS rebinding)
+ *
+ * GET /?token=T with the right token sets the cookie and answers 303 to /, so the token
+ * leaves the address bar; with a wrong one, 403.
  */
 
 import type { CpuStateName } from '../protocol/cpu-state.js';
@@ -41,7 +48,11 @@ import type { TraceEvent } from '../trace/events.js';
 
 /** The header the page sends its token in. */
 export const TOKEN_HEADER = 'x-cpuhp-token';
-/** The cookie that carries read access for the page's EventSource (which cannot set headers). */
+/**
+ * The cookie that carries read access for the page's EventSource (which cannot set headers).
+ * Its name is this and `_PORT`: cookies are not kept apart by port, so two dashboards on one
+ * machine (a demo and a torture) would otherwise overwrite each other's.
+ */
 export const TOKEN_COOKIE = 'cpuhp_dashboard';
 /** A control request is small: anything larger is refused with 413 before it is parsed. */
 export const MAX_CONTROL_BODY_BYTES = 4096;
@@ -189,6 +200,12 @@ export type ControlRequest =
 
 export type ControlOp = ControlRequest['op'];
 export const CONTROL_OPS: readonly ControlOp[] = ['cpuDown', 'cpuUp', 'kthreadPark', 'kthreadUnpark', 'kthreadStop', 'injectFailure'];
+
+/** GET /api/session: `token` is set only for a request that holds it (header, query or cookie). */
+export interface SessionAnswer {
+  readonly controls: boolean;
+  readonly token: string | null;
+}
 
 /** An error as the server answers it: the runtime's code (or the server's own) and message. */
 export interface ErrorAnswer {
