@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { JobError, Runtime, type KthreadHandle, type RuntimeOptions, type StrategyName, type TraceEvent, type TraceEventOf, type TraceEventType } from '../src/index.js';
-import { waitForWord } from '../src/protocol/wait.js';
+import { waitForWord as waitForWordUnheld } from '../src/protocol/wait.js';
 import { STRATEGIES } from '../src/hotplug/strategies/strategy.js';
 
 export { STRATEGIES };
@@ -40,6 +40,23 @@ export const JOB_FIXTURES = fileURLToPath(new URL('./fixtures/jobs.js', import.m
 /** Starts a runtime with the job fixtures (and the kthread ones), shut down when the test ends. */
 export async function startJobRuntime(t: Test, options: RuntimeOptions = {}): Promise<Runtime> {
   return startRuntime(t, { modules: [JOB_FIXTURES, FIXTURES], ...options });
+}
+
+/**
+ * The runtime's waitForWord, holding the process while it waits. A pending Atomics.waitAsync
+ * does not keep Node's event loop alive, and the runtime holds the process only while it has
+ * work in flight (docs/lifecycle.md): a test awaiting a word that a worker writes after every
+ * job has settled would otherwise end as "test unfinished" whenever the worker is slow to
+ * write it (a loaded machine). A timer for the wait's deadline holds the process meanwhile;
+ * the wait itself still wakes on the write.
+ */
+export async function waitForWord(words: Int32Array, index: number, done: (value: number) => boolean, timeoutMs: number): Promise<boolean> {
+  const hold = setTimeout(() => undefined, Math.min(timeoutMs, 2 ** 31 - 1));
+  try {
+    return await waitForWordUnheld(words, index, done, timeoutMs);
+  } finally {
+    clearTimeout(hold);
+  }
 }
 
 /** An Int32Array over shared memory: jobs receive the same memory, not a copy. */

@@ -8,8 +8,7 @@
 
 import t from 'tap';
 import { JobError, KthreadError, type TraceEvent } from '../src/index.js';
-import { PATIENCE_MS, settle, sharedInts, startJobRuntime, startRuntime, traceEvent } from './helpers.js';
-import { waitForWord } from '../src/protocol/wait.js';
+import { PATIENCE_MS, settle, sharedInts, startJobRuntime, startRuntime, traceEvent, waitForWord } from './helpers.js';
 
 const KINDS = ['then-getter', 'proxy', 'thenable-throws', 'async-proxy', 'throw-proxy', 'throw-symbol'] as const;
 

@@ -10,9 +10,8 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { CpuhpError, JobError, KthreadError, type JobDefinition, type KthreadHandle } from '../src/index.js';
 import { defineKthread, definePerCpuThread, kthreadBoundShouldStop } from '../src/kthread/define.js';
-import { waitForWord } from '../src/protocol/wait.js';
 import { ITERATIONS, MISMATCHES, RECORD, SAW_TRUE } from './fixtures/current.js';
-import { Gate, PATIENCE_MS, settle, sharedInts, startJobRuntime, startRuntime } from './helpers.js';
+import { Gate, PATIENCE_MS, settle, sharedInts, startJobRuntime, startRuntime, waitForWord } from './helpers.js';
 
 type Jobs = typeof import('./fixtures/jobs.js');
 const CURRENT_FIXTURES = fileURLToPath(new URL('./fixtures/current.js', import.meta.url));

@@ -6,8 +6,7 @@
 
 import t from 'tap';
 import { JobError, type JobDefinition } from '../src/index.js';
-import { waitForWord } from '../src/protocol/wait.js';
-import { Gate, PATIENCE_MS, STRATEGIES, settle, sharedInts, startJobRuntime } from './helpers.js';
+import { Gate, PATIENCE_MS, STRATEGIES, settle, sharedInts, startJobRuntime, waitForWord } from './helpers.js';
 
 type Record = JobDefinition<{ runs: Int32Array; index: number; spinMs?: number }, number>;
 type Death = 'exit' | 'uncaught' | 'oom';

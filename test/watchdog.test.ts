@@ -7,8 +7,7 @@
 
 import t from 'tap';
 import type { TraceEvent } from '../src/index.js';
-import { PATIENCE_MS, settle, sharedInts, startJobRuntime, traceEvent } from './helpers.js';
-import { waitForWord } from '../src/protocol/wait.js';
+import { PATIENCE_MS, settle, sharedInts, startJobRuntime, traceEvent, waitForWord } from './helpers.js';
 
 const WATCHDOG_MS = 600;
 
