@@ -1,0 +1,61 @@
+/**
+ * The torture panel, shown only while snapshots carry `torture` (a torture run with a page):
+ * elapsed time, operations, every counter of the run by name, and the violations, in red as
+ * soon as there is one (with the first violation's description).
+ */
+
+import type { DashboardSnapshot } from './wire.js';
+import { el, KeyedList, setClass, setText, show } from './dom.js';
+
+type TortureView = NonNullable<DashboardSnapshot['torture']>;
+
+export class Torture {
+  private readonly summary: HTMLParagraphElement;
+  private readonly violation: HTMLParagraphElement;
+  private readonly counters: KeyedList<string, HTMLDivElement>;
+  private readonly values = new Map<string, HTMLElement>();
+
+  constructor(private readonly panel: HTMLElement, body: HTMLElement) {
+    this.summary = el('p', 'torture-summary');
+    this.summary.dataset['testid'] = 'torture-summary';
+    this.violation = el('p', 'violation hidden');
+    this.violation.dataset['testid'] = 'torture-violation';
+    const grid = el('dl', 'counters');
+    grid.dataset['testid'] = 'torture-counters';
+    body.append(this.summary, this.violation, grid);
+    this.counters = new KeyedList(grid, (name) => {
+      const pair = el('div');
+      const value = el('dd');
+      value.dataset['testid'] = `torture-${name}`;
+      pair.append(el('dt', '', name), value);
+      this.values.set(name, value);
+      return pair;
+    });
+  }
+
+  update(snapshot: DashboardSnapshot): void {
+    const torture = snapshot.torture;
+    show(this.panel, torture !== null);
+    if (torture === null) return;
+    setText(this.summary, summaryOf(torture));
+    setClass(this.summary, 'bad', torture.violations > 0);
+    show(this.violation, torture.violation !== null);
+    setText(this.violation, torture.violation === null ? '' : `violation: ${torture.violation}`);
+    const names = Object.keys(torture.counts);
+    this.counters.update(names);
+    for (const name of names) {
+      const value = this.values.get(name)!;
+      const count = torture.counts[name]!;
+      setText(value, String(count));
+      // A counter named for a violation is one the run must keep at 0.
+      setClass(value.parentElement!, 'bad', count > 0 && /violation/i.test(name));
+    }
+  }
+}
+
+function summaryOf(t: TortureView): string {
+  const elapsed = `${(t.elapsedMs / 1000).toFixed(0)} s`;
+  const of = t.durationMs === null ? '' : ` of ${(t.durationMs / 1000).toFixed(0)} s`;
+  const violations = t.violations === 0 ? 'no violation' : `${t.violations} violation${t.violations === 1 ? '' : 's'}`;
+  return `${elapsed}${of}, ${t.operations} operations, ${violations}`;
+}
