@@ -37,7 +37,8 @@ import { OnlineState, TORTURE_STATE } from './online-state.js';
 import { Operations } from './operations.js';
 import { ProcessWatch } from './process-watch.js';
 import { ProgressClock } from './progress-clock.js';
-import { watchdogMsFor, type TortureProgress, type TortureResult, type TortureSettings } from './settings.js';
+import { watchdogMsFor, type TortureHooks, type TortureProgress, type TortureResult, type TortureSettings } from './settings.js';
+import type { TortureView } from '../dashboard/protocol.js';
 import { StateActor } from './state-actor.js';
 import { StepTable } from './steps.js';
 import { Turns } from './turns.js';
@@ -70,9 +71,15 @@ interface WatchdogOptions {
 /**
  * Runs one torture; never throws for what it finds (that is in the result), only for bad
  * settings. `stop` ends the run early (Ctrl-C): the actors end after the operations under
- * way, the end-of-run checks are skipped, and the result says `interrupted`.
+ * way, the end-of-run checks are skipped, and the result says `interrupted`. `hooks.onStart`
+ * is given the runtime and the run's live view once the runtime is up (settings.ts).
  */
-export async function runTorture(settings: TortureSettings, onProgress?: (progress: TortureProgress) => void, stop?: AbortSignal): Promise<TortureResult> {
+export async function runTorture(
+  settings: TortureSettings,
+  onProgress?: (progress: TortureProgress) => void,
+  stop?: AbortSignal,
+  hooks?: TortureHooks,
+): Promise<TortureResult> {
   const started = performance.now();
   const run = new TortureRun(settings, started);
   const options: RuntimeOptions & WatchdogOptions = {
@@ -87,6 +94,7 @@ export async function runTorture(settings: TortureSettings, onProgress?: (progre
   };
   const rt = await Runtime.start(options);
   try {
+    await hooks?.onStart?.(rt, () => run.view());
     return await run.execute(rt, onProgress, stop);
   } finally {
     if (stop?.aborted === true) await settledWithin(rt.shutdown(), windDownMs(settings));
@@ -241,6 +249,19 @@ class TortureRun {
   close(): void {
     this.watch.uninstall();
     this.clock.close();
+  }
+
+  /** The run's counters for a dashboard (TortureView): read per snapshot, so a copy of the counts and nothing more. */
+  view(): TortureView {
+    const { ops, settings } = this;
+    return {
+      elapsedMs: ops.now(),
+      durationMs: settings.durationMs ?? null,
+      operations: ops.log.count,
+      counts: { ...this.counts },
+      violations: ops.violations.length,
+      violation: ops.violations[0]?.what ?? null,
+    };
   }
 
   private progress(): TortureProgress {

@@ -4,7 +4,8 @@
  * the tests use, apart from the engine that runs them (engine.ts).
  */
 
-import type { StrategyName, TraceEvent } from '../index.js';
+import type { Runtime, StrategyName, TraceEvent } from '../index.js';
+import type { TortureView } from '../dashboard/protocol.js';
 import { FAULT_NAMES, type FaultName } from './faults.js';
 import type { OpRecord } from './oplog.js';
 import type { MinAvgMax, TortureCounts } from './stats.js';
@@ -76,6 +77,22 @@ export interface TortureProgress {
   readonly operations: number;
   readonly counts: Readonly<TortureCounts>;
   readonly violations: number;
+}
+
+/**
+ * What the caller of runTorture may do with the run besides its progress: reach its runtime
+ * (to serve a dashboard for it, `cpuhp torture --dashboard`). A hook does not change what the
+ * run does; it must not take CPUs down or stop threads itself, or the run's checks will call
+ * what it did a violation.
+ */
+export interface TortureHooks {
+  /**
+   * Called once, when the run's runtime has started and before the run sets up its threads and
+   * actors; the run waits for its promise. `view` reads the run's live counters (cheap: a few
+   * fields and a copy of the counts), valid until the runtime shuts down. If it throws, the run
+   * does not happen: the runtime is shut down and runTorture rejects with its error.
+   */
+  readonly onStart?: (rt: Runtime, view: () => TortureView) => void | Promise<void>;
 }
 
 /**
