@@ -25,7 +25,11 @@ export class AccessCheck {
   /** The Host header values a loopback-bound server answers, or null for any. */
   private readonly hosts: ReadonlySet<string> | null;
 
+  /** The page's cookie: TOKEN_COOKIE and `_PORT` (protocol.ts says why). */
+  readonly cookie: string;
+
   constructor(token: string, private readonly publicView: boolean, host: string, port: number) {
+    this.cookie = `${TOKEN_COOKIE}_${port}`;
     this.digest = sha256(token);
     this.hosts = isLoopback(host) ? loopbackHosts(host, port) : null;
   }
@@ -51,7 +55,7 @@ export class AccessCheck {
 
   /** The token in the page's cookie. */
   cookieToken(req: IncomingMessage): string | undefined {
-    return readCookie(req.headers.cookie, TOKEN_COOKIE);
+    return readCookie(req.headers.cookie, this.cookie);
   }
 
   /** Whether `given` is the token (constant time: both sides are hashed to one length first). */

@@ -29,7 +29,6 @@ import type { Runtime } from '../runtime.js';
 export interface RouteHost {
   readonly rt: Runtime;
   readonly token: string;
-  readonly cookie: string;
   readonly access: AccessCheck;
   readonly streams: EventStreams;
   snapshot(): DashboardSnapshot;
@@ -134,7 +133,7 @@ function openWithToken(host: RouteHost, given: string, res: ServerResponse): voi
   res.writeHead(303, {
     ...API_HEADERS,
     Location: '/',
-    'Set-Cookie': `${host.cookie}=${host.token}; HttpOnly; SameSite=Strict; Path=/`,
+    'Set-Cookie': `${host.access.cookie}=${host.token}; HttpOnly; SameSite=Strict; Path=/`,
     'Content-Length': '0',
   });
   res.end();

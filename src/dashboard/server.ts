@@ -24,7 +24,7 @@ import { TraceBacklog } from './backlog.js';
 import { DashboardMetrics } from './metrics.js';
 import { resolveDashboardOptions } from './options.js';
 import { OperationTracker } from './operations.js';
-import { TOKEN_COOKIE, type TortureView } from './protocol.js';
+import type { TortureView } from './protocol.js';
 import { handleRequest, type RouteHost } from './routes.js';
 import { SnapshotMaker } from './snapshot.js';
 import { EventStreams } from './stream.js';
@@ -109,7 +109,6 @@ export async function startDashboard(host: DashboardHost, options: unknown): Pro
   const routes: RouteHost = {
     rt,
     token: o.token,
-    cookie: `${TOKEN_COOKIE}_${port}`,
     access: new AccessCheck(o.token, o.publicView, o.host, port),
     streams,
     snapshot: () => snapshots.peek(),
