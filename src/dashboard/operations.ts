@@ -10,7 +10,9 @@
  *            online once the last step ran, and ONLINE itself is set below the states an
  *            embedder adds, which may still fail), or 'rollback' / 'cpu-failed' (failed)
  *   park     'park' of a thread    ->  'parked' of that thread (ok); a park that times out
- *            never ends and is forgotten at the thread's next 'park'
+ *            never ends and is forgotten at the thread's next 'park'. These are kthreadPark's
+ *            parks: the threads of a CPU going down park with no 'parked' event each (their
+ *            time is the cpuDown's), so stats().latency.park, which counts them too, is more.
  * A sample's duration is between the two events' trace stamps.
  *
  * observe() runs for every trace event the runtime emits while a dashboard exists: it does a
