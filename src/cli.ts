@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { registerBench } from './cli/bench.js';
 import { registerBenchJobs } from './cli/bench-jobs.js';
 import { registerDemo } from './cli/demo.js';
+import { registerDashboard } from './cli/dashboard.js';
 import { registerTorture } from './cli/torture.js';
 import { registerClusterNode } from './cli/cluster-node.js';
 import { registerBenchCluster } from './cli/bench-cluster.js';
@@ -36,6 +37,7 @@ const program = new Command('cpuhp')
 // Every command's report states its CPUs against the cores, with what it means.
 coreSharingReportedElsewhere();
 registerDemo(program);
+registerDashboard(program);
 registerBench(program);
 registerBenchJobs(program);
 registerTorture(program);

@@ -95,8 +95,15 @@ export function kthreadSlotsFor(settings: Pick<DemoSettings, 'cpus' | 'threadsPe
 /**
  * `stop` ends the cycles early (Ctrl-C): the demo stops after the cycle under way and still
  * makes its end checks, which take milliseconds. `onCycle` is told each cycle done.
+ * `onStart` is given the runtime once it is up, before the demo creates its threads (to serve
+ * a dashboard for it); if it throws, the runtime is shut down and runDemo rejects with it.
  */
-export async function runDemo(settings: DemoSettings, stop?: AbortSignal, onCycle?: (done: number) => void): Promise<DemoReport> {
+export async function runDemo(
+  settings: DemoSettings,
+  stop?: AbortSignal,
+  onCycle?: (done: number) => void,
+  onStart?: (rt: Runtime) => void | Promise<void>,
+): Promise<DemoReport> {
   const started = performance.now();
   const rt = await Runtime.start({
     cpus: settings.cpus,
@@ -105,6 +112,7 @@ export async function runDemo(settings: DemoSettings, stop?: AbortSignal, onCycl
     maxKthreads: Math.max(DEFAULT_KTHREAD_SLOTS, kthreadSlotsFor(settings)),
   });
   try {
+    await onStart?.(rt);
     const report = await new DemoRun(rt, settings).run(stop, onCycle);
     return { ...report, elapsedMs: performance.now() - started };
   } finally {

@@ -13,6 +13,7 @@ import { addOutputOptions, OutputFiles, type OutputFlags } from './output.js';
 import { MAX_SEED } from '../common/random.js';
 import { formatCount } from '../common/format.js';
 import { kthreadSlotsFor, runDemo, singleParksFor, type DemoSettings } from './demo-run.js';
+import { addDashboardOptions, checkDashboardFlags, dashboardOptions, serveForCommand, type DashboardFlags } from './dashboard-flags.js';
 import { renderFailures, renderHeader, renderJson, renderText, repeatCommand, type DemoPlan } from './demo-report.js';
 
 /** Enough cycles for a median and a p99 that mean something, in a few seconds. */
@@ -23,7 +24,7 @@ const MAX_CYCLES = 1_000_000;
 /** A long demo says where it is on stderr this often; the default run ends before the first line. */
 const PROGRESS_EVERY_MS = 5000;
 
-interface DemoFlags extends OutputFlags {
+interface DemoFlags extends OutputFlags, DashboardFlags {
   readonly cpus: number;
   readonly threads: number;
   readonly cycles: number;
@@ -38,7 +39,7 @@ export function registerDemo(program: Command): void {
     .option('--threads <k>', 'spinner kthreads per CPU (each CPU also runs one per-CPU kworker)', integerIn(1, MAX_THREADS_PER_CPU), DEFAULT_THREADS_PER_CPU)
     .option('--cycles <c>', 'CPU down/up cycles', integerIn(1, MAX_CYCLES), DEFAULT_CYCLES)
     .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED));
-  addOutputOptions(command)
+  addDashboardOptions(addOutputOptions(command))
     .addHelpText(
       'after',
       '\nExit status: 0 when every check passed; 1 when a check failed (a thread ran while its CPU was down,\n' +
@@ -62,6 +63,8 @@ async function demo(flags: DemoFlags, command: Command, interruption: Interrupti
       { exitCode: ExitCode.ERROR },
     );
   }
+  checkDashboardFlags(command, flags);
+  const served = dashboardOptions(flags);
   const files = new OutputFiles('demo');
   files.check(command, '--out', flags.out);
   interruption.setLastWords(() => `seed: ${settings.seed}\nto repeat it: ${repeatCommand(settings)}`);
@@ -75,6 +78,8 @@ async function demo(flags: DemoFlags, command: Command, interruption: Interrupti
     if (elapsed < nextLine) return;
     nextLine = elapsed + PROGRESS_EVERY_MS;
     process.stderr.write(`cpuhp demo: ${(elapsed / 1000).toFixed(1)} s, ${formatCount(done)} of ${formatCount(settings.cycles)} cycles\n`);
+  }, served === undefined ? undefined : async (rt) => {
+    await serveForCommand(rt, 'demo', served, '--dashboard');
   });
 
   const json = renderJson(report, plan);

@@ -10,6 +10,8 @@ import { Option, type Command } from 'commander';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
 import { STRATEGIES, type StrategyName } from '../hotplug/strategies/strategy.js';
 import { runTorture } from '../torture/engine.js';
+import type { Runtime } from '../runtime.js';
+import type { TortureView } from '../dashboard/protocol.js';
 import { ALL_FAULTS, type TortureResult, type TortureSettings } from '../torture/settings.js';
 import { FAULT_NAMES, FAULTS, type FaultName } from '../torture/faults.js';
 import { toChromeTrace } from '../torture/perfetto.js';
@@ -20,6 +22,8 @@ import type { Interruption } from './interrupt.js';
 import { addOutputOptions, OutputFiles, type OutputFlags } from './output.js';
 import { MAX_SEED } from '../common/random.js';
 import { faultList, probability } from './torture-flags.js';
+import { addDashboardOptions, checkDashboardFlags, dashboardOptions, serveForCommand, type DashboardFlags } from './dashboard-flags.js';
+import { showTorture } from '../dashboard/torture-view.js';
 import { barProgress, lineProgress, type ProgressView } from './torture-progress.js';
 import { renderHeader, renderJson, renderRepeat, renderStatistics, renderVerdict, renderViolations, settingsWarnings } from './torture-report.js';
 
@@ -32,7 +36,7 @@ const WEEK_MS = 7 * 24 * HOUR_MS;
 /** As the engine sizes the runtime: a kworker per CPU besides the torture threads, and room for threads made during the run. */
 const SPARE_KTHREAD_SLOTS = 64;
 
-interface TortureFlags extends OutputFlags {
+interface TortureFlags extends OutputFlags, DashboardFlags {
   readonly strategy: StrategyName;
   readonly cpus: number;
   readonly threads: number;
@@ -77,7 +81,7 @@ export function registerTorture(program: Command): void {
     .option('--seed <s>', `seed of the random choices, 0 to ${MAX_SEED} (default: a random one, printed)`, integerIn(0, MAX_SEED))
     .addOption(new Option('--timeout <time>', 'bound on every hotplug step and kthread wait (hotplugTimeoutMs)').argParser(durationIn(1, HOUR_MS, 's')).default(1000, '1s'))
     .option('--trace <file>', 'write a timeline (Chrome Trace Event JSON) to open in ui.perfetto.dev or chrome://tracing');
-  addOutputOptions(command)
+  addDashboardOptions(addOutputOptions(command))
     .option('--plant-race', 'test-only: plant a known race (the CPU is declared dead before its last thread parks) to show that torture catches it')
     .addHelpText(
       'after',
@@ -132,6 +136,8 @@ function timeline(result: TortureResult): string {
 
 async function torture(flags: TortureFlags, command: Command, interruption: Interruption): Promise<ExitCodeValue> {
   const settings = settingsFrom(flags, command);
+  checkDashboardFlags(command, flags);
+  const served = dashboardOptions(flags);
   const files = new OutputFiles('torture');
   files.check(command, '--trace', flags.trace);
   files.check(command, '--out', flags.out);
@@ -145,7 +151,11 @@ async function torture(flags: TortureFlags, command: Command, interruption: Inte
   const progress: ProgressView = !flags.json && process.stdout.isTTY ? barProgress(process.stdout, budget) : lineProgress(process.stderr, budget);
   let result: TortureResult;
   try {
-    result = await runTorture(settings, (p) => progress.update(p), interruption.signal);
+    // The page closes with the run's runtime: runTorture shuts it down at its end.
+    const hooks = served === undefined ? undefined : {
+      onStart: async (rt: Runtime, view: () => TortureView) => showTorture(await serveForCommand(rt, 'torture', served, '--dashboard'), view),
+    };
+    result = await runTorture(settings, (p) => progress.update(p), interruption.signal, hooks);
   } finally {
     progress.stop();
   }
