@@ -33,6 +33,8 @@ interface Client {
 
 export interface StreamHost {
   readonly intervalMs: number;
+  /** Between `: ping` comments; PING_MS unless a test says otherwise. */
+  readonly pingMs?: number;
   /** The stream's snapshot (advances the rates and takes the operations). */
   next(closed: boolean): DashboardSnapshot;
   /** A snapshot that changes nothing, for a client that just connected. */
@@ -111,7 +113,7 @@ export class EventStreams {
     this.overflow = 0;
     this.host.listen(this.onTrace);
     this.tick = setInterval(() => this.onTick(), this.host.intervalMs).unref();
-    this.ping = setInterval(() => this.broadcast(': ping\n\n'), PING_MS).unref();
+    this.ping = setInterval(() => this.broadcast(': ping\n\n'), this.host.pingMs ?? PING_MS).unref();
   }
 
   private stop(): void {
