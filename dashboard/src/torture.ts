@@ -11,6 +11,7 @@ type TortureView = NonNullable<DashboardSnapshot['torture']>;
 
 export class Torture {
   private readonly summary: HTMLParagraphElement;
+  private readonly facts: HTMLElement[];
   private readonly violation: HTMLParagraphElement;
   private readonly counters: KeyedList<string, HTMLDivElement>;
   private readonly values = new Map<string, HTMLElement>();
@@ -18,11 +19,20 @@ export class Torture {
   constructor(private readonly panel: HTMLElement, body: HTMLElement) {
     this.summary = el('p', 'torture-summary');
     this.summary.dataset['testid'] = 'torture-summary';
+    const facts = el('dl', 'torture-facts');
+    this.facts = FACTS.map(([label, testId]) => {
+      const pair = el('div');
+      const value = el('dd');
+      value.dataset['testid'] = testId;
+      pair.append(el('dt', '', label), value);
+      facts.append(pair);
+      return value;
+    });
     this.violation = el('p', 'violation hidden');
     this.violation.dataset['testid'] = 'torture-violation';
     const grid = el('dl', 'counters');
     grid.dataset['testid'] = 'torture-counters';
-    body.append(this.summary, this.violation, grid);
+    body.append(facts, this.summary, this.violation, grid);
     this.counters = new KeyedList(grid, (name) => {
       const pair = el('div');
       const value = el('dd');
@@ -39,6 +49,8 @@ export class Torture {
     if (torture === null) return;
     setText(this.summary, summaryOf(torture));
     setClass(this.summary, 'bad', torture.violations > 0);
+    FACTS.forEach(([, , read], i) => setText(this.facts[i]!, read(torture)));
+    setClass(this.facts[FACTS.length - 1]!, 'bad', torture.violations > 0);
     show(this.violation, torture.violation !== null);
     setText(this.violation, torture.violation === null ? '' : `violation: ${torture.violation}`);
     const names = Object.keys(torture.counts);
@@ -52,6 +64,13 @@ export class Torture {
     }
   }
 }
+
+/** The run's headline figures: label, data-testid, value (violations last: red above 0). */
+const FACTS: readonly (readonly [string, string, (t: TortureView) => string])[] = [
+  ['elapsed', 'torture-elapsed', (t) => `${(t.elapsedMs / 1000).toFixed(0)} s${t.durationMs === null ? '' : ` of ${(t.durationMs / 1000).toFixed(0)} s`}`],
+  ['operations', 'torture-operations', (t) => String(t.operations)],
+  ['violations', 'torture-violations', (t) => String(t.violations)],
+];
 
 function summaryOf(t: TortureView): string {
   const elapsed = `${(t.elapsedMs / 1000).toFixed(0)} s`;
