@@ -15,6 +15,7 @@ import { registerDashboard } from './cli/dashboard.js';
 import { registerTorture } from './cli/torture.js';
 import { registerClusterNode } from './cli/cluster-node.js';
 import { registerBenchCluster } from './cli/bench-cluster.js';
+import { registerBenchDashboard } from './cli/bench-dashboard.js';
 import { registerTortureCluster } from './cli/torture-cluster.js';
 import { ExitCode } from './cli/exit.js';
 import { coreSharingReportedElsewhere } from './controller/priority.js';
@@ -43,6 +44,7 @@ registerBenchJobs(program);
 registerTorture(program);
 registerClusterNode(program);
 registerBenchCluster(program);
+registerBenchDashboard(program);
 registerTortureCluster(program);
 
 await program.parseAsync(process.argv);
