@@ -106,7 +106,7 @@ function clientLine(rounds: readonly RoundRow[]): string {
 
 function meaning(result: DashboardBenchResult): string {
   const lines = [
-    'A ratio open/closed of jobs/s below 1 is the share of the runtime\'s job throughput the page took; a latency ratio above 1 is how much slower a CPU went down or came up with it open. ' +
+    'A jobs/s ratio open/closed of 0.95 means the page took 5% of the runtime\'s job throughput; a latency ratio of 1.2 means a CPU went down or came up 20% slower with it open. ' +
       'Rounds alternate so that a change in the machine\'s load falls on both arms; the jobs/s range across rounds of one arm is the noise the ratio must be read against.',
     ...result.warnings,
   ];

@@ -10,6 +10,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, CpuhpError, ERROR_CODES } from '../errors.js';
 import type { Dashboard, DashboardOptions, Runtime } from '../index.js';
+import { isLoopback } from '../dashboard/access.js';
 import { resolveDashboardOptions } from '../dashboard/options.js';
 import { ExitCode } from './exit.js';
 import { integerIn } from './flags.js';
@@ -32,12 +33,6 @@ export function hostName(value: string): string {
     throw new InvalidArgumentError(`expected a host name or IP address to bind, such as 127.0.0.1 (this machine only) or 0.0.0.0 (every interface), got '${value}'.`);
   }
   return value;
-}
-
-/** Whether `host` names this machine only: 127.0.0.0/8, ::1 or localhost. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || /^::ffff:127\./.test(bare);
 }
 
 /** The warning a dashboard bound beyond loopback gives on stderr. */
