@@ -72,9 +72,8 @@ const FACTS: readonly (readonly [string, string, (t: TortureView) => string])[] 
   ['violations', 'torture-violations', (t) => String(t.violations)],
 ];
 
+/** The run's verdict so far (the figures are in FACTS above it). */
 function summaryOf(t: TortureView): string {
-  const elapsed = `${(t.elapsedMs / 1000).toFixed(0)} s`;
-  const of = t.durationMs === null ? '' : ` of ${(t.durationMs / 1000).toFixed(0)} s`;
-  const violations = t.violations === 0 ? 'no violation' : `${t.violations} violation${t.violations === 1 ? '' : 's'}`;
-  return `${elapsed}${of}, ${t.operations} operations, ${violations}`;
+  if (t.violations === 0) return 'no violation so far';
+  return `${t.violations} violation${t.violations === 1 ? '' : 's'}: the run stops at the first and reports the operations that led to it`;
 }
