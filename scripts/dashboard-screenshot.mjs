@@ -5,10 +5,11 @@
 // torture's counters show and the charts have some history, saves docs/dashboard.png, and
 // stops the run with SIGINT as a person's Ctrl-C would.
 //
-//   node scripts/dashboard-screenshot.mjs [--build dist] [--out docs/dashboard.png]
+//   node scripts/dashboard-screenshot.mjs [--build dist] [--out docs/dashboard.png] [--full]
 //
 // --build is the tsc output directory holding src/cli.js and page/ (dist after
-// `npm run build`; a checkout's own .build-NAME works too).
+// `npm run build`; a checkout's own .build-NAME works too); --full shoots the whole page,
+// not only the window (to check the panels below it).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const { values } = parseArgs({ options: { build: { type: 'string', default: 'dist' }, out: { type: 'string', default: 'docs/dashboard.png' } } });
+const { values } = parseArgs({ options: { build: { type: 'string', default: 'dist' }, out: { type: 'string', default: 'docs/dashboard.png' }, full: { type: 'boolean', default: false } } });
 const cli = resolve(ROOT, values.build, 'src/cli.js');
 const out = resolve(ROOT, values.out);
 const PATIENCE_MS = 60_000;
@@ -65,7 +66,7 @@ try {
       page.waitForFunction(([id, min]) => Number(document.querySelector(`[data-testid="${id}"]`)?.textContent) >= min, [testId, n], { timeout: PATIENCE_MS * 3 });
     await above('torture-operations', OPERATIONS);
     await above('seq', SNAPSHOTS);
-    await page.screenshot({ path: out });
+    await page.screenshot({ path: out, fullPage: values.full });
     console.log(`saved ${out}`);
   } finally {
     await context.close();

@@ -71,7 +71,13 @@ async function boot(): Promise<void> {
   }
 
   const source = new EventSource('/events');
-  source.addEventListener('open', () => header.setConnection('live'));
+  let opened = false;
+  source.addEventListener('open', () => {
+    // After a reconnect the stream begins with the trace backlog again.
+    if (opened) trace.reset();
+    opened = true;
+    header.setConnection('live');
+  });
   source.addEventListener('error', () => {
     // EventSource reconnects by itself unless the server refused the stream (CLOSED).
     header.setConnection(source.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting');

@@ -13,7 +13,8 @@ type ThreadView = DashboardSnapshot['threads'][number];
 
 interface Row {
   readonly root: HTMLTableRowElement;
-  readonly name: HTMLTableCellElement;
+  readonly name: HTMLSpanElement;
+  readonly group: HTMLSpanElement;
   readonly fn: HTMLTableCellElement;
   readonly shown: HTMLSpanElement;
   readonly rate: HTMLTableCellElement;
@@ -79,7 +80,10 @@ export class Threads {
   private row(id: number): Row {
     const root = el('tr');
     root.dataset['testid'] = `thread-${id}`;
-    const name = el('td', 'name');
+    const nameCell = el('td', 'name');
+    const name = el('span');
+    const group = el('span', 'group');
+    nameCell.append(name, group);
     const fn = el('td', 'fn');
     const stateCell = el('td');
     const shown = el('span', 'shown');
@@ -97,14 +101,17 @@ export class Threads {
       this.controls.button('stop', `thread-${id}-stop`, () => ({ op: 'kthreadStop', thread: id }), result),
       result,
     );
-    root.append(name, fn, stateCell, rate, iterations, parks, actions);
-    const row: Row = { root, name, fn, shown, rate, iterations, parks };
+    root.append(nameCell, fn, stateCell, rate, iterations, parks, actions);
+    const row: Row = { root, name, group, fn, shown, rate, iterations, parks };
     this.rows.set(id, row);
     return row;
   }
 
   private fill(row: Row, thread: ThreadView): void {
-    setText(row.name, thread.group === null ? thread.name : `${thread.name} (${thread.group})`);
+    setText(row.name, thread.name);
+    // A per-CPU group's thread (registerPerCpuThread): the group is named by its template.
+    setText(row.group, thread.group === null ? '' : 'per-CPU');
+    row.group.title = thread.group === null ? '' : `one of the per-CPU group ${thread.group}`;
     setText(row.fn, thread.fn);
     setData(row.root, 'shown', thread.shown);
     setText(row.shown, thread.shown);

@@ -56,6 +56,16 @@ export class TraceLog {
     pause.addEventListener('click', () => this.toggle());
   }
 
+  /**
+   * A new stream starts with the server's backlog again (protocol.ts: the last TRACE_BACKLOG
+   * events): what was shown is replaced by it rather than shown twice.
+   */
+  reset(): void {
+    this.list.replaceChildren();
+    this.held = [];
+    this.updateNote();
+  }
+
   add(batch: TraceBatch): void {
     this.dropped += batch.dropped;
     if (this.paused) {
