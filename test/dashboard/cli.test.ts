@@ -138,6 +138,11 @@ t.test('bad flags exit 2 before anything starts, naming the flag', async (t) => 
     [['demo', '--dashboard', 'x'], /--dashboard \[port\]' argument 'x' is invalid/],
     [['torture', '--dashboard', '65536'], /--dashboard \[port\]' argument '65536' is invalid/],
     [['torture', '--dashboard-host', '127.0.0.1'], /--dashboard-host .*add --dashboard/],
+    [['bench-dashboard', '--rounds', '0'], /--rounds <n>' argument '0' is invalid/],
+    [['bench-dashboard', '--round', '100ms'], /--round <time>' argument '100ms' is invalid/],
+    [['bench-dashboard', '--hotplug-every', 'x'], /--hotplug-every <time>' argument 'x' is invalid/],
+    [['bench-dashboard', '--cpus', '1'], /--cpus <n>' argument '1' is invalid/],
+    [['bench-dashboard', '--window', 'NaN'], /--window <n>' argument 'NaN' is invalid/],
   ];
   for (const [args, message] of cases) {
     const run = await runCli(args);
@@ -187,4 +192,26 @@ t.test('demo --dashboard 0 --json: the address on stderr, the JSON alone on stdo
   t.ok(match, 'the address is on stderr');
   t.equal((JSON.parse(run.stdout) as { cyclesDone: number }).cyclesDone, 3);
   if (match !== null) t.ok(await refused(Number(match[1])), 'nothing listens once the demo is done');
+});
+
+t.test('bench-dashboard --json: both arms measured side by side, the ratios, and the client read the page in the open round', async (t) => {
+  const run = await runCli(['bench-dashboard', '--rounds', '1', '--round', '1s', '--json']);
+  t.equal(run.code, 0, `exit 0; stderr:\n${run.stderr}`);
+  const result = JSON.parse(run.stdout) as {
+    rounds: Array<{ arm: string; jobs: number; client: { snapshots: number; scrapes: number } | null }>;
+    arms: Record<'closed' | 'open', { rounds: number; jobsPerSec: { median: number } | null; cpuDown: { count: number } | null }>;
+    ratios: Record<string, number | null>;
+    violations: number;
+    warnings: string[];
+  };
+  t.same(result.rounds.map((r) => r.arm), ['closed', 'open'], 'closed first, then open');
+  for (const arm of ['closed', 'open'] as const) {
+    t.equal(result.arms[arm].rounds, 1);
+    t.ok((result.arms[arm].jobsPerSec?.median ?? 0) > 0, `${arm}: jobs ran`);
+  }
+  t.equal(result.rounds[0]!.client, null, 'no client in a closed round');
+  t.ok((result.rounds[1]!.client?.snapshots ?? 0) > 0, 'the client read snapshots in the open round');
+  t.type(result.ratios.jobsPerSec, 'number');
+  t.equal(result.violations, 0);
+  t.ok(Array.isArray(result.warnings));
 });
