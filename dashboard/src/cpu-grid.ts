@@ -88,6 +88,7 @@ export class CpuGrid {
     const dl = el('dl', 'figures');
     const figures = FIGURES.map(([label]) => {
       const dd = el('dd');
+      dd.dataset['testid'] = `cpu-${cpu}-${label.replace('/', '-per-')}`;
       const pair = el('div');
       pair.append(el('dt', '', label), dd);
       dl.append(pair);

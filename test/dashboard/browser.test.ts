@@ -123,6 +123,24 @@ tap.test('a refused operation shows the runtime\'s error on the page', async (t)
   noErrors(t, errors);
 });
 
+tap.test('inject failure from the page: the next cpuDown through that step rolls back, and the page shows it', async (t) => {
+  const rt = await startJobRuntime(t, { cpus: 3 });
+  const { page, errors } = await openDashboard(t, rt);
+  const step = 'smpboot:threads';
+  await page.getByTestId('inject-cpu').selectOption('1');
+  await page.getByTestId('inject-step').selectOption(step);
+  await page.getByTestId('inject-failure').click();
+  await page.getByTestId('inject-result').filter({ hasText: /^injectFailure\(cpu 1, at smpboot:threads\): ok/ }).waitFor({ timeout: PAGE_PATIENCE_MS });
+  await page.getByTestId('cpu-1-down').click();
+  await page.locator('[data-testid="cpu-1-result"].error').waitFor({ timeout: PAGE_PATIENCE_MS });
+  const shown = await textOf(page, 'cpu-1-result');
+  t.match(shown, /^cpuDown\(1\): ERR_CPUHP_STEP_FAILED: .*injected failure/, `the failure is shown: ${shown}`);
+  t.equal(rt.cpuState(1), 'online', 'rolled back: CPU 1 is online in the runtime');
+  await waitForAttribute(page, 'cpu-1', 'data-state', 'online');
+  t.ok((await waitForNumberAbove(page, 'cpu-1-rollbacks', 0)) > 0, 'and its tile counts the rollback');
+  noErrors(t, errors);
+});
+
 tap.test('park, unpark and stop a thread from the page', async (t) => {
   const rt = await startJobRuntime(t, { cpus: 2 });
   const thread = await rt.kthreadCreateOnCpu(1, 'spinner', { name: 'spin/1' });
