@@ -9,7 +9,8 @@
 //
 // --build is the tsc output directory holding src/cli.js and page/ (dist after
 // `npm run build`; a checkout's own .build-NAME works too); --full shoots the whole page,
-// not only the window (to check the panels below it).
+// not only the window: docs/dashboard.png is made with it, so that it shows every panel
+// (docs/dashboard.md's picture: the grid, charts, jobs, threads and the trace log).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
