@@ -61,7 +61,8 @@ export const TRACE_BACKLOG = 200;
 
 /**
  * What the page colours a CPU by: the runtime's CPU state, or 'lockup' while the watchdog's
- * latest soft-lockup on it is newer than its latest cpu-state change (a CPU stuck in a job).
+ * latest soft-lockup on it is newer than its latest cpu-state change and its heartbeat has
+ * not ticked since (a CPU stuck in a job).
  */
 export type DashboardCpuState = CpuStateName | 'lockup';
 

@@ -71,16 +71,15 @@ export async function startDashboard(host: DashboardHost, options: unknown): Pro
   const o = resolveDashboardOptions(options);
   const { rt } = host;
   const backlog = new TraceBacklog();
-  // The metrics read operations' counts; the tracker feeds the metrics' histograms.
-  let metrics: DashboardMetrics | undefined;
+  // The metrics read the tracker's counts, and the tracker feeds their histograms (the
+  // callbacks run only on trace events, once the listener is added below, after both exist).
   const operations = new OperationTracker(
     () => host.steps().at(-1),
-    (sample) => metrics?.observe(sample),
+    (sample) => metrics.observe(sample),
   );
-  const snapshots = new SnapshotMaker(host, operations);
-  let served: DashboardServer | undefined;
-  metrics = new DashboardMetrics({ stats: () => rt.stats(), operations: operations.counts, torture: () => served?.torture() ?? null });
-  served = new DashboardServer(snapshots, metrics);
+  const metrics: DashboardMetrics = new DashboardMetrics({ stats: () => rt.stats(), operations: operations.counts, torture: (): TortureView | null => served.torture() });
+  const snapshots = new SnapshotMaker(host, operations, (stats) => metrics.parks(stats));
+  const served: DashboardServer = new DashboardServer(snapshots, metrics);
   const onTrace = (event: TraceEvent): void => {
     operations.observe(event);
     snapshots.observe(event);
@@ -96,12 +95,7 @@ export async function startDashboard(host: DashboardHost, options: unknown): Pro
   });
 
   const server = createServer({ keepAliveTimeout: 5000, requestTimeout: 30_000, headersTimeout: 10_000 });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    socket.unref();
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  server.on('connection', (socket: Socket) => socket.unref());
   const port = await listen(server, o.port, o.host);
   server.unref();
   rt.on('trace', onTrace);

@@ -2,7 +2,9 @@
  * DashboardSnapshot (protocol.ts) from rt.stats(): the counters as they are, and per-second
  * rates and per-interval utilisation from the difference with the previous snapshot the
  * stream took. A CPU is coloured 'lockup' while the watchdog's latest soft-lockup on it is
- * newer than its latest cpu-state change (observe() keeps both stamps from the trace stream).
+ * newer than its latest cpu-state change and its heartbeat has not moved since (observe()
+ * keeps the stamps and that heartbeat from the trace stream): with onLockup 'fail' the CPU
+ * turns 'failed' at once; with 'warn' it shows 'lockup' until the stuck job lets it tick again.
  *
  * next() is the stream's: it advances the previous figures and takes the operations completed
  * since. peek() (GET /api/snapshot, a page that just connected) compares with the same
@@ -34,18 +36,27 @@ export class SnapshotMaker {
   /** The trace stamps of each CPU's latest soft-lockup and latest cpu-state change. */
   private readonly lockupAt = new Map<number, number>();
   private readonly stateAt = new Map<number, number>();
+  /** Each CPU's heartbeat when its latest soft-lockup was heard (one Atomics.load). */
+  private readonly lockupHeartbeat = new Map<number, number>();
   /** Set by showTorture (torture-view.ts): what a torture run adds to every snapshot. */
   torture: (() => TortureView) | undefined;
 
+  /**
+   * @param seen each stream snapshot's stats, for what else keeps track of threads (the
+   *   metrics' parks of threads that exit)
+   */
   constructor(
     private readonly host: DashboardHost,
     private readonly operations: OperationTracker,
+    private readonly seen: (stats: RuntimeStats) => void = () => undefined,
   ) {}
 
   /** From the always-on trace listener: O(1). */
   readonly observe = (event: TraceEvent): void => {
-    if (event.type === 'soft-lockup') this.lockupAt.set(event.cpu, event.ts);
-    else if (event.type === 'cpu-state') this.stateAt.set(event.cpu, event.ts);
+    if (event.type === 'soft-lockup') {
+      this.lockupAt.set(event.cpu, event.ts);
+      this.lockupHeartbeat.set(event.cpu, this.host.rt.heartbeat(event.cpu));
+    } else if (event.type === 'cpu-state') this.stateAt.set(event.cpu, event.ts);
   };
 
   /** The stream's snapshot: rates since the previous one, the operations since, and it becomes the previous. */
@@ -53,6 +64,7 @@ export class SnapshotMaker {
     const stats = this.host.rt.stats();
     const snapshot = this.make(stats, this.operations.take(), closed);
     this.previous = remember(snapshot.ts, stats);
+    this.seen(stats);
     return snapshot;
   }
 
@@ -68,12 +80,13 @@ export class SnapshotMaker {
     const rate = (now: number, before: number | undefined): number => (seconds > 0 && before !== undefined && now >= before ? (now - before) / seconds : 0);
     const cpus = stats.cpus.map((c): CpuView => {
       const lockup = this.lockupAt.get(c.cpu);
+      const stuck = lockup !== undefined && lockup > (this.stateAt.get(c.cpu) ?? -Infinity) && c.heartbeat <= (this.lockupHeartbeat.get(c.cpu) ?? 0);
       const { activeMs, idleMs, utilization } = c.utilization;
       const dActive = activeMs - (prev?.activeMs[c.cpu] ?? 0);
       const dTotal = dActive + idleMs - (prev?.idleMs[c.cpu] ?? 0);
       return {
         cpu: c.cpu,
-        state: lockup !== undefined && lockup > (this.stateAt.get(c.cpu) ?? -Infinity) ? 'lockup' : c.state,
+        state: stuck ? 'lockup' : c.state,
         step: c.step,
         heartbeat: c.heartbeat,
         heartbeatPerSec: rate(c.heartbeat, prev?.heartbeat[c.cpu]),
