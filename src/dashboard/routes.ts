@@ -35,13 +35,14 @@ export interface RouteHost {
   metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
 }
 
-const API_ROUTES: Readonly<Record<string, 'GET' | 'POST'>> = {
-  '/api/session': 'GET',
-  '/api/snapshot': 'GET',
-  '/events': 'GET',
-  '/metrics': 'GET',
-  '/api/control': 'POST',
-};
+/** A Map, not an object: no request path can reach an inherited property. */
+const API_ROUTES: ReadonlyMap<string, 'GET' | 'POST'> = new Map([
+  ['/api/session', 'GET'],
+  ['/api/snapshot', 'GET'],
+  ['/events', 'GET'],
+  ['/metrics', 'GET'],
+  ['/api/control', 'POST'],
+]);
 
 export function handleRequest(host: RouteHost, req: IncomingMessage, res: ServerResponse): void {
   void route(host, req, res).catch((error: unknown) => {
@@ -65,7 +66,7 @@ async function route(host: RouteHost, req: IncomingMessage, res: ServerResponse)
   }
   const path = url.pathname;
   const method = req.method ?? 'GET';
-  const apiMethod = API_ROUTES[path];
+  const apiMethod = API_ROUTES.get(path);
   const asset = apiMethod === undefined ? assetFor(path) : undefined;
   if (apiMethod === undefined && asset === undefined) {
     sendError(res, 404, ANSWER_CODES.NOT_FOUND, `nothing at ${path.slice(0, 100)}; the page is at /`);
@@ -83,7 +84,7 @@ async function route(host: RouteHost, req: IncomingMessage, res: ServerResponse)
     }
     const body = await readAsset(asset);
     if (body === undefined) {
-      sendError(res, 404, ANSWER_CODES.NOT_FOUND, `${path} is not built; run npm run build in the cpuhp package`);
+      sendError(res, 404, ANSWER_CODES.NOT_FOUND, `${path}: the package has no ${asset.file}; in a checkout of cpuhp, npm run build makes the page's scripts`);
       return;
     }
     res.writeHead(200, {
