@@ -5,7 +5,9 @@
  * from CommonJS; (c) a moduleResolution node10 type-check of both; (d) what the install brought:
  * one command, and none of the benchmarks' libraries; (e) cpuhp/cluster without its optional
  * peers says what to install; (f) with them installed, a machine and a producer run the app's
- * jobs on a real Redis. The app's sources are test/package/app/.
+ * jobs on a real Redis; (g) the dashboard serves its page, script, style and uPlot from the
+ * installed package (no CDN, no network), and `cpuhp dashboard` runs from the install. The app's
+ * sources are test/package/app/.
  *
  * Slow (an npm install, two compiles, two runtimes), and it needs the npm registry or npm's
  * cache for cpuhp's dependencies. Every wait has its own bound; nothing here measures time.
@@ -85,7 +87,7 @@ writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'cpuhp-install-t
 await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
 
 t.test('the tarball carries the library, its workers, the CLI and the benchmarks it runs, and nothing of the development', async (t) => {
-  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/kthread/define.d.ts', 'dist/src/cli.js', 'dist/workers/cpu.js', 'dist/bench/jobs/run.js']) {
+  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/kthread/define.d.ts', 'dist/src/cli.js', 'dist/workers/cpu.js', 'dist/bench/jobs/run.js', 'dashboard/index.html', 'dashboard/style.css', 'dist/page/dashboard/src/main.js']) {
     t.ok(packedFiles.includes(file), file);
   }
   const development = packedFiles.filter((f) => /^(src|test|bench|workers|examples|dist\/test|dist\/examples|\.ci|scripts)\//.test(f) || /\.map$|^\.taprc$|^tsconfig\.json$/.test(f));
@@ -150,7 +152,7 @@ t.test('(c) moduleResolution node10 resolves the types of both entry points', as
 t.test('(d) the install brings one command and none of the benchmarks’ libraries', async (t) => {
   t.same(readdirSync(join(app, 'node_modules', '.bin')), ['cpuhp']);
   const installed = readdirSync(join(app, 'node_modules'));
-  const unwanted = installed.filter((name) => /^(vega|vega-.*|piscina|d3|d3-.*|poolifier|tinypool|typescript|tap)$/.test(name));
+  const unwanted = installed.filter((name) => /^(vega|vega-.*|piscina|d3|d3-.*|poolifier|tinypool|typescript|tap|playwright-core)$/.test(name));
   t.same(unwanted, [], `installed: ${installed.join(', ')}`);
   const { stdout } = await sh(join(app, 'node_modules', '.bin', 'cpuhp'), ['--version'], app);
   t.match(stdout.trim(), /^\d+\.\d+\.\d+/, 'the cpuhp command runs from the install');
@@ -183,4 +185,27 @@ t.test('(f) with bullmq and ioredis installed, a machine and a producer run the 
   copyFileSync(join(APP_SOURCES, 'cluster.mjs'), join(app, 'cluster.mjs'));
   const { stdout } = await sh(process.execPath, [join(app, 'cluster.mjs'), await redisUrl(), `install-test-${process.pid}`], app);
   t.same(JSON.parse(stdout), { squares: [1, 4, 9], afterDown: 16, state: 'closed' }, 'every job ran, before and after a CPU went down');
+});
+
+t.test('(g) the dashboard of the installed package: page, script, style and uPlot from the package, its data with the token, no control without it', async (t) => {
+  t.ok(existsSync(join(app, 'dist', 'jobs.js')), 'the job module (a) compiled is there');
+  t.notOk(packedFiles.some((f) => f.startsWith('dashboard/src/') || f.startsWith('dist/page/src/')), 'the page ships compiled, without its sources or a second copy of the server files');
+  copyFileSync(join(APP_SOURCES, 'dashboard.mjs'), join(app, 'dashboard.mjs'));
+  const { stdout } = await sh(process.execPath, [join(app, 'dashboard.mjs')], app);
+  const seen = JSON.parse(stdout) as Record<string, unknown>;
+  t.match(seen.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'bound to loopback by default');
+  t.same(seen.page, [200, 'text/html', true], 'the page, which loads its script from the package');
+  t.same(seen.script, [200, 'text/javascript']);
+  t.same(seen.style, [200, 'text/css']);
+  t.same(seen.uplot, [200, true], 'uPlot, served from the installed dependency');
+  t.equal(seen.cpus, 2, 'a snapshot with both CPUs');
+  t.same(seen.metrics, [200, true], 'Prometheus metrics');
+  t.equal(seen.refused, 403, 'a control without the token is refused');
+  t.equal(seen.cpu1, 'online', 'and changed nothing');
+
+  const cpuhp = join(app, 'node_modules', '.bin', 'cpuhp');
+  const { stdout: line } = await sh(cpuhp, ['dashboard', '--port', '0', '--json', '--duration', '2s'], app);
+  const started = JSON.parse(line.trim().split('\n')[0]!) as { url: string; port: number; token: string };
+  t.match(started.url, /^http:\/\/127\.0\.0\.1:\d+\//, '`cpuhp dashboard` runs from the install and says where its page is');
+  t.ok(started.port > 0 && started.token.length >= 16);
 });
