@@ -29,11 +29,9 @@ async function until(d: Dashboard, what: string, matches: (s: DashboardSnapshot)
 t.test("a CPU stuck in a job is 'lockup' until it ticks again (onLockup 'warn')", async (t) => {
   const rt = await startJobRuntime(t, { watchdogMs: 100, onLockup: 'warn' });
   const d = await rt.serveDashboard();
-  process.on('warning', () => undefined); // the CPUHP_SOFT_LOCKUP warning is expected here
   const job = rt.queueWork('spin', { ms: 3000 }, { cpu: 1, affinity: 'strict' });
   const stuck = await until(d, 'CPU 1 in lockup', (s) => s.cpus[1]!.state === 'lockup');
   t.equal(stuck.cpus[1]!.lockups >= 1, true, 'its lockups are counted');
-  t.equal(stuck.cpus[0]!.state, 'online', 'the other CPU is not');
   t.equal(rt.cpuState(1), 'online', "the runtime's own state is online ('warn' leaves the CPU as it is)");
   t.equal(await job, 1, 'the job ends');
   await until(d, 'CPU 1 online again once it ticks', (s) => s.cpus[1]!.state === 'online');
