@@ -28,7 +28,8 @@ export interface RoundMeasure {
   readonly cpuUpSamples: number[];
 }
 
-export async function measureRound(rt: Runtime, settings: DashboardBenchSettings, random: Random): Promise<RoundMeasure> {
+/** `halt` ends the round early (an interrupted run): the lanes and the hotplug loop stop at their next turn. */
+export async function measureRound(rt: Runtime, settings: DashboardBenchSettings, random: Random, halt?: AbortSignal): Promise<RoundMeasure> {
   const cpuDownUs = new WholeHistogram(MAX_US);
   const cpuUpUs = new WholeHistogram(MAX_US);
   const cpuDownSamples: number[] = [];
@@ -39,19 +40,22 @@ export async function measureRound(rt: Runtime, settings: DashboardBenchSettings
   const deadline = started + settings.roundMs;
   const lane = async (): Promise<void> => {
     let x = 0;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && halt?.aborted !== true) {
       try {
         await rt.queueWork('trivial', { x: x++ });
         jobs++;
       } catch {
         failedJobs++;
+        // A rejection can come at once (a runtime shut down under the round): yield, so a
+        // lane of them never keeps the event loop to itself until the deadline.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     }
   };
   const hotplug = async (): Promise<void> => {
     for (;;) {
       await sleep(settings.hotplugEveryMs);
-      if (performance.now() >= deadline) return;
+      if (performance.now() >= deadline || halt?.aborted === true) return;
       const candidates = rt.onlineCpus().filter((cpu) => cpu !== 0);
       if (candidates.length === 0) continue;
       const cpu = random.pick(candidates);

@@ -12,7 +12,7 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import { aborted } from '../../src/common/abort.js';
-import { mulberry32 } from '../../src/common/random.js';
+import { mulberry32, type Random } from '../../src/common/random.js';
 import { WholeHistogram, type WholeSummary } from '../../src/controller/latency.js';
 import type { Runtime } from '../../src/index.js';
 import { describeError } from '../errors.js';
@@ -161,9 +161,11 @@ export async function runDashboardBench(settings: DashboardBenchSettings, progre
         break;
       }
       progress?.step(step === 'warm-up' ? 'warm-up round (not measured)' : `${step.arm} round ${step.index} of ${settings.rounds}`);
-      const round = playRound(rt, settings, random, step === 'warm-up' ? 'closed' : step.arm, (r) => (reader = r));
+      const round = playRound(rt, settings, random, step === 'warm-up' ? 'closed' : step.arm, (r) => (reader = r), stop);
       const outcome = await Promise.race([round, stopped]);
       if (outcome === 'stopped') {
+        // Abandoned: it ends at its next turn, and fails against the runtime shut down below; nobody reads it.
+        round.catch(() => undefined);
         interrupted = true;
         break;
       }
@@ -224,16 +226,23 @@ interface RoundOutcome {
 }
 
 /** One round: for an open one, the page served and its client reading first, both closed after. */
-async function playRound(rt: Runtime, settings: DashboardBenchSettings, random: ReturnType<typeof mulberry32>, arm: Arm, onReader: (reader: Reader | undefined) => void): Promise<RoundOutcome> {
+async function playRound(
+  rt: Runtime,
+  settings: DashboardBenchSettings,
+  random: Random,
+  arm: Arm,
+  onReader: (reader: Reader | undefined) => void,
+  halt: AbortSignal | undefined,
+): Promise<RoundOutcome> {
   if (arm === 'closed') {
-    const measure = await measureRound(rt, settings, random);
+    const measure = await measureRound(rt, settings, random, halt);
     return { measure, raw: rawOf(measure), client: null };
   }
   const dashboard = await rt.serveDashboard({ port: 0, intervalMs: settings.intervalMs });
   try {
     const reader = await Reader.start(dashboard.port, dashboard.token, settings.scrapeEveryMs);
     onReader(reader);
-    const measure = await measureRound(rt, settings, random);
+    const measure = await measureRound(rt, settings, random, halt);
     const client = await reader.stop();
     onReader(undefined);
     return { measure, raw: rawOf(measure), client };

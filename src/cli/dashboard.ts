@@ -10,7 +10,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { defaultCpuCount, MAX_CPUS, MAX_KTHREADS } from '../controller/options.js';
 import { resolveDashboardOptions } from '../dashboard/options.js';
-import type { Dashboard, DashboardOptions } from '../index.js';
+import type { Dashboard, DashboardOptions, Runtime } from '../index.js';
 import { aborted } from '../common/abort.js';
 import { formatCount, plural } from '../common/format.js';
 import { MAX_SEED } from '../common/random.js';
@@ -106,7 +106,7 @@ async function dashboard(flags: DashboardCommandFlags, command: Command, interru
     aborted(interruption.signal),
     ...(flags.duration === undefined ? [] : [new Promise<void>((resolve) => setTimeout(resolve, flags.duration).unref())]),
   ]);
-  const serve = async (rt: Parameters<typeof serveForCommand>[0]): Promise<void> => {
+  const serve = async (rt: Runtime): Promise<void> => {
     const page = await serveForCommand(rt, 'dashboard', options, '--port', false);
     process.stdout.write(flags.json === true ? `${JSON.stringify({ url: page.urlWithToken, token: page.token, port: page.port })}\n` : banner(page, settings, flags));
   };
