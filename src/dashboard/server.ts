@@ -110,8 +110,7 @@ export async function startDashboard(host: DashboardHost, options: unknown): Pro
   };
   server.on('request', (req, res) => handleRequest(routes, req, res));
 
-  const shownHost = o.host.includes(':') && !o.host.startsWith('[') ? `[${o.host}]` : o.host;
-  const url = `http://${shownHost}:${port}/`;
+  const url = `http://${urlHost(o.host)}:${port}/`;
   let closing: Promise<void> | undefined;
   const dashboard: Dashboard = Object.freeze({
     url,
@@ -160,4 +159,16 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     server.once('listening', onListening);
     server.listen({ port, host, exclusive: true });
   });
+}
+
+/**
+ * The host to put in the page's address. A wildcard bind ('0.0.0.0', '::') is not an address a
+ * browser should open (Chromium refuses 0.0.0.0 as a destination): the address shown is this
+ * machine's loopback one, which the wildcard covers; from elsewhere, use the machine's name.
+ */
+function urlHost(host: string): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === '0.0.0.0') return '127.0.0.1';
+  if (bare === '::' || bare === '::0' || bare === '0:0:0:0:0:0:0:0') return '[::1]';
+  return bare.includes(':') ? `[${bare}]` : bare;
 }

@@ -20,7 +20,11 @@ export interface DashboardOptions {
 
 /** A dashboard a runtime serves (rt.serveDashboard). */
 export interface Dashboard {
-  /** 'http://127.0.0.1:PORT/' */
+  /**
+   * 'http://127.0.0.1:PORT/': the bound host and port; for a wildcard host ('0.0.0.0', '::')
+   * this machine's loopback address, which a browser here can open (from elsewhere, use the
+   * machine's name with the same port).
+   */
   readonly url: string;
   /** url + '?token=TOKEN': what a command line prints for its user to open. */
   readonly urlWithToken: string;
