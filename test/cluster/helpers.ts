@@ -4,7 +4,7 @@
  * fresh queue name per test so that tests never see each other's jobs, and the ledger.
  */
 
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,32 @@ export function readLedger(path: string): LedgerLine[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as LedgerLine);
+}
+
+/**
+ * Resolves once the ledger holds a start line written by process `pid` (a job's own first
+ * line, written in the CPU worker that runs it), or rejects after `timeoutMs`. A machine's
+ * stats() counts a job as running once it has handed it to its runtime, which is before the
+ * job's code has run: a test that kills the machine to catch a job in flight waits for this.
+ * It wakes on the file's changes (fs.watch), not on a poll.
+ */
+export function startedIn(path: string, pid: number, timeoutMs: number): Promise<void> {
+  const started = (): boolean => readLedger(path).some((line) => line.pid === pid && line.at === 'start');
+  return new Promise((resolve, reject) => {
+    const watcher = watch(path);
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      watcher.close();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = setTimeout(() => done(new Error(`no job started in process ${pid} within ${timeoutMs} ms (ledger ${path})`)), timeoutMs);
+    watcher.on('change', () => {
+      if (started()) done();
+    });
+    watcher.on('error', (error) => done(error));
+    if (started()) done();
+  });
 }
 
 /** How many times each key started. */

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { ClusterQueue, startLocalRedis, type ClusterError } from '../../src/cluster/index.js';
 import { MachineProcess, type MachineSpec } from '../../src/cluster/machine-process.js';
 import type * as Jobs from '../fixtures/cluster-jobs.js';
-import { CLUSTER_JOBS, FAST_LOCKS, freshQueue, newLedger, readLedger, redisUrl, startsByKey } from './helpers.js';
+import { CLUSTER_JOBS, FAST_LOCKS, freshQueue, newLedger, readLedger, redisUrl, startedIn, startsByKey } from './helpers.js';
 
 async function machines(t: Test, queue: string, names: readonly string[], extra: Partial<MachineSpec> = {}): Promise<MachineProcess[]> {
   const redis = await redisUrl();
@@ -57,7 +57,7 @@ t.test('SIGKILL of a machine with jobs in flight: each completes elsewhere, at m
   const q = await connect(t, queue);
   const ledger = newLedger();
   const jobs = await Promise.all(Array.from({ length: 24 }, (_, i) => q.add('ledgered', { key: `k${i}`, ledger, ms: 300 })));
-  await runningOn(a!);
+  await startedIn(ledger, a!.pid, 60_000);
   await a!.kill();
   // What the killed machine had started and not finished: the jobs in flight on it.
   const atKill = readLedger(ledger).filter((l) => l.pid === a!.pid);
@@ -97,7 +97,7 @@ t.test('a job whose machines are lost more than maxStalledCount times fails with
   const ledger = newLedger();
   await b!.down();
   const job = await q.add('ledgered', { key: 'only', ledger, ms: 60_000 });
-  await runningOn(a!);
+  await startedIn(ledger, a!.pid, 60_000);
   await a!.kill();
   await b!.up();
   const error = (await job.result({ timeoutMs: 60_000 }).catch((e: unknown) => e)) as ClusterError;
